@@ -1,0 +1,50 @@
+# The two commands: `make run` and `make test`. Each sets up what it needs.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+VENDOR := assistant/static/vendor
+
+.PHONY: run test lint typecheck i18n bench setup browser-deps clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+$(VENDOR)/htmx.min.js: package.json
+	npm install --no-audit --no-fund --silent
+	mkdir -p $(VENDOR)
+	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx.min.js
+
+setup: $(STAMP) $(VENDOR)/htmx.min.js
+	$(BIN)/python -m assistant i18n compile
+
+run: setup
+	$(BIN)/python -m assistant serve
+
+browser-deps:
+	@test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check assistant tests benchmarks
+	$(BIN)/mypy
+
+test: setup browser-deps lint
+	$(BIN)/python -m pytest -p no:cacheprovider -n 2 --dist loadfile
+	@if [ -n "$$TEST_DATABASE_URL" ]; then \
+	  echo "== PostgreSQL: $$TEST_DATABASE_URL"; \
+	  TEST_DB=postgres $(BIN)/python -m pytest -p no:cacheprovider -n 2 --dist loadfile -m "not browser"; \
+	fi
+
+i18n: $(STAMP)
+	$(BIN)/python -m assistant i18n update
+	$(BIN)/python -m assistant i18n compile
+
+bench: setup
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf $(VENV) node_modules $(VENDOR) assistant.db*

@@ -1,0 +1,1 @@
+"""The PHO practice and patient assistant."""

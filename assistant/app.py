@@ -1,0 +1,91 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import HTTPException
+from fastapi.responses import RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from assistant.deps import set_request_locale
+from assistant.errors import AppError, LoginRequired
+from assistant.htmx import is_htmx
+from assistant.i18n import _
+from assistant.security.csrf import verify_csrf
+from assistant.settings import Settings, get_settings
+from assistant.templating import render
+from assistant.web.middleware import SecurityMiddleware
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+# One router per area; each module exposes ``router``.
+ROUTER_MODULES = (
+    "assistant.web.health",
+    "assistant.web.auth",
+    "assistant.web.home",
+    "assistant.web.admin",
+)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    settings.check_production()
+    app = FastAPI(
+        title="PHO assistant",
+        dependencies=[Depends(verify_csrf), Depends(set_request_locale)],
+        docs_url=None if settings.environment == "production" else "/docs",
+        redoc_url=None,
+    )
+    if settings is not get_settings():
+        app.dependency_overrides[get_settings] = lambda: settings
+    app.state.settings = settings
+    app.add_middleware(SecurityMiddleware, secure_cookies=settings.https)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    for name in ROUTER_MODULES:
+        module = importlib.import_module(name)
+        app.include_router(module.router)
+    _install_error_handlers(app)
+    return app
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    async def login_required(request: Request, exc: Exception) -> Response:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        url = f"/login?next={target}" if request.method == "GET" else "/login"
+        if is_htmx(request):
+            return Response(status_code=204, headers={"HX-Redirect": url})
+        return RedirectResponse(url, status_code=302)
+
+    async def app_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, AppError)
+        return _error_page(request, exc.status_code, exc.message)
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        if request.url.path.startswith("/api/"):
+            from fastapi.responses import JSONResponse
+
+            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
+        return _error_page(request, exc.status_code, "")
+
+    app.add_exception_handler(LoginRequired, login_required)
+    app.add_exception_handler(AppError, app_error)
+    app.add_exception_handler(HTTPException, http_error)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+
+
+def _error_page(request: Request, status: int, message: str) -> Response:
+    titles = {
+        403: _("You do not have access to this page."),
+        404: _("We could not find that page."),
+        409: _("That conflicts with a change someone else made."),
+        429: _("Too many requests. Please wait a moment and try again."),
+    }
+    if status == 403 and not message:
+        message = _("If you were filling in a form, go back, reload the page and try again.")
+    title = titles.get(status, _("Something went wrong."))
+    return render(request, "error.html", {"title": title, "message": message}, status_code=status)

@@ -1,0 +1,189 @@
+"""The command line: ``python -m assistant COMMAND``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from sqlmodel import Session
+
+from assistant.settings import get_settings
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help="PHO assistant")
+i18n_app = typer.Typer(no_args_is_help=True, help="Babel chores for the UI catalogs")
+app.add_typer(i18n_app, name="i18n")
+
+
+def _session() -> Session:
+    from assistant.db import get_engine
+
+    return Session(get_engine(get_settings().database_url))
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the database at DATABASE_URL to the latest revision."""
+    from assistant.db import migrate as run_migrations
+
+    run_migrations(get_settings().database_url)
+    typer.echo("Database is up to date.")
+
+
+@app.command()
+def demo() -> None:
+    """Load demo practices, staff, portfolios, knowledge and forms (idempotent)."""
+    from assistant.demo import load_demo
+
+    settings = get_settings()
+    with _session() as session:
+        logins = load_demo(session, password=settings.demo_password)
+    _print_logins(logins, settings.demo_password)
+
+
+def _print_logins(logins: list, password: str) -> None:  # type: ignore[type-arg]
+    typer.echo(f"Demo logins (password for all: {password}):")
+    for login in logins:
+        typer.echo(f"  {login.email:42} {login.role:15} {login.note}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port")] = 8000,
+    reload: Annotated[bool, typer.Option(help="Reload on code changes")] = False,
+) -> None:
+    """Migrate, load demo data into an empty database, and serve the app."""
+    import uvicorn
+
+    from assistant.db import migrate as run_migrations
+    from assistant.demo import is_empty, load_demo
+
+    settings = get_settings()
+    settings.check_production()
+    run_migrations(settings.database_url)
+    if settings.environment != "production":
+        with _session() as session:
+            if is_empty(session):
+                logins = load_demo(session, password=settings.demo_password)
+                _print_logins(logins, settings.demo_password)
+            else:
+                typer.echo("Database has data; demo logins use the demo password if loaded.")
+    typer.echo(f"Serving on http://{host}:{port}")
+    uvicorn.run("assistant.main:app", host=host, port=port, reload=reload, proxy_headers=True)
+
+
+@app.command()
+def check() -> None:
+    """Validate the content folders; exit non-zero with a list of problems."""
+    from assistant.content_check import run_all
+
+    results = run_all()
+    total = 0
+    for name, problems in results.items():
+        for problem in problems:
+            typer.echo(problem)
+        total += len(problems)
+        if not problems:
+            typer.echo(f"{name}: ok")
+    if total:
+        typer.echo(f"{total} problem(s) found.", err=True)
+        raise typer.Exit(code=1)
+
+
+@app.command()
+def createadmin(
+    email: Annotated[str, typer.Option(prompt=True)],
+    name: Annotated[str, typer.Option(prompt=True)],
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
+) -> None:
+    """Create an admin user (or reset an existing admin's password)."""
+    from assistant.people.accounts import find_by_email, set_password
+    from assistant.people.models import Role, User
+    from assistant.security.passwords import hash_password
+
+    if len(password) < 10:
+        typer.echo("Password must be at least 10 characters.", err=True)
+        raise typer.Exit(code=2)
+    with _session() as session:
+        user = find_by_email(session, email)
+        if user is None:
+            session.add(
+                User(
+                    email=email.strip(),
+                    name=name,
+                    role=Role.admin,
+                    password_hash=hash_password(password),
+                )
+            )
+            session.commit()
+            typer.echo(f"Created admin {email}.")
+        elif user.role != Role.admin:
+            typer.echo(f"{email} exists and is not an admin.", err=True)
+            raise typer.Exit(code=1)
+        else:
+            set_password(session, user=user, password=password)
+            typer.echo(f"Reset the password of admin {email}.")
+
+
+@i18n_app.command("extract")
+def i18n_extract() -> None:
+    """Extract messages from Python and templates into locales/messages.pot."""
+    from assistant import i18n_tools
+
+    with i18n_tools.locked():
+        catalog = i18n_tools.extract()
+    typer.echo(f"Extracted {len(catalog)} messages.")
+
+
+@i18n_app.command("update")
+def i18n_update() -> None:
+    """Extract, then merge new messages into every language's catalog."""
+    from assistant import i18n_tools
+
+    i18n_tools.update()
+    gaps = i18n_tools.missing()
+    for lang, ids in gaps.items():
+        typer.echo(f"{lang}: {len(ids)} untranslated")
+    typer.echo("Catalogs updated.")
+
+
+@i18n_app.command("compile")
+def i18n_compile() -> None:
+    """Compile every catalog to .mo."""
+    from assistant import i18n_tools
+
+    typer.echo(f"Compiled {len(i18n_tools.compile_all())} catalogs.")
+
+
+@i18n_app.command("missing")
+def i18n_missing(
+    lang: Annotated[str | None, typer.Option(help="Only this language")] = None,
+) -> None:
+    """List untranslated messages."""
+    from assistant import i18n_tools
+
+    gaps = i18n_tools.missing()
+    for code, ids in gaps.items():
+        if lang and code != lang:
+            continue
+        for mid in ids:
+            typer.echo(f"{code}\t{mid}")
+    if any(not lang or code == lang for code in gaps):
+        raise typer.Exit(code=1)
+
+
+@i18n_app.command("fill")
+def i18n_fill(path: Path) -> None:
+    """Import translations from JSON: {msgid: {lang: text}}."""
+    from assistant import i18n_tools
+
+    typer.echo(f"Set {i18n_tools.fill_from_file(path)} translations.")
+
+
+def main() -> None:
+    app(prog_name="python -m assistant")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Practices, teams, agencies, users and liaison portfolios."""

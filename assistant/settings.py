@@ -1,0 +1,57 @@
+"""Application settings, read from the environment (and an optional .env file)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SECRET = "dev-secret-change-me"  # noqa: S105 - refused in production
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    database_url: str = "sqlite:///./assistant.db"
+    secret_key: str = DEFAULT_SECRET
+    public_base_url: str = "http://127.0.0.1:8000"
+    session_max_age_seconds: int = 60 * 60 * 12
+    default_locale: str = "en"
+
+    # Login throttling: failures within the window from one address or for one account.
+    login_window_seconds: int = 15 * 60
+    login_slow_after: int = 5
+    login_block_after: int = 10
+    login_slow_delay_seconds: float = 1.0
+
+    twilio_account_sid: str = ""
+    twilio_auth_token: str = ""
+    twilio_from_number: str = ""
+    twilio_api_base_url: str = ""  # empty: Twilio's own API; set in tests to a local fake
+    pho_phone_number: str = "0800 000 746"
+
+    run_worker_in_app: bool = True
+    worker_poll_seconds: float = 2.0
+
+    demo_password: str = Field(default="demo-pass-2026")
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def https(self) -> bool:
+        return self.public_base_url.startswith("https://")
+
+    def check_production(self) -> None:
+        """Refuse to run in production with settings that are only safe for development."""
+        if self.environment == "production" and self.secret_key == DEFAULT_SECRET:
+            raise RuntimeError("SECRET_KEY must be set to a strong secret in production")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,80 @@
+"""Jinja2 rendering: a whole page, or one block of it for an htmx request."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2_fragments import render_block
+
+from assistant import i18n
+from assistant.htmx import is_htmx
+from assistant.security.csrf import CSRF_FIELD, token_for
+from assistant.web.nav import links_for
+
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+
+
+def _make_env() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATES_DIR)),
+        autoescape=select_autoescape(["html", "xml"]),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        i18n.gettext, i18n.ngettext, newstyle=True
+    )
+    env.globals.update(
+        languages=i18n.LANGUAGES,
+        language_names=i18n.LANGUAGE_NAMES,
+        csrf_field=CSRF_FIELD,
+        nav_links=links_for,
+    )
+    env.filters["date"] = i18n.format_date
+    env.filters["datetime"] = i18n.format_datetime
+    env.filters["number"] = i18n.format_number
+    return env
+
+
+env = _make_env()
+
+
+def page_context(request: Request) -> dict[str, Any]:
+    lang = i18n.current_locale()
+    return {
+        "request": request,
+        "user": getattr(request.state, "user", None),
+        "lang": lang,
+        "html_lang": i18n.html_lang(lang),
+        "dir": i18n.text_direction(lang),
+        "csrf_token": token_for(request),
+        "path": request.url.path,
+    }
+
+
+def render(
+    request: Request,
+    template: str,
+    context: dict[str, Any] | None = None,
+    *,
+    block: str | None = None,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> HTMLResponse:
+    """Render ``template``; for an htmx request with ``block`` given, only that block."""
+    ctx = page_context(request) | (context or {})
+    if block is not None and is_htmx(request):
+        html = render_block(env, template, block, ctx)
+    else:
+        html = env.get_template(template).render(ctx)
+    return HTMLResponse(html, status_code=status_code, headers=headers)
+
+
+def render_string(template: str, context: dict[str, Any] | None = None) -> str:
+    """Render a template outside a request (SMS bodies, e-mails, exports)."""
+    return env.get_template(template).render(context or {})

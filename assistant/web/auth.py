@@ -1,0 +1,123 @@
+"""Sign in, sign out, and the language switch."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from assistant import i18n
+from assistant.clock import utcnow
+from assistant.deps import OptionalUser, SessionDep, SettingsDep
+from assistant.i18n import _
+from assistant.people import accounts
+from assistant.security import throttle
+from assistant.security.sessions import SESSION_COOKIE, end_session, start_session
+from assistant.templating import render
+
+router = APIRouter()
+
+
+def safe_next(url: str | None) -> str:
+    """Only same-site paths; anything else goes home."""
+    if url and url.startswith("/") and not url.startswith("//") and "\\" not in url:
+        return url
+    return "/"
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+@router.get("/login")
+def login_form(request: Request, user: OptionalUser, next: str | None = None) -> Response:
+    if user is not None:
+        return RedirectResponse(safe_next(next), status_code=302)
+    return render(request, "auth/login.html", {"next": safe_next(next), "email": ""})
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    email: Annotated[str, Form(max_length=254)] = "",
+    password: Annotated[str, Form(max_length=1024)] = "",
+    next: Annotated[str, Form()] = "/",
+) -> Response:
+    ip = client_ip(request)
+    state = throttle.state_for(
+        session,
+        ip=ip,
+        account=email,
+        window_seconds=settings.login_window_seconds,
+        slow_after=settings.login_slow_after,
+        block_after=settings.login_block_after,
+        slow_delay_seconds=settings.login_slow_delay_seconds,
+    )
+    context = {"next": safe_next(next), "email": email}
+    if state.blocked_until is not None:
+        minutes = max(1, round((state.blocked_until - utcnow()).total_seconds() / 60))
+        error = i18n.ngettext(
+            "Too many failed sign-in attempts. Try again in %(num)d minute.",
+            "Too many failed sign-in attempts. Try again in %(num)d minutes.",
+            minutes,
+        )
+        return render(request, "auth/login.html", context | {"error": error}, status_code=429)
+    if state.delay_seconds:
+        time.sleep(state.delay_seconds)
+    user = accounts.authenticate(session, email=email, password=password)
+    if user is None or user.id is None:
+        throttle.record_failure(session, ip=ip, account=email)
+        error = _("That email and password do not match an active account. Please try again.")
+        return render(request, "auth/login.html", context | {"error": error}, status_code=401)
+    throttle.clear_account(session, ip=ip, account=email)
+    token = start_session(
+        session, user_id=user.id, max_age_seconds=settings.session_max_age_seconds
+    )
+    response = RedirectResponse(safe_next(next), status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=settings.session_max_age_seconds,
+        httponly=True,
+        samesite="lax",
+        secure=settings.https,
+    )
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, session: SessionDep) -> Response:
+    end_session(session, request.cookies.get(SESSION_COOKIE))
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE)
+    # Tells the offline forms' service worker and page to clear the phone's stored data.
+    response.headers["Clear-Site-Data"] = '"cache", "storage"'
+    return response
+
+
+@router.post("/lang")
+def switch_language(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    user: OptionalUser,
+    lang: Annotated[str, Form()],
+    next: Annotated[str, Form()] = "/",
+) -> Response:
+    response = RedirectResponse(safe_next(next), status_code=303)
+    if lang in i18n.LANGUAGES:
+        if user is not None and user.id is not None:
+            accounts.set_locale(session, user_id=user.id, lang=lang)
+        response.set_cookie(
+            i18n.LOCALE_COOKIE,
+            lang,
+            max_age=60 * 60 * 24 * 365,
+            httponly=True,
+            samesite="lax",
+            secure=settings.https,
+        )
+    return response

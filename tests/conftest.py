@@ -1,0 +1,135 @@
+"""Shared fixtures: a fresh, migrated database per test (SQLite, or PostgreSQL with TEST_DB)."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, SQLModel
+
+from assistant import db as dbmod
+from assistant.app import create_app
+from assistant.models_registry import import_all
+from assistant.security.csrf import CSRF_COOKIE
+from assistant.settings import Settings
+
+USE_POSTGRES = os.environ.get("TEST_DB") == "postgres"
+PG_URL = os.environ.get("TEST_DATABASE_URL", "")
+
+
+def _worker() -> str:
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+@pytest.fixture(scope="session")
+def _template_db(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Migrate once per worker: a SQLite file to copy, or a PostgreSQL schema to truncate."""
+    import_all()
+    if USE_POSTGRES:
+        if not PG_URL:
+            pytest.exit("TEST_DB=postgres needs TEST_DATABASE_URL", returncode=2)
+        schema = f"t_{re.sub(r'[^a-z0-9]', '_', _worker().lower())}"
+        admin = dbmod.make_engine(PG_URL)
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+            conn.execute(text(f"CREATE SCHEMA {schema}"))
+        admin.dispose()
+        sep = "&" if "?" in PG_URL else "?"
+        url = f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
+        dbmod.migrate(url)
+        return url
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    dbmod.migrate(f"sqlite:///{path}")
+    return str(path)
+
+
+@pytest.fixture
+def db_url(_template_db: str, tmp_path: Path) -> Iterator[str]:
+    if USE_POSTGRES:
+        url = _template_db
+        yield url
+        engine = dbmod.get_engine(url)
+        tables = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
+        with engine.begin() as conn:
+            conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        return
+    path = tmp_path / "test.db"
+    shutil.copyfile(_template_db, path)
+    url = f"sqlite:///{path}"
+    yield url
+    engine = dbmod._engines.pop(url, None)
+    if engine is not None:
+        engine.dispose()
+
+
+@pytest.fixture
+def settings(db_url: str) -> Settings:
+    return Settings(
+        environment="test",
+        database_url=db_url,
+        secret_key="test-secret",
+        public_base_url="http://testserver",
+        login_slow_delay_seconds=0.0,
+        run_worker_in_app=False,
+        twilio_account_sid="AC00000000000000000000000000000000",
+        twilio_auth_token="test-auth-token",
+        twilio_from_number="+6435550100",
+    )
+
+
+@pytest.fixture
+def engine(settings: Settings) -> Engine:
+    return dbmod.get_engine(settings.database_url)
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    with Session(engine) as s:
+        yield s
+
+
+@pytest.fixture
+def app(settings: Settings) -> FastAPI:
+    return create_app(settings)
+
+
+class Client(TestClient):
+    """A browser-like client: sends the CSRF cookie's token back, as our pages do."""
+
+    def request(self, method: str, url: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        if method.upper() not in {"GET", "HEAD", "OPTIONS"}:
+            if CSRF_COOKIE not in self.cookies:
+                super().request("GET", "/login")
+            headers = dict(kwargs.pop("headers", None) or {})
+            headers.setdefault("X-CSRF-Token", self.cookies.get(CSRF_COOKIE, ""))
+            kwargs["headers"] = headers
+        return super().request(method, url, **kwargs)
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[Client]:
+    with Client(app, follow_redirects=False) as c:
+        yield c
+
+
+@pytest.fixture
+def login(client: Client, settings: Settings) -> Any:
+    """``login(user)`` signs the test client in as that user (password from factories)."""
+    from tests.factories import PASSWORD
+
+    def _login(user: Any, c: Client | None = None) -> Client:
+        c = c or client
+        response = c.post("/login", data={"email": user.email, "password": PASSWORD})
+        assert response.status_code == 303, response.text
+        return c
+
+    return _login
