@@ -1,0 +1,1 @@
+"""Patients by SMS: the Twilio webhook, the conversation and the enrolment guide."""
