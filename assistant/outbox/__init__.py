@@ -1,0 +1,1 @@
+"""The outbox: SMS we start (PCW replies, follow-ups, reminders), sent by a worker."""

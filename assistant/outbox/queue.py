@@ -1,0 +1,50 @@
+"""Putting messages in the outbox."""
+
+from __future__ import annotations
+
+import re
+
+from sqlmodel import Session
+
+from assistant.clock import utcnow
+from assistant.outbox.models import OutboxMessage, OutboxStatus
+
+E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+
+
+class InvalidRecipient(ValueError):
+    """The number is not in E.164 form (normalise with assistant.sms.phone.to_e164 first)."""
+
+
+def enqueue_sms(
+    session: Session,
+    *,
+    to: str,
+    body: str,
+    purpose: str,
+    referral_id: int | None = None,
+    created_by_id: int | None = None,
+    commit: bool = True,
+) -> OutboxMessage:
+    """Queue one SMS for the worker. With ``commit=False`` it joins the caller's transaction."""
+    if not E164.match(to):
+        raise InvalidRecipient(to)
+    now = utcnow()
+    message = OutboxMessage(
+        to=to,
+        body=body,
+        purpose=purpose[:40],
+        status=OutboxStatus.queued,
+        next_attempt_at=now,
+        referral_id=referral_id,
+        created_by_id=created_by_id,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(message)
+    if commit:
+        session.commit()
+        session.refresh(message)
+    else:
+        session.flush()
+    return message

@@ -1,0 +1,1 @@
+"""Partnership Community Worker work: referrals and follow-up tasks."""

@@ -1,0 +1,63 @@
+"""Referrals to the PCW team: creating them, and the inbox's actions on them."""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from assistant.clock import utcnow
+from assistant.pcw.models import Referral, ReferralSource, ReferralStatus
+
+BARRIERS = (
+    "cost",
+    "transport",
+    "language",
+    "isolation",
+    "housing",
+    "food",
+    "safety",
+    "system-knowledge",
+    "anxiety",
+    "cultural",
+    "enrolment",
+    "phone-internet",
+)
+
+
+def create_referral(
+    session: Session,
+    *,
+    source: str,
+    phone: str | None,
+    language: str,
+    transcript: str,
+    barriers: list[str],
+    reason: str,
+    urgent: bool = False,
+    contact_name: str | None = None,
+    agency_id: int | None = None,
+    commit: bool = True,
+) -> Referral:
+    """A new referral in the PCW inbox. With ``commit=False`` it joins the caller's transaction."""
+    ReferralSource(source)  # raises ValueError for an unknown source
+    now = utcnow()
+    referral = Referral(
+        source=source,
+        phone=phone or None,
+        contact_name=contact_name or None,
+        language=language,
+        transcript=transcript,
+        barriers=sorted(set(barriers)),
+        reason=reason[:500],
+        urgent=urgent,
+        status=ReferralStatus.open,
+        agency_id=agency_id,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(referral)
+    if commit:
+        session.commit()
+        session.refresh(referral)
+    else:
+        session.flush()
+    return referral
