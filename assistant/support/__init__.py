@@ -1,0 +1,1 @@
+"""Practice support: the staff chat, tickets, routing, due times and the team inbox."""

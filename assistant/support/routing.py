@@ -1,0 +1,62 @@
+"""Who gets a ticket: the owning team, else the practice's liaison, their cover or the queue.
+
+- Topics owned by coordination or MSO go to that team's queue.
+- Liaison topics and unknown questions go to the practice's portfolio liaison; when that liaison
+  is away or inactive, to their named cover (if active and not away), else the liaison queue.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlmodel import Session
+
+from assistant.people.models import PortfolioAssignment, TeamKind, User
+
+TEAM_QUEUES = (TeamKind.liaison, TeamKind.coordination, TeamKind.mso)
+
+
+class RouteReason(StrEnum):
+    owning_team = "owning_team"
+    portfolio = "portfolio"
+    cover = "cover"
+    no_cover = "no_cover"  # liaison away and no available cover: the liaison queue
+    no_portfolio = "no_portfolio"  # the practice has no liaison: the liaison queue
+
+
+@dataclass(frozen=True)
+class Route:
+    team: TeamKind
+    assignee_id: int | None
+    reason: RouteReason
+
+
+def topic_team(topic_id: str | None) -> str | None:
+    """The owning team of a knowledge entry, or None when the topic is unknown."""
+    if not topic_id:
+        return None
+    import importlib
+
+    knowledge = importlib.import_module("assistant.knowledge")
+    entry = knowledge.get_knowledge_base().get(topic_id)
+    return str(entry.owning_team) if entry is not None else None
+
+
+def is_available(user: User | None) -> bool:
+    return user is not None and user.active and not user.away
+
+
+def route(session: Session, *, practice_id: int, owning_team: str | None) -> Route:
+    if owning_team in (TeamKind.coordination, TeamKind.mso):
+        return Route(TeamKind(owning_team), None, RouteReason.owning_team)
+    assignment = session.get(PortfolioAssignment, practice_id)
+    if assignment is None:
+        return Route(TeamKind.liaison, None, RouteReason.no_portfolio)
+    liaison = session.get(User, assignment.liaison_id)
+    if liaison is not None and is_available(liaison):
+        return Route(TeamKind.liaison, liaison.id, RouteReason.portfolio)
+    cover = session.get(User, liaison.cover_id) if liaison and liaison.cover_id else None
+    if cover is not None and is_available(cover):
+        return Route(TeamKind.liaison, cover.id, RouteReason.cover)
+    return Route(TeamKind.liaison, None, RouteReason.no_cover)

@@ -1,0 +1,134 @@
+"""Who gets a ticket, and when it is due."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlmodel import Session
+
+from assistant.audit import events_for
+from assistant.clock import NZ
+from assistant.people.models import Practice, Role, TeamKind, User
+from assistant.support.routing import RouteReason, route
+from assistant.support.tickets import create_ticket
+from tests import factories
+
+Liaisoned = tuple[Practice, User, User, User]
+
+
+def _nz(*args: int) -> datetime:
+    return datetime(*args, tzinfo=NZ).astimezone(UTC)
+
+
+@pytest.fixture
+def practice_with_liaison(session: Session) -> Liaisoned:
+    practice = factories.practice(session)
+    cover = factories.user(session, Role.liaison, name="Sione")
+    liaison = factories.user(session, Role.liaison, name="Mere", cover_id=cover.id)
+    factories.portfolio(session, practice, liaison)
+    asker = factories.user(session, Role.practice_staff, practice_id=practice.id)
+    return practice, liaison, cover, asker
+
+
+def test_a_question_goes_to_the_practice_portfolio_liaison(
+    session: Session, practice_with_liaison: Liaisoned
+) -> None:
+    practice, liaison, _cover, asker = practice_with_liaison
+    ticket = create_ticket(
+        session, practice_id=practice.id, asker_id=asker.id, question="Who do I call?"
+    )
+    assert ticket.assignee_id == liaison.id
+    assert ticket.team == TeamKind.liaison
+    assert ticket.route_reason == RouteReason.portfolio
+    assert [e.action for e in events_for(session, "ticket", ticket.id)] == ["created"]
+
+
+@pytest.mark.parametrize(
+    ("liaison_state", "cover_state", "expected"),
+    [
+        ({"away": True}, {}, "cover"),
+        ({"active": False}, {}, "cover"),
+        ({"away": True}, {"away": True}, "queue"),
+        ({"away": True}, {"active": False}, "queue"),
+        ({}, {"away": True}, "liaison"),
+    ],
+)
+def test_away_liaison_hands_to_cover_else_the_liaison_queue(
+    session: Session,
+    practice_with_liaison: Liaisoned,
+    liaison_state: dict[str, bool],
+    cover_state: dict[str, bool],
+    expected: str,
+) -> None:
+    practice, liaison, cover, _asker = practice_with_liaison
+    for user, changes in ((liaison, liaison_state), (cover, cover_state)):
+        for key, value in changes.items():
+            setattr(user, key, value)
+        session.add(user)
+    session.commit()
+    result = route(session, practice_id=practice.id, owning_team=None)
+    assert result.team == TeamKind.liaison
+    assert result.assignee_id == {"cover": cover.id, "queue": None, "liaison": liaison.id}[expected]
+
+
+def test_liaison_away_without_a_named_cover_goes_to_the_queue(
+    session: Session, practice_with_liaison: Liaisoned
+) -> None:
+    practice, liaison, _cover, _asker = practice_with_liaison
+    liaison.away, liaison.cover_id = True, None
+    session.add(liaison)
+    session.commit()
+    result = route(session, practice_id=practice.id, owning_team="liaison")
+    assert (result.assignee_id, result.reason) == (None, RouteReason.no_cover)
+
+
+@pytest.mark.parametrize(
+    ("owning_team", "team"),
+    [("coordination", TeamKind.coordination), ("mso", TeamKind.mso)],
+)
+def test_owning_team_topics_go_to_that_team_queue(
+    session: Session, practice_with_liaison: Liaisoned, owning_team: str, team: TeamKind
+) -> None:
+    practice, *_rest = practice_with_liaison
+    result = route(session, practice_id=practice.id, owning_team=owning_team)
+    assert (result.team, result.assignee_id, result.reason) == (
+        team,
+        None,
+        RouteReason.owning_team,
+    )
+
+
+@pytest.mark.parametrize("owning_team", ["liaison", "none", "pcw", None])
+def test_liaison_and_unknown_topics_go_to_the_portfolio_liaison(
+    session: Session, practice_with_liaison: Liaisoned, owning_team: str | None
+) -> None:
+    practice, liaison, *_rest = practice_with_liaison
+    assert route(session, practice_id=practice.id, owning_team=owning_team).assignee_id == (
+        liaison.id
+    )
+
+
+def test_a_practice_without_a_liaison_goes_to_the_liaison_queue(session: Session) -> None:
+    practice = factories.practice(session)
+    result = route(session, practice_id=practice.id, owning_team=None)
+    assert (result.team, result.assignee_id, result.reason) == (
+        TeamKind.liaison,
+        None,
+        RouteReason.no_portfolio,
+    )
+
+
+def test_ticket_due_time_is_next_business_day_close(
+    session: Session, practice_with_liaison: Liaisoned
+) -> None:
+    practice, _liaison, _cover, asker = practice_with_liaison
+    # Friday 6 Feb 2026 is Waitangi Day; Thursday's question is due on Monday.
+    ticket = create_ticket(
+        session,
+        practice_id=practice.id,
+        asker_id=asker.id,
+        question="Claims?",
+        now=_nz(2026, 2, 5, 10, 0),
+    )
+    assert ticket.due_at == _nz(2026, 2, 9, 17, 0)
