@@ -1,0 +1,161 @@
+"""Who may use which route: every route x (anonymous + each role).
+
+EXPECTED lists every route of the app, one line each: ``(method, path template): access``.
+``access`` is either the set of personas allowed (``"anonymous"`` and the role names), or an
+int: the status EVERY persona gets (routes guarded by something other than the sign-in
+session, such as Twilio's signature).
+
+For a persona that is not allowed: anonymous gets 302 to /login, a signed-in role gets 403.
+For an allowed persona the guard must let the request through: no 403, no redirect to
+/login, no server error. GET routes without path parameters must answer 200 (or redirect
+somewhere other than /login). Path parameters are filled with a dummy value (SAMPLE_PARAMS)
+so the guard is checked before any 404; give a whole URL in SAMPLE_URLS when a route needs
+a particular one (a query string, say).
+
+Adding a route? Add its line to EXPECTED below, in your area's block.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.routing import iter_route_contexts
+from sqlmodel import Session
+
+from assistant.app import create_app
+from assistant.people.models import Role
+from assistant.security.csrf import CSRF_COOKIE
+from assistant.security.sessions import SESSION_COOKIE, start_session
+from assistant.settings import Settings
+from tests import factories
+from tests.conftest import Client
+
+ANON = "anonymous"
+ROLES = tuple(role.value for role in Role)
+PERSONAS = (ANON, *ROLES)
+
+Access = frozenset[str] | int
+
+
+def allow(*who: str | Role) -> frozenset[str]:
+    return frozenset(str(w.value if isinstance(w, Role) else w) for w in who)
+
+
+ANYONE = allow(ANON, *ROLES)
+SIGNED_IN = allow(*ROLES)
+ADMIN = allow(Role.admin)
+PHO_STAFF = allow(Role.liaison, Role.coordinator, Role.mso, Role.admin)
+
+# (method, path template) -> access. One line per route; keep each area's lines together.
+EXPECTED: dict[tuple[str, str], Access] = {
+    # foundation
+    ("GET", "/healthz"): ANYONE,
+    ("GET", "/login"): ANYONE,
+    ("POST", "/login"): ANYONE,
+    ("POST", "/logout"): ANYONE,
+    ("POST", "/lang"): ANYONE,
+    ("GET", "/"): SIGNED_IN,
+    # admin
+}
+
+# Dummy values for path parameters, by name (default "999999").
+SAMPLE_PARAMS: dict[str, str] = {}
+# A whole URL for a route that needs one, e.g. ("GET", "/search"): "/search?q=x".
+SAMPLE_URLS: dict[tuple[str, str], str] = {}
+
+IGNORED_PREFIXES = ("/static", "/docs", "/openapi.json")
+_PARAM = re.compile(r"{([^}:]+)(?::[^}]*)?}")
+
+
+def _matrix_app() -> FastAPI:
+    return create_app(Settings(environment="test", database_url="sqlite://", secret_key="x"))
+
+
+def app_routes(app: FastAPI) -> set[tuple[str, str]]:
+    found: set[tuple[str, str]] = set()
+    for route in iter_route_contexts(app.routes):
+        path = route.path
+        if not path or path.startswith(IGNORED_PREFIXES) or not route.methods:
+            continue
+        for method in route.methods:
+            if method != "HEAD":
+                found.add((method, path))
+    return found
+
+
+ROUTES = sorted(app_routes(_matrix_app()))
+
+
+def test_every_route_is_in_the_table() -> None:
+    missing = sorted(set(ROUTES) - set(EXPECTED))
+    assert not missing, (
+        "These routes have no line in EXPECTED in tests/test_role_matrix.py. Add one per route, "
+        "saying who may use it, e.g. ('GET', '/admin/practices'): ADMIN:\n"
+        + "\n".join(f"    ({m!r}, {p!r}): ..." for m, p in missing)
+    )
+
+
+def test_no_stale_lines_in_the_table() -> None:
+    stale = sorted(set(EXPECTED) - set(ROUTES))
+    assert not stale, "EXPECTED has lines for routes the app no longer has: remove them:\n" + (
+        "\n".join(f"    {m} {p}" for m, p in stale)
+    )
+
+
+def sample_url(method: str, path: str) -> str:
+    if (method, path) in SAMPLE_URLS:
+        return SAMPLE_URLS[(method, path)]
+    return _PARAM.sub(lambda m: SAMPLE_PARAMS.get(m.group(1), "999999"), path)
+
+
+@pytest.fixture
+def tokens(session: Session, settings: Settings) -> Iterator[Any]:
+    """``tokens(role)`` starts a fresh server-side session for a user with that role."""
+    users = {role.value: factories.user(session, role) for role in Role}
+
+    def _token(role: str) -> str:
+        user_id = users[role].id
+        assert user_id is not None
+        return start_session(session, user_id=user_id, max_age_seconds=600)
+
+    yield _token
+
+
+def _is_login_redirect(response: Any) -> bool:
+    """The guard's answer to an anonymous request (302; a 303 to /login is a route's own)."""
+    if response.status_code == 302:
+        return str(response.headers.get("location", "")).startswith("/login")
+    return response.status_code == 204 and "HX-Redirect" in response.headers
+
+
+@pytest.mark.parametrize(("method", "path"), ROUTES, ids=[f"{m} {p}" for m, p in ROUTES])
+def test_route_guard(method: str, path: str, app: FastAPI, tokens: Any) -> None:
+    access = EXPECTED.get((method, path))
+    if access is None:
+        pytest.fail(f"{method} {path} has no line in EXPECTED (tests/test_role_matrix.py)")
+    url = sample_url(method, path)
+    has_params = "{" in path
+    for persona in PERSONAS:
+        client = Client(app, follow_redirects=False)
+        client.cookies.set(CSRF_COOKIE, "matrix-token")
+        if persona != ANON:
+            client.cookies.set(SESSION_COOKIE, tokens(persona))
+        response = client.request(method, url)
+        got = f"{persona} {method} {url} -> {response.status_code}"
+        if isinstance(access, int):
+            assert response.status_code == access, got
+        elif persona not in access:
+            if persona == ANON:
+                assert _is_login_redirect(response), f"{got}: expected a redirect to /login"
+            else:
+                assert response.status_code == 403, f"{got}: expected 403"
+        else:
+            assert response.status_code != 403, f"{got}: this persona is allowed"
+            assert not _is_login_redirect(response), f"{got}: this persona is allowed"
+            assert response.status_code < 500, got
+            if method == "GET" and not has_params and (method, path) not in SAMPLE_URLS:
+                assert response.status_code in (200, 302, 303), f"{got}: expected 200"
