@@ -1,0 +1,1 @@
+"""Forms: declarative definitions (forms/*.yaml), validation, drafts and submissions."""
