@@ -31,6 +31,7 @@ class Settings(BaseSettings):
     twilio_auth_token: str = ""
     twilio_from_number: str = ""
     twilio_api_base_url: str = ""  # empty: Twilio's own API; set in tests to a local fake
+    twilio_timeout_seconds: float = 10.0
     pho_phone_number: str = "0800 000 746"
 
     run_worker_in_app: bool = True
