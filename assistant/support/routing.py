@@ -36,11 +36,10 @@ def topic_team(topic_id: str | None) -> str | None:
     """The owning team of a knowledge entry, or None when the topic is unknown."""
     if not topic_id:
         return None
-    import importlib
+    from assistant.knowledge import get_knowledge_base
 
-    knowledge = importlib.import_module("assistant.knowledge")
-    entry = knowledge.get_knowledge_base().get(topic_id)
-    return str(entry.owning_team) if entry is not None else None
+    entry = get_knowledge_base().get(topic_id)
+    return entry.owning_team if entry is not None else None
 
 
 def is_available(user: User | None) -> bool:

@@ -4,17 +4,24 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Session
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
 
 from assistant import audit
 from assistant.clock import utcnow
-from assistant.errors import Invalid
+from assistant.errors import Conflict, Invalid
 from assistant.i18n import _
+from assistant.people.models import Role, TeamKind, User
 from assistant.support import business_hours
-from assistant.support.models import EventKind, Ticket, TicketEvent
-from assistant.support.routing import route, topic_team
+from assistant.support.models import EventKind, KnowledgeDraft, Ticket, TicketEvent, TicketStatus
+from assistant.support.routing import TEAM_QUEUES, route, topic_team
 
 ENTITY = "ticket"
+ROLE_TEAMS: dict[Role, str] = {
+    Role.liaison: TeamKind.liaison.value,
+    Role.coordinator: TeamKind.coordination.value,
+    Role.mso: TeamKind.mso.value,
+}
 
 
 def create_ticket(
@@ -76,3 +83,232 @@ def create_ticket(
     session.commit()
     session.refresh(ticket)
     return ticket
+
+
+def _event(
+    session: Session,
+    ticket: Ticket,
+    kind: EventKind,
+    *,
+    actor_id: int | None,
+    now: datetime,
+    body: str = "",
+    to_team: str | None = None,
+    to_user_id: int | None = None,
+) -> TicketEvent:
+    assert ticket.id is not None
+    event = TicketEvent(
+        ticket_id=ticket.id,
+        kind=kind,
+        author_id=actor_id,
+        body=body,
+        to_team=to_team,
+        to_user_id=to_user_id,
+        created_at=now,
+    )
+    ticket.updated_at = now
+    session.add(ticket)
+    session.add(event)
+    session.flush()
+    audit.record(
+        session,
+        actor_id=actor_id,
+        action=kind.value,
+        entity=ENTITY,
+        entity_id=ticket.id,
+        commit=False,
+        event_id=event.id,
+    )
+    return event
+
+
+def _text(body: str, limit: int = 8000) -> str:
+    body = body.strip()
+    if not body:
+        raise Invalid(_("Please write something first."))
+    if len(body) > limit:
+        raise Invalid(_("That is too long: please keep it under %(n)s characters.", n=limit))
+    return body
+
+
+def reply(
+    session: Session, *, ticket: Ticket, author: User, body: str, now: datetime | None = None
+) -> TicketEvent:
+    """A reply the practice sees in its chat."""
+    event = _event(
+        session, ticket, EventKind.reply, actor_id=author.id, now=now or utcnow(), body=_text(body)
+    )
+    session.commit()
+    return event
+
+
+def add_note(
+    session: Session, *, ticket: Ticket, author: User, body: str, now: datetime | None = None
+) -> TicketEvent:
+    """An internal note: for the PHO's staff only, never shown to the practice."""
+    event = _event(
+        session, ticket, EventKind.note, actor_id=author.id, now=now or utcnow(), body=_text(body)
+    )
+    session.commit()
+    return event
+
+
+def reassign(
+    session: Session,
+    *,
+    ticket: Ticket,
+    actor: User,
+    to_user_id: int | None = None,
+    to_team: str | None = None,
+    now: datetime | None = None,
+) -> TicketEvent:
+    """Give the ticket to a person (in their team's queue) or to a team's queue."""
+    if to_user_id is not None:
+        person = session.get(User, to_user_id)
+        team = team_of(person) if person is not None else None
+        if person is None or not person.active or team is None:
+            raise Invalid(_("Choose a person who works in the inbox."))
+        ticket.assignee_id, ticket.team = person.id, team
+    elif to_team in {t.value for t in TEAM_QUEUES}:
+        assert to_team is not None
+        ticket.assignee_id, ticket.team = None, to_team
+    else:
+        raise Invalid(_("Choose a person or a team."))
+    event = _event(
+        session,
+        ticket,
+        EventKind.assigned,
+        actor_id=actor.id,
+        now=now or utcnow(),
+        to_team=ticket.team,
+        to_user_id=ticket.assignee_id,
+    )
+    session.commit()
+    return event
+
+
+def resolve(
+    session: Session, *, ticket: Ticket, actor: User, now: datetime | None = None
+) -> TicketEvent:
+    if ticket.status == TicketStatus.resolved:
+        raise Conflict(_("This question is already resolved."))
+    now = now or utcnow()
+    ticket.status, ticket.resolved_at = TicketStatus.resolved, now
+    event = _event(session, ticket, EventKind.resolved, actor_id=actor.id, now=now)
+    session.commit()
+    return event
+
+
+def reopen(
+    session: Session, *, ticket: Ticket, actor: User, now: datetime | None = None
+) -> TicketEvent:
+    """Open a resolved ticket again, with a fresh due time."""
+    if ticket.status == TicketStatus.open:
+        raise Conflict(_("This question is already open."))
+    now = now or utcnow()
+    ticket.status, ticket.resolved_at = TicketStatus.open, None
+    ticket.due_at, ticket.escalated_at = business_hours.due_at(now), None
+    event = _event(session, ticket, EventKind.reopened, actor_id=actor.id, now=now)
+    session.commit()
+    return event
+
+
+def escalate_overdue(session: Session, *, now: datetime | None = None) -> list[Ticket]:
+    """Move open, overdue tickets held by a person into their team's queue (once per ticket).
+
+    Safe to run from any process at any time: the state is in the rows, and a ticket that has
+    been escalated is not escalated again until it is reopened.
+    """
+    now = now or utcnow()
+    stmt = select(Ticket).where(
+        Ticket.status == TicketStatus.open,
+        col(Ticket.due_at) < now,
+        col(Ticket.escalated_at).is_(None),
+    )
+    changed = []
+    for ticket in list(session.exec(stmt)):
+        # Claim the row first, so two processes running this never escalate a ticket twice.
+        claimed = session.connection().execute(
+            sa.update(Ticket)
+            .where(col(Ticket.id) == ticket.id, col(Ticket.escalated_at).is_(None))
+            .values(escalated_at=now, assignee_id=None)
+        )
+        if claimed.rowcount != 1:
+            continue
+        previous = ticket.assignee_id
+        session.refresh(ticket)
+        _event(
+            session,
+            ticket,
+            EventKind.escalated,
+            actor_id=None,
+            now=now,
+            to_team=ticket.team,
+            to_user_id=previous,
+        )
+        changed.append(ticket)
+    if changed:
+        session.commit()
+    return changed
+
+
+def save_draft(
+    session: Session,
+    *,
+    ticket: Ticket,
+    event: TicketEvent,
+    author: User,
+    title: str = "",
+    now: datetime | None = None,
+) -> KnowledgeDraft:
+    """Keep a reply as a draft knowledge entry for review (never served until published)."""
+    if event.ticket_id != ticket.id or event.kind != EventKind.reply:
+        raise Invalid(_("Only a reply can be saved as a draft answer."))
+    assert ticket.id is not None
+    draft = KnowledgeDraft(
+        ticket_id=ticket.id,
+        event_id=event.id,
+        title=(title.strip() or ticket.question)[:200],
+        body_markdown=event.body,
+        topic_id=ticket.topic_id,
+        author_id=author.id,
+        created_at=now or utcnow(),
+    )
+    session.add(draft)
+    session.flush()
+    audit.record(
+        session,
+        actor_id=author.id,
+        action="drafted",
+        entity=ENTITY,
+        entity_id=ticket.id,
+        commit=False,
+        draft_id=draft.id,
+    )
+    session.commit()
+    return draft
+
+
+def mark_replies_read(
+    session: Session, *, ticket: Ticket, reader: User, now: datetime | None = None
+) -> int:
+    """The asker has seen the replies on their ticket; returns how many were new."""
+    if reader.id != ticket.asker_id:
+        return 0
+    stmt = select(TicketEvent).where(
+        TicketEvent.ticket_id == ticket.id,
+        TicketEvent.kind == EventKind.reply,
+        col(TicketEvent.read_at).is_(None),
+    )
+    events = list(session.exec(stmt))
+    for event in events:
+        event.read_at = now or utcnow()
+        session.add(event)
+    if events:
+        session.commit()
+    return len(events)
+
+
+def team_of(user: User) -> str | None:
+    """The queue a PHO staff member works from (admins: none of their own)."""
+    return ROLE_TEAMS.get(user.role)

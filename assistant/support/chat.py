@@ -1,0 +1,293 @@
+"""The practice chat: ask, get an answer (or a choice of two), or send the question to a person.
+
+Plain functions over a Session; the web layer only parses and renders. Every message is stored,
+so a user's conversation survives reloads and works across app processes.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from assistant.clock import to_local, utcnow
+from assistant.errors import Forbidden, Invalid, NotFound
+from assistant.i18n import _
+from assistant.knowledge import Entry, get_knowledge_base
+from assistant.knowledge.usage import record_usage
+from assistant.matcher import Candidate, match
+from assistant.people.models import User
+from assistant.support.models import ChatConversation, ChatMessage, Ticket
+from assistant.support.tickets import create_ticket
+
+MAX_QUESTION = 1000
+HISTORY_LIMIT = 60
+TRANSCRIPT_LIMIT = 20
+
+# Asking for a person rather than an answer. Lower-cased, folded text; a readable list a
+# support lead can extend.
+WANTS_PERSON = re.compile(
+    r"\b("
+    r"(talk|speak|chat)\s+(to|with)\s+(someone|somebody|a\s+person|a\s+human|a\s+real\s+person|"
+    r"(my|our|the)\s+liaison|liaison|a\s+liaison|staff|the\s+team|the\s+pho)"
+    r"|real\s+person|a\s+human|human\s+please|(need|want)\s+(a|to\s+talk\s+to\s+a)\s+person"
+    r"|contact\s+(my|our|the)\s+liaison|(call|ring|phone)\s+me(\s+back)?"
+    r"|can\s+someone\s+(call|ring|phone|contact|help)"
+    r"|speak\s+to\s+a\s+person|talk\s+to\s+a\s+person|operator"
+    r")\b"
+)
+
+
+class BotStatus:
+    answer = "answer"
+    choose = "choose"
+    abstain = "abstain"
+    safety = "safety"
+    person = "person"  # asked for a person: offer the hand-off
+    sent = "sent"  # the question was sent; ``ticket_id`` says where
+
+
+@dataclass(frozen=True)
+class Turn:
+    question: ChatMessage
+    reply: ChatMessage
+
+
+def wants_person(text: str) -> bool:
+    return WANTS_PERSON.search(" ".join(text.lower().split())) is not None
+
+
+def conversation_for(session: Session, *, user: User) -> ChatConversation:
+    assert user.id is not None
+    conversation = session.exec(
+        select(ChatConversation).where(ChatConversation.user_id == user.id)
+    ).first()
+    if conversation is None:
+        conversation = ChatConversation(user_id=user.id, practice_id=user.practice_id)
+        session.add(conversation)
+        session.commit()
+        session.refresh(conversation)
+    return conversation
+
+
+def history(session: Session, *, user: User, limit: int = HISTORY_LIMIT) -> list[ChatMessage]:
+    """The user's own conversation, oldest first (the last ``limit`` messages)."""
+    conversation = conversation_for(session, user=user)
+    stmt = (
+        select(ChatMessage)
+        .where(ChatMessage.conversation_id == conversation.id)
+        .order_by(col(ChatMessage.id).desc())
+        .limit(limit)
+    )
+    return list(reversed(session.exec(stmt).all()))
+
+
+def candidates_of(message: ChatMessage) -> list[Candidate]:
+    if not message.candidates:
+        return []
+    return [Candidate(**c) for c in json.loads(message.candidates)]
+
+
+def entry_for(entry_id: str | None) -> Entry | None:
+    return get_knowledge_base().get(entry_id) if entry_id else None
+
+
+def _add(session: Session, conversation: ChatConversation, message: ChatMessage) -> ChatMessage:
+    assert conversation.id is not None
+    message.conversation_id = conversation.id
+    conversation.updated_at = message.created_at
+    session.add(conversation)
+    session.add(message)
+    return message
+
+
+def ask(session: Session, *, user: User, text: str, lang: str, now: datetime | None = None) -> Turn:
+    """Store the question and the reply: an answer, a choice, a hand-off offer or a safety card."""
+    text = " ".join(text.split())
+    if not text:
+        raise Invalid(_("Please type a question."))
+    if len(text) > MAX_QUESTION:
+        raise Invalid(_("Please keep your question under %(n)s characters.", n=MAX_QUESTION))
+    now = now or utcnow()
+    conversation = conversation_for(session, user=user)
+    question = _add(
+        session,
+        conversation,
+        ChatMessage(conversation_id=0, sender="user", text=text, lang=lang, created_at=now),
+    )
+    result = match(text, audience="practice", lang=lang)
+    status: str = result.status
+    if result.status != "safety" and wants_person(text):
+        status = BotStatus.person
+    shown = result.entry_id if status in (BotStatus.answer, BotStatus.safety) else None
+    # A person was asked for: keep a confident answer only as the best-guess topic.
+    guess = result.entry_id if status == BotStatus.person else shown
+    reply = _add(
+        session,
+        conversation,
+        ChatMessage(
+            conversation_id=0,
+            sender="bot",
+            text=text,
+            status=status,
+            entry_id=shown or guess,
+            candidates=json.dumps([c.__dict__ for c in result.candidates[:2]]),
+            lang=lang,
+            created_at=now,
+        ),
+    )
+    if shown:
+        record_usage(session, entry_id=shown, kind="answered", at=now, commit=False)
+    session.commit()
+    session.refresh(question)
+    session.refresh(reply)
+    return Turn(question, reply)
+
+
+def own_message(session: Session, *, user: User, message_id: int) -> ChatMessage:
+    message = session.get(ChatMessage, message_id)
+    if message is None:
+        raise NotFound()
+    conversation = session.get(ChatConversation, message.conversation_id)
+    if conversation is None or conversation.user_id != user.id:
+        raise Forbidden()
+    return message
+
+
+def choose(
+    session: Session, *, user: User, message_id: int, entry_id: str, now: datetime | None = None
+) -> ChatMessage:
+    """The user picked one of the two close candidates: show that answer."""
+    offered = own_message(session, user=user, message_id=message_id)
+    if entry_id not in {c.entry_id for c in candidates_of(offered)}:
+        raise Invalid(_("Please choose one of the answers offered."))
+    now = now or utcnow()
+    conversation = session.get(ChatConversation, offered.conversation_id)
+    assert conversation is not None
+    reply = _add(
+        session,
+        conversation,
+        ChatMessage(
+            conversation_id=0,
+            sender="bot",
+            text=offered.text,
+            status=BotStatus.answer,
+            entry_id=entry_id,
+            lang=offered.lang,
+            created_at=now,
+        ),
+    )
+    record_usage(session, entry_id=entry_id, kind="answered", at=now, commit=False)
+    session.commit()
+    session.refresh(reply)
+    return reply
+
+
+def give_feedback(
+    session: Session, *, user: User, message_id: int, helpful: bool, now: datetime | None = None
+) -> ChatMessage:
+    """Helpful / not helpful on an answer card; counted once per card."""
+    message = own_message(session, user=user, message_id=message_id)
+    if message.status not in (BotStatus.answer, BotStatus.safety) or not message.entry_id:
+        raise Invalid(_("Only an answer can be rated."))
+    if not message.feedback:
+        message.feedback = "helpful" if helpful else "unhelpful"
+        session.add(message)
+        record_usage(
+            session, entry_id=message.entry_id, kind=message.feedback, at=now, commit=False
+        )
+        session.commit()
+        session.refresh(message)
+    return message
+
+
+def best_guess_topic(message: ChatMessage | None) -> str | None:
+    """The topic a hand-off is probably about: the answer shown, or the closer of two offered.
+
+    When the matcher abstained the question is unknown (it goes to the practice's liaison).
+    """
+    if message is None:
+        return None
+    if message.entry_id:
+        return message.entry_id
+    if message.status == BotStatus.choose:
+        found = candidates_of(message)
+        return found[0].entry_id if found else None
+    return None
+
+
+def transcript(messages: list[ChatMessage]) -> str:
+    """The recent conversation as plain text for the person answering (kept in English)."""
+    lines = []
+    for message in messages[-TRANSCRIPT_LIMIT:]:
+        when = to_local(message.created_at).strftime("%d %b %H:%M")
+        if message.sender == "user":
+            lines.append(f"[{when}] Practice: {message.text}")
+            continue
+        entry = entry_for(message.entry_id)
+        title = entry.title if entry else ""
+        if message.status in (BotStatus.answer, BotStatus.safety) and entry:
+            note = f" (marked {message.feedback})" if message.feedback else ""
+            lines.append(f"[{when}] Answer shown: {title} [{message.entry_id}]{note}")
+        elif message.status == BotStatus.choose:
+            offered = ", ".join(f"{c.title} [{c.entry_id}]" for c in candidates_of(message))
+            lines.append(f"[{when}] Offered a choice: {offered}")
+        elif message.status == BotStatus.abstain:
+            close = ", ".join(
+                f"{c.title} [{c.entry_id}] {c.score:.0f}" for c in candidates_of(message)
+            )
+            lines.append(f"[{when}] No confident answer" + (f"; closest: {close}" if close else ""))
+        elif message.status == BotStatus.person:
+            lines.append(f"[{when}] Asked for a person")
+        elif message.status == BotStatus.sent:
+            lines.append(f"[{when}] Sent to the PHO as question #{message.ticket_id}")
+    return "\n".join(lines)
+
+
+def hand_off(
+    session: Session,
+    *,
+    user: User,
+    question: str,
+    detail: str = "",
+    message_id: int | None = None,
+    now: datetime | None = None,
+) -> tuple[Ticket, ChatMessage]:
+    """Send the question to the PHO: a routed ticket, and a note of it in the conversation."""
+    if user.practice_id is None or user.id is None:
+        raise Forbidden(_("Only practice staff can send questions to the liaison team."))
+    offered = own_message(session, user=user, message_id=message_id) if message_id else None
+    now = now or utcnow()
+    topic = best_guess_topic(offered)
+    ticket = create_ticket(
+        session,
+        practice_id=user.practice_id,
+        asker_id=user.id,
+        question=question,
+        detail=detail,
+        transcript=transcript(history(session, user=user, limit=TRANSCRIPT_LIMIT)),
+        topic_id=topic,
+        now=now,
+    )
+    conversation = conversation_for(session, user=user)
+    sent = _add(
+        session,
+        conversation,
+        ChatMessage(
+            conversation_id=0,
+            sender="bot",
+            text=ticket.question,
+            status=BotStatus.sent,
+            ticket_id=ticket.id,
+            lang=offered.lang if offered else "en",
+            created_at=now,
+        ),
+    )
+    if topic:
+        record_usage(session, entry_id=topic, kind="handoff", at=now, commit=False)
+    session.commit()
+    session.refresh(sent)
+    return ticket, sent
