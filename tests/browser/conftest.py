@@ -1,0 +1,165 @@
+"""Real-Chromium fixtures: a live server with demo data, and Playwright pages.
+
+Fixtures (use them from any test module in tests/browser/, marked ``@pytest.mark.browser``):
+
+- ``live_server``: the base URL (``http://127.0.0.1:PORT``) of the app served by uvicorn in a
+  background thread, once per test session (per xdist worker). Its database is its own
+  migrated SQLite file with the demo data loaded (``assistant.demo.load_demo``), so every
+  demo login works with ``DEMO_PASSWORD``. Tests share this database: create what you need
+  with unique names rather than relying on a clean slate.
+- ``live_settings``: the Settings the live server runs with.
+- ``live_session``: a database Session on the live server's database (for setting up data or
+  checking what a page stored).
+- ``browser``: one headless Chromium (Debian's /usr/bin/chromium) per session.
+- ``page``: a fresh browser context and page per test (no cookies carried over), 1280x800.
+- ``mobile_page``: the same at 360x740 with touch, for small-screen checks.
+- ``js_disabled_page``: a fresh context with JavaScript turned off.
+- ``login_as(page, email, password=DEMO_PASSWORD)``: signs the page in through the login form
+  and waits for the home page.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+from sqlmodel import Session
+
+from assistant import db as dbmod
+from assistant.app import create_app
+from assistant.demo import load_demo
+from assistant.models_registry import import_all
+from assistant.settings import Settings
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+DEMO_PASSWORD = "demo-pass-2026"
+ADMIN_EMAIL = "admin@pho.example.nz"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.browser)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def live_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    path = tmp_path_factory.mktemp("live") / "live.db"
+    port = _free_port()
+    return Settings(
+        environment="test",
+        database_url=f"sqlite:///{path}",
+        secret_key="browser-test-secret",
+        public_base_url=f"http://127.0.0.1:{port}",
+        run_worker_in_app=False,
+        demo_password=DEMO_PASSWORD,
+        # Many tests sign in from 127.0.0.1; throttling has its own tests.
+        login_slow_after=10_000,
+        login_block_after=20_000,
+        login_slow_delay_seconds=0.0,
+        twilio_account_sid="AC00000000000000000000000000000000",
+        twilio_auth_token="browser-auth-token",
+        twilio_from_number="+6435550100",
+    )
+
+
+@pytest.fixture(scope="session")
+def live_server(live_settings: Settings) -> Iterator[str]:
+    import_all()
+    dbmod.migrate(live_settings.database_url)
+    with Session(dbmod.get_engine(live_settings.database_url)) as session:
+        load_demo(session, password=DEMO_PASSWORD)
+    port = int(live_settings.public_base_url.rsplit(":", 1)[1])
+    config = uvicorn.Config(
+        create_app(live_settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="live-server", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            pytest.fail("the live server did not start")
+        time.sleep(0.05)
+    yield live_settings.public_base_url
+    server.should_exit = True
+    thread.join(timeout=10)
+    engine = dbmod._engines.pop(live_settings.database_url, None)
+    if engine is not None:
+        engine.dispose()
+
+
+@pytest.fixture
+def live_session(live_server: str, live_settings: Settings) -> Iterator[Session]:
+    with Session(dbmod.get_engine(live_settings.database_url)) as session:
+        yield session
+
+
+@pytest.fixture(scope="session")
+def playwright_instance() -> Iterator[Playwright]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: run `make browser-deps` (apt-get install chromium)")
+    with sync_playwright() as pw:
+        yield pw
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_instance: Playwright) -> Iterator[Browser]:
+    chromium = playwright_instance.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    yield chromium
+    chromium.close()
+
+
+def _new_page(browser: Browser, live_server: str, **options: object) -> Iterator[Page]:
+    context = browser.new_context(base_url=live_server, **options)  # type: ignore[arg-type]
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def page(browser: Browser, live_server: str) -> Iterator[Page]:
+    yield from _new_page(browser, live_server, viewport={"width": 1280, "height": 800})
+
+
+@pytest.fixture
+def mobile_page(browser: Browser, live_server: str) -> Iterator[Page]:
+    yield from _new_page(
+        browser, live_server, viewport={"width": 360, "height": 740}, has_touch=True
+    )
+
+
+@pytest.fixture
+def js_disabled_page(browser: Browser, live_server: str) -> Iterator[Page]:
+    yield from _new_page(browser, live_server, java_script_enabled=False)
+
+
+def login_as(page: Page, email: str, password: str = DEMO_PASSWORD) -> None:
+    """Sign in through the login form (works with or without JavaScript)."""
+    page.goto("/login")
+    page.locator("#email").fill(email)
+    page.locator("#password").fill(password)
+    with page.expect_navigation():
+        page.locator("form[action='/login'] button[type=submit]").click()
+    assert "/login" not in page.url, f"could not sign in as {email}"
+
+
+@pytest.fixture(name="login_as")
+def login_as_fixture() -> Callable[..., None]:
+    """The ``login_as`` helper as a fixture, for tests that prefer fixtures to imports."""
+    return login_as
