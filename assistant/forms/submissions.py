@@ -1,0 +1,248 @@
+"""Storing submissions, idempotently by the client-made instance id; who may see which.
+
+``submit`` answers like the forms API (contract 4): Stored (201), AlreadyStored (200, same
+instance id and same content), raises InstanceConflict (409, same id, different content) or
+InvalidSubmission (422, per-field errors in the submission's language).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import json
+import logging
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlmodel import Session, col, select
+
+from assistant import audit
+from assistant.clock import utcnow
+from assistant.forms import validation
+from assistant.forms.definition import FormDefinition
+from assistant.forms.models import FormDraft, FormSubmission
+from assistant.i18n import LANGUAGES
+from assistant.people.models import Role, User
+
+log = logging.getLogger(__name__)
+
+# Form id -> "module:function(session, *, submission, form, user)" run after a new submission.
+AFTER_SUBMIT: dict[str, str] = {
+    "flag_problem": "assistant.forms.hooks:flag_problem_ticket",
+}
+VIEW_ALL = frozenset({Role.coordinator, Role.admin})
+
+
+class InvalidSubmission(Exception):
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("invalid submission")
+        self.errors = errors
+
+
+class InstanceConflict(Exception):
+    pass
+
+
+class NotAllowed(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Outcome:
+    submission: FormSubmission
+    created: bool  # False: the same submission was already stored
+
+
+def content_hash(form_id: str, form_version: str, answers: Mapping[str, Any]) -> str:
+    """The content's identity: the same answers to the same form version, in any language."""
+    canonical = json.dumps(
+        {"form": form_id, "version": form_version, "answers": answers},
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        default=str,
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def valid_instance_id(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except (ValueError, AttributeError, TypeError):
+        return False
+    return len(value) <= 64
+
+
+def can_fill(form: FormDefinition, user: User) -> bool:
+    return user.role.value in form.roles
+
+
+def submit(
+    session: Session,
+    *,
+    form: FormDefinition,
+    user: User,
+    instance_id: str,
+    form_version: str,
+    lang: str,
+    answers: Mapping[str, Any],
+    today: date | None = None,
+) -> Outcome:
+    if not can_fill(form, user):
+        raise NotAllowed()
+    lang = lang if lang in LANGUAGES else "en"
+    digest = content_hash(form.id, form_version, answers)
+    existing = _existing(session, instance_id, digest)
+    if existing is not None:
+        return existing
+    with_errors: dict[str, str] = {}
+    if not valid_instance_id(instance_id):
+        from assistant.i18n import _, use_locale
+
+        with use_locale(lang):
+            with_errors["instance_id"] = _("This form has no valid instance id.")
+    if form_version != form.version:
+        from assistant.i18n import _, use_locale
+
+        with use_locale(lang):
+            with_errors["form_version"] = _(
+                "This form has changed since it was opened. "
+                "Please check the answers and send it again."
+            )
+    typed, errors = validation.normalise(form, answers, lang)
+    errors = with_errors | errors | validation.validate_all(form, typed, lang, today=today)
+    if errors:
+        raise InvalidSubmission(errors)
+    stored = validation.final_answers(form, typed, today=today)
+    submission = FormSubmission(
+        instance_id=instance_id,
+        form_id=form.id,
+        form_version=form_version,
+        lang=lang,
+        answers=json.dumps(stored, ensure_ascii=False, sort_keys=True, default=str),
+        content_hash=digest,
+        submitted_by_id=user.id or 0,
+        agency_id=user.agency_id,
+        practice_id=user.practice_id,
+        consent=validation.consent_given(form, stored),
+        created_at=utcnow(),
+    )
+    for attempt in range(5):
+        try:
+            session.add(submission)
+            session.flush()
+            break
+        except IntegrityError:
+            # Someone (a retry from the same phone) stored this instance id a moment ago.
+            session.rollback()
+            existing = _existing(session, instance_id, digest)
+            if existing is not None:
+                return existing
+            raise
+        except OperationalError:  # SQLite busy under concurrent writers: try again
+            session.rollback()
+            existing = _existing(session, instance_id, digest)
+            if existing is not None:
+                return existing
+            if attempt == 4:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+    assert submission.id is not None
+    _delete_draft(session, instance_id)  # the draft it came from is done
+    audit.record(
+        session,
+        actor_id=user.id,
+        action="created",
+        entity="form_submission",
+        entity_id=submission.id,
+        commit=False,
+        form=form.id,
+    )
+    hook = AFTER_SUBMIT.get(form.id)
+    if hook:
+        module_name, func_name = hook.split(":")
+        func: Callable[..., Any] = getattr(importlib.import_module(module_name), func_name)
+        func(session, submission=submission, form=form, user=user)
+    session.commit()
+    session.refresh(submission)
+    log.info("form submission stored: form=%s id=%s", form.id, submission.id)
+    return Outcome(submission, created=True)
+
+
+def _existing(session: Session, instance_id: str, digest: str) -> Outcome | None:
+    found = session.exec(
+        select(FormSubmission).where(FormSubmission.instance_id == instance_id)
+    ).first()
+    if found is None:
+        return None
+    if found.content_hash != digest:
+        raise InstanceConflict()
+    return Outcome(found, created=False)
+
+
+def _delete_draft(session: Session, instance_id: str) -> None:
+    draft = session.exec(select(FormDraft).where(FormDraft.instance_id == instance_id)).first()
+    if draft is not None:
+        session.delete(draft)
+
+
+# --- who sees what ----------------------------------------------------------------------------
+
+
+def visible_submissions(
+    session: Session, *, user: User, form_id: str | None = None, limit: int = 100
+) -> list[FormSubmission]:
+    stmt = select(FormSubmission)
+    if form_id:
+        stmt = stmt.where(FormSubmission.form_id == form_id)
+    if user.role in VIEW_ALL:
+        pass
+    elif user.role == Role.pcw:
+        own = col(FormSubmission.submitted_by_id) == user.id
+        if user.agency_id is not None:
+            own = own | (col(FormSubmission.agency_id) == user.agency_id)
+        stmt = stmt.where(own, FormSubmission.form_id == "barrier_assessment")
+    else:
+        stmt = stmt.where(FormSubmission.submitted_by_id == user.id)
+    stmt = stmt.order_by(col(FormSubmission.created_at).desc()).limit(limit)
+    return list(session.exec(stmt))
+
+
+def can_view(submission: FormSubmission, user: User) -> bool:
+    if user.role in VIEW_ALL:
+        return True
+    if submission.submitted_by_id == user.id:
+        return True
+    return (
+        user.role == Role.pcw
+        and submission.form_id == "barrier_assessment"
+        and user.agency_id is not None
+        and submission.agency_id == user.agency_id
+    )
+
+
+def view_submission(session: Session, *, submission_id: int, user: User) -> FormSubmission:
+    """A submission the user may see; each view is audited (it is a personal record)."""
+    submission = session.get(FormSubmission, submission_id)
+    if submission is None:
+        raise LookupError(submission_id)
+    if not can_view(submission, user):
+        raise NotAllowed()
+    audit.record(
+        session,
+        actor_id=user.id,
+        action="viewed",
+        entity="form_submission",
+        entity_id=submission_id,
+    )
+    return submission
+
+
+def answers_of(submission: FormSubmission | FormDraft) -> dict[str, Any]:
+    data = json.loads(submission.answers or "{}")
+    return data if isinstance(data, dict) else {}
