@@ -73,7 +73,7 @@ def login(
         throttle.record_failure(session, ip=ip, account=email)
         error = _("That email and password do not match an active account. Please try again.")
         return render(request, "auth/login.html", context | {"error": error}, status_code=401)
-    throttle.clear_account(session, ip=ip, account=email)
+    throttle.clear_account(session, account=email)
     token = start_session(
         session, user_id=user.id, max_age_seconds=settings.session_max_age_seconds
     )
