@@ -8,6 +8,7 @@ from sqlmodel import Session
 
 from assistant.clock import utcnow
 from assistant.outbox.models import OutboxMessage, OutboxStatus
+from assistant.sms.contacts import is_opted_out
 
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 
@@ -26,15 +27,21 @@ def enqueue_sms(
     created_by_id: int | None = None,
     commit: bool = True,
 ) -> OutboxMessage:
-    """Queue one SMS for the worker. With ``commit=False`` it joins the caller's transaction."""
+    """Queue one SMS for the worker. With ``commit=False`` it joins the caller's transaction.
+
+    A message for a number that has opted out is kept, already ``cancelled``, so the record
+    shows it was never sent (the worker checks again at send time).
+    """
     if not E164.match(to):
         raise InvalidRecipient(to)
     now = utcnow()
+    opted_out = is_opted_out(session, phone=to)
     message = OutboxMessage(
         to=to,
         body=body,
         purpose=purpose[:40],
-        status=OutboxStatus.queued,
+        status=OutboxStatus.cancelled if opted_out else OutboxStatus.queued,
+        last_error_code="opted-out" if opted_out else None,
         next_attempt_at=now,
         referral_id=referral_id,
         created_by_id=created_by_id,
