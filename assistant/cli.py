@@ -74,6 +74,35 @@ def serve(
 
 
 @app.command()
+def worker(
+    once: Annotated[bool, typer.Option("--once", help="Drain what is due, then exit")] = False,
+) -> None:
+    """Send queued SMS from the outbox (runs until stopped unless --once)."""
+    import logging
+    import threading
+
+    from assistant.outbox.runner import run_until
+    from assistant.outbox.worker import worker_for
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    settings = get_settings()
+    outbox = worker_for(settings)
+    if once:
+        stats = outbox.drain()
+        typer.echo(
+            f"Claimed {stats.claimed}, sent {stats.sent}, retrying {stats.retried}, "
+            f"failed {stats.failed}, cancelled {stats.cancelled}."
+        )
+        return
+    typer.echo(f"Outbox worker running ({outbox.transport.name} transport); Ctrl-C stops it.")
+    stop = threading.Event()
+    try:
+        run_until(outbox, stop, settings.worker_poll_seconds)
+    except KeyboardInterrupt:
+        stop.set()
+
+
+@app.command()
 def check() -> None:
     """Validate the content folders; exit non-zero with a list of problems."""
     from assistant.content_check import run_all

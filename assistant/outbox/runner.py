@@ -1,0 +1,44 @@
+"""Running the worker: in the foreground (``python -m assistant worker``) or in a thread."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+from assistant.outbox.worker import OutboxWorker, RunStats, worker_for
+from assistant.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def run_until(worker: OutboxWorker, stop: threading.Event, poll_seconds: float) -> None:
+    """Drain, then wait ``poll_seconds`` (or until stopped) and drain again."""
+    while not stop.is_set():
+        stats = RunStats()
+        try:
+            stats = worker.run_once()
+        except Exception:  # keep going: the database or Twilio may be back next time
+            log.exception("outbox pass failed")
+        if stats.claimed == 0:
+            stop.wait(poll_seconds)
+
+
+def start_in_background(settings: Settings) -> Callable[[], None]:
+    """Start a daemon thread draining the outbox; returns a function that stops it."""
+    stop = threading.Event()
+    worker = worker_for(settings)
+    thread = threading.Thread(
+        target=run_until,
+        args=(worker, stop, settings.worker_poll_seconds),
+        name="outbox-worker",
+        daemon=True,
+    )
+    thread.start()
+    log.info("outbox worker started in the app (%s transport)", worker.transport.name)
+
+    def stop_worker() -> None:
+        stop.set()
+        thread.join(timeout=settings.twilio_timeout_seconds + 5)
+
+    return stop_worker
