@@ -28,6 +28,8 @@ ROUTER_MODULES = (
     "assistant.web.auth",
     "assistant.web.home",
     "assistant.web.admin",
+    "assistant.web.chat",
+    "assistant.web.inbox",
 )
 
 

@@ -60,6 +60,22 @@ EXPECTED: dict[tuple[str, str], Access] = {
     ("POST", "/lang"): ANYONE,
     ("GET", "/"): SIGNED_IN,
     # admin
+    # support: practice chat and the team inbox
+    ("GET", "/chat"): allow(Role.practice_staff),
+    ("POST", "/chat/ask"): allow(Role.practice_staff),
+    ("POST", "/chat/messages/{message_id}/choose"): allow(Role.practice_staff),
+    ("POST", "/chat/messages/{message_id}/feedback"): allow(Role.practice_staff),
+    ("POST", "/chat/handoff"): allow(Role.practice_staff),
+    ("GET", "/chat/updates"): allow(Role.practice_staff),
+    ("GET", "/chat/questions/{ticket_id}"): allow(Role.practice_staff),
+    ("GET", "/inbox"): PHO_STAFF,
+    ("GET", "/inbox/tickets/{ticket_id}"): PHO_STAFF,
+    ("POST", "/inbox/tickets/{ticket_id}/reply"): PHO_STAFF,
+    ("POST", "/inbox/tickets/{ticket_id}/note"): PHO_STAFF,
+    ("POST", "/inbox/tickets/{ticket_id}/assign"): PHO_STAFF,
+    ("POST", "/inbox/tickets/{ticket_id}/resolve"): PHO_STAFF,
+    ("POST", "/inbox/tickets/{ticket_id}/reopen"): PHO_STAFF,
+    ("POST", "/inbox/tickets/{ticket_id}/events/{event_id}/draft"): PHO_STAFF,
 }
 
 # Dummy values for path parameters, by name (default "999999").

@@ -26,6 +26,7 @@ from assistant.support.tickets import create_ticket
 MAX_QUESTION = 1000
 HISTORY_LIMIT = 60
 TRANSCRIPT_LIMIT = 20
+CLOSEST_FLOOR = 20.0  # weaker near-misses say nothing useful to the person answering
 
 # Asking for a person rather than an answer. Lower-cased, folded text; a readable list a
 # support lead can extend.
@@ -237,7 +238,9 @@ def transcript(messages: list[ChatMessage]) -> str:
             lines.append(f"[{when}] Offered a choice: {offered}")
         elif message.status == BotStatus.abstain:
             close = ", ".join(
-                f"{c.title} [{c.entry_id}] {c.score:.0f}" for c in candidates_of(message)
+                f"{c.title} [{c.entry_id}] {c.score:.0f}"
+                for c in candidates_of(message)
+                if c.score >= CLOSEST_FLOOR
             )
             lines.append(f"[{when}] No confident answer" + (f"; closest: {close}" if close else ""))
         elif message.status == BotStatus.person:

@@ -13,7 +13,7 @@ from assistant import audit
 from assistant.clock import utcnow
 from assistant.errors import Forbidden, NotFound
 from assistant.people.models import Practice, Role, User
-from assistant.support.models import EventKind, Ticket, TicketEvent, TicketStatus
+from assistant.support.models import EventKind, KnowledgeDraft, Ticket, TicketEvent, TicketStatus
 from assistant.support.tickets import ENTITY, ROLE_TEAMS, escalate_overdue, team_of
 
 View = Literal["mine", "team", "overdue", "resolved"]
@@ -200,3 +200,27 @@ def assignable_people(session: Session) -> list[User]:
         .order_by(col(User.name))
     )
     return list(session.exec(stmt))
+
+
+def latest_replies(session: Session, *, ticket_ids: list[int]) -> dict[int, TicketEvent]:
+    """The newest reply on each ticket (what the practice is waiting for)."""
+    if not ticket_ids:
+        return {}
+    stmt = (
+        select(TicketEvent)
+        .where(col(TicketEvent.ticket_id).in_(ticket_ids), TicketEvent.kind == EventKind.reply)
+        .order_by(col(TicketEvent.id))
+    )
+    return {event.ticket_id: event for event in session.exec(stmt)}
+
+
+def drafted_events(session: Session, *, ticket: Ticket) -> set[int]:
+    stmt = select(KnowledgeDraft.event_id).where(KnowledgeDraft.ticket_id == ticket.id)
+    return {event_id for event_id in session.exec(stmt) if event_id is not None}
+
+
+def names(session: Session, *, user_ids: set[int]) -> dict[int, str]:
+    if not user_ids:
+        return {}
+    stmt = select(User).where(col(User.id).in_(user_ids))
+    return {u.id: u.name for u in session.exec(stmt) if u.id is not None}

@@ -1,0 +1,162 @@
+"""The practice chat page: ask, answer cards, choosing, feedback, hand-off and replies."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from assistant import i18n
+from assistant.deps import SessionDep, require_roles
+from assistant.errors import Invalid
+from assistant.htmx import is_htmx, trigger
+from assistant.i18n import lazy_gettext
+from assistant.people.models import Role, User
+from assistant.support import chat, inbox, tickets
+from assistant.templating import render
+from assistant.web.nav import register
+
+router = APIRouter(prefix="/chat")
+register("/chat", lazy_gettext("Ask a question"), Role.practice_staff)
+
+PracticeUser = Annotated[User, Depends(require_roles(Role.practice_staff))]
+POLL_TRIGGER = "every 10s, tickets-changed from:body"
+TICKETS_CHANGED = "tickets-changed"
+
+
+def _questions_context(session: SessionDep, user: User) -> dict[str, Any]:
+    rows = inbox.practice_tickets(session, user=user)
+    replies = inbox.latest_replies(
+        session, ticket_ids=[r.ticket.id for r in rows if r.ticket.id is not None]
+    )
+    return {
+        "questions": rows,
+        "latest_replies": replies,
+        "unread": sum(r.unread for r in rows),
+        "poll_trigger": POLL_TRIGGER,
+    }
+
+
+def _message_context() -> dict[str, Any]:
+    return {
+        "entry_for": chat.entry_for,
+        "candidates_of": chat.candidates_of,
+        "lang": i18n.current_locale(),
+    }
+
+
+def _page(
+    request: Request, session: SessionDep, user: User, *, error: str = "", status: int = 200
+) -> Response:
+    context = (
+        {"messages": chat.history(session, user=user), "error": error}
+        | _questions_context(session, user)
+        | _message_context()
+    )
+    return render(request, "chat/page.html", context, status_code=status)
+
+
+def _back_to(message_id: int | None) -> RedirectResponse:
+    return RedirectResponse(f"/chat#m-{message_id}" if message_id else "/chat", status_code=303)
+
+
+@router.get("")
+def chat_page(request: Request, session: SessionDep, user: PracticeUser) -> Response:
+    return _page(request, session, user)
+
+
+@router.post("/ask")
+def ask(
+    request: Request,
+    session: SessionDep,
+    user: PracticeUser,
+    q: Annotated[str, Form(max_length=4000)] = "",
+) -> Response:
+    try:
+        turn = chat.ask(session, user=user, text=q, lang=i18n.current_locale())
+    except Invalid as exc:
+        if is_htmx(request):
+            return render(request, "chat/_error.html", {"error": exc.message}, status_code=200)
+        return _page(request, session, user, error=exc.message, status=422)
+    if not is_htmx(request):
+        return _back_to(turn.reply.id)
+    return render(
+        request, "chat/_turn.html", {"turn": [turn.question, turn.reply]} | _message_context()
+    )
+
+
+@router.post("/messages/{message_id}/choose")
+def choose(
+    request: Request,
+    session: SessionDep,
+    user: PracticeUser,
+    message_id: int,
+    entry_id: Annotated[str, Form(max_length=120)] = "",
+) -> Response:
+    reply = chat.choose(session, user=user, message_id=message_id, entry_id=entry_id)
+    if not is_htmx(request):
+        return _back_to(reply.id)
+    return render(request, "chat/_turn.html", {"turn": [reply]} | _message_context())
+
+
+@router.post("/messages/{message_id}/feedback")
+def feedback(
+    request: Request,
+    session: SessionDep,
+    user: PracticeUser,
+    message_id: int,
+    helpful: Annotated[str, Form(max_length=5)] = "",
+) -> Response:
+    message = chat.give_feedback(
+        session, user=user, message_id=message_id, helpful=helpful == "yes"
+    )
+    if not is_htmx(request):
+        return _back_to(message.id)
+    return render(request, "chat/_feedback.html", {"m": message} | _message_context())
+
+
+@router.post("/handoff")
+def handoff(
+    request: Request,
+    session: SessionDep,
+    user: PracticeUser,
+    question: Annotated[str, Form(max_length=2000)] = "",
+    detail: Annotated[str, Form(max_length=4000)] = "",
+    message_id: Annotated[int | None, Form()] = None,
+) -> Response:
+    try:
+        _ticket, sent = chat.hand_off(
+            session, user=user, question=question, detail=detail, message_id=message_id
+        )
+    except Invalid as exc:
+        if is_htmx(request):
+            return render(request, "chat/_error.html", {"error": exc.message})
+        return _page(request, session, user, error=exc.message, status=422)
+    if not is_htmx(request):
+        return _back_to(sent.id)
+    response = render(request, "chat/_sent.html", {"m": sent} | _message_context())
+    return trigger(response, TICKETS_CHANGED)
+
+
+@router.get("/updates")
+def updates(request: Request, session: SessionDep, user: PracticeUser) -> Response:
+    """The practice's questions and the unread-replies badge (polled by the chat page)."""
+    if not is_htmx(request):
+        return RedirectResponse("/chat#questions", status_code=303)
+    return render(request, "chat/page.html", _questions_context(session, user), block="questions")
+
+
+@router.get("/questions/{ticket_id}")
+def question(request: Request, session: SessionDep, user: PracticeUser, ticket_id: int) -> Response:
+    ticket = inbox.get_ticket(session, user=user, ticket_id=ticket_id)
+    tickets.mark_replies_read(session, ticket=ticket, reader=user)
+    history = inbox.events(session, ticket=ticket, for_practice=True)
+    people = inbox.names(
+        session, user_ids={ticket.asker_id} | {e.author_id for e in history if e.author_id}
+    )
+    return render(
+        request,
+        "chat/question.html",
+        {"ticket": ticket, "history": history, "people": people},
+    )
