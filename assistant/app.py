@@ -30,6 +30,7 @@ ROUTER_MODULES = (
     "assistant.web.admin",
     "assistant.web.chat",
     "assistant.web.inbox",
+    "assistant.web.sms",
 )
 
 

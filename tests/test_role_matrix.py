@@ -76,6 +76,10 @@ EXPECTED: dict[tuple[str, str], Access] = {
     ("POST", "/inbox/tickets/{ticket_id}/resolve"): PHO_STAFF,
     ("POST", "/inbox/tickets/{ticket_id}/reopen"): PHO_STAFF,
     ("POST", "/inbox/tickets/{ticket_id}/events/{event_id}/draft"): PHO_STAFF,
+    # sms: the Twilio webhook (signature-guarded: 403 without one) and the staff simulator
+    ("POST", "/sms/twilio"): 403,
+    ("GET", "/sms/simulator"): allow(*PHO_STAFF, Role.pcw),
+    ("POST", "/sms/simulator"): allow(*PHO_STAFF, Role.pcw),
 }
 
 # Dummy values for path parameters, by name (default "999999").

@@ -1,0 +1,153 @@
+"""Where people live (a suburb, fuzzily, or a postcode) and the practices nearest to them."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from rapidfuzz import fuzz, process
+from sqlmodel import Session, select
+
+from assistant.people.models import Practice
+from assistant.sms.text import fold
+
+GAZETTEER = Path(__file__).resolve().parent / "suburbs.yaml"
+_POSTCODE = re.compile(r"\b(\d{4})\b")
+MIN_SCORE = 80
+
+
+@dataclass(frozen=True)
+class Place:
+    name: str
+    postcode: str
+    lat: float
+    lon: float
+    aka: tuple[str, ...] = ()
+
+
+@cache
+def gazetteer() -> tuple[Place, ...]:
+    rows: list[dict[str, Any]] = yaml.safe_load(GAZETTEER.read_text(encoding="utf-8"))
+    return tuple(
+        Place(
+            name=str(row["name"]),
+            postcode=str(row["postcode"]),
+            lat=float(row["lat"]),
+            lon=float(row["lon"]),
+            aka=tuple(str(a) for a in row.get("aka", ())),
+        )
+        for row in rows
+    )
+
+
+@cache
+def _names() -> dict[str, Place]:
+    names: dict[str, Place] = {}
+    for place in gazetteer():
+        for name in (place.name, *place.aka):
+            names[fold(name)] = place
+    return names
+
+
+def check_gazetteer() -> list[str]:
+    """Problems in the gazetteer file, as "path:line: message" (for `assistant check`)."""
+    problems = []
+    try:
+        places = gazetteer()
+    except Exception as exc:  # a broken file is reported, not raised
+        return [f"{GAZETTEER}:1: cannot read: {exc}"]
+    seen: set[str] = set()
+    for index, place in enumerate(places, start=1):
+        where = f"{GAZETTEER}:{index + 2}"
+        if not re.fullmatch(r"\d{4}", place.postcode):
+            problems.append(f"{where}: postcode {place.postcode!r} is not four digits")
+        if not (-48 < place.lat < -40 and 168 < place.lon < 176):
+            problems.append(f"{where}: {place.name} is not in Canterbury")
+        for name in (place.name, *place.aka):
+            key = fold(name)
+            if key in seen:
+                problems.append(f"{where}: {name!r} is listed twice")
+            seen.add(key)
+    return problems
+
+
+def find_place(text: str) -> Place | None:
+    """A postcode (the centre of the places sharing it) or a suburb name, typos allowed."""
+    code = _POSTCODE.search(text)
+    if code:
+        same = [p for p in gazetteer() if p.postcode == code.group(1)]
+        if not same:
+            return None
+        lat = sum(p.lat for p in same) / len(same)
+        lon = sum(p.lon for p in same) / len(same)
+        return Place(name=code.group(1), postcode=code.group(1), lat=lat, lon=lon)
+    query = fold(text)
+    if len(query) < 3:
+        return None
+    names = _names()
+    if query in names:
+        return names[query]
+    best = process.extractOne(query, list(names), scorer=fuzz.WRatio, score_cutoff=MIN_SCORE)
+    if best is None:
+        return None
+    return names[best[0]]
+
+
+def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance (haversine)."""
+    r = 6371.0
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * r * math.asin(math.sqrt(a))
+
+
+@dataclass(frozen=True)
+class NearbyPractice:
+    practice: Practice
+    km: float
+
+
+def _coordinates(practice: Practice) -> tuple[float, float] | None:
+    if practice.latitude is not None and practice.longitude is not None:
+        return practice.latitude, practice.longitude
+    place = _names().get(fold(practice.suburb)) if practice.suburb else None
+    return (place.lat, place.lon) if place else None
+
+
+def nearby_practices(session: Session, *, place: Place, limit: int = 3) -> list[NearbyPractice]:
+    """Active practices taking new patients, nearest first."""
+    stmt = select(Practice).where(
+        Practice.active == True,  # noqa: E712
+        Practice.accepting_new_patients == True,  # noqa: E712
+    )
+    found = []
+    for practice in session.exec(stmt):
+        where = _coordinates(practice)
+        if where is None:
+            continue
+        found.append(NearbyPractice(practice, distance_km(place.lat, place.lon, *where)))
+    found.sort(key=lambda n: (n.km, n.practice.name))
+    return found[:limit]
+
+
+_DOLLARS = re.compile(r"\$\s?(\d+(?:\.\d{1,2})?)")
+
+
+def adult_fee(fee_notes: str) -> str | None:
+    """The lowest dollar amount in a practice's fee note ("$19.50"), if it names one."""
+    amounts = [float(m) for m in _DOLLARS.findall(fee_notes)]
+    if not amounts:
+        return None
+    low = min(amounts)
+    return f"${low:.2f}".replace(".00", "")
+
+
+def is_low_cost(fee_notes: str) -> bool:
+    folded = fold(fee_notes)
+    return "very low cost" in folded or "vlca" in folded or "low cost" in folded

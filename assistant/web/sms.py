@@ -1,0 +1,236 @@
+"""The Twilio webhook for inbound SMS, and the staff simulator that goes through it."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlmodel import Session, col, select
+from starlette.concurrency import run_in_threadpool
+from twilio.twiml.messaging_response import MessagingResponse
+
+from assistant import audit
+from assistant.db import get_engine
+from assistant.deps import SessionDep, SettingsDep, require_roles
+from assistant.i18n import _, lazy_gettext
+from assistant.people.models import Role, User
+from assistant.settings import Settings
+from assistant.sms import segments
+from assistant.sms.conversation import conversation_for, handle_inbound
+from assistant.sms.models import SmsContact, SmsInbound
+from assistant.sms.phone import InvalidPhone, mask_phone, to_e164
+from assistant.sms.signature import public_url, sign, validate_twilio_request
+from assistant.templating import render
+from assistant.web import nav
+
+log = logging.getLogger(__name__)
+
+router = APIRouter()
+
+WEBHOOK_PATH = "/sms/twilio"
+# Without Twilio credentials (development, tests of the simulator) requests are signed with
+# this token; production refuses every request until TWILIO_AUTH_TOKEN is set.
+DEV_AUTH_TOKEN = "development-only-twilio-token"  # noqa: S105
+SIMULATOR_SID_PREFIX = "SMsim"
+
+SIMULATOR_ROLES = (Role.liaison, Role.coordinator, Role.mso, Role.pcw, Role.admin)
+SimulatorUser = Annotated[User, Depends(require_roles(*SIMULATOR_ROLES))]
+
+nav.register("/sms/simulator", lazy_gettext("SMS simulator"), *SIMULATOR_ROLES)
+
+
+def auth_token(settings: Settings) -> str:
+    if settings.twilio_auth_token:
+        return settings.twilio_auth_token
+    return "" if settings.environment == "production" else DEV_AUTH_TOKEN
+
+
+@dataclass(frozen=True)
+class WebhookResult:
+    status_code: int
+    body: str
+    reply: str = ""
+
+
+def twiml(reply: str) -> str:
+    response = MessagingResponse()
+    if reply:
+        response.message(reply)
+    return str(response)
+
+
+def receive_inbound(
+    settings: Settings, *, url: str, params: Mapping[str, str], signature: str | None
+) -> WebhookResult:
+    """One signed inbound request from Twilio (or the simulator): check, handle, reply."""
+    if not validate_twilio_request(
+        auth_token=auth_token(settings), url=url, params=params, signature=signature
+    ):
+        log.warning("sms webhook: bad signature from=%s", mask_phone(params.get("From")))
+        return WebhookResult(403, "")
+    sid = params.get("MessageSid") or params.get("SmsSid") or ""
+    try:
+        phone = to_e164(params.get("From", ""))
+    except InvalidPhone:
+        phone = ""
+    if not sid or not phone:
+        return WebhookResult(400, twiml(""))
+    with Session(get_engine(settings.database_url)) as session:
+        reply = handle_inbound(
+            session,
+            phone=phone,
+            body=params.get("Body", ""),
+            message_sid=sid,
+            pho_phone=settings.pho_phone_number,
+        )
+    return WebhookResult(200, twiml(reply), reply)
+
+
+@router.post(WEBHOOK_PATH)
+async def twilio_inbound(request: Request, settings: SettingsDep) -> Response:
+    form = await request.form()
+    params = {key: value for key, value in form.items() if isinstance(value, str)}
+    result = await run_in_threadpool(
+        receive_inbound,
+        settings,
+        url=public_url(settings, request),
+        params=params,
+        signature=request.headers.get("X-Twilio-Signature"),
+    )
+    if result.status_code == 403:
+        return Response("Forbidden", status_code=403, media_type="text/plain")
+    return Response(result.body, status_code=result.status_code, media_type="application/xml")
+
+
+# -- the simulator ---------------------------------------------------------------------------
+
+DEFAULT_SIM_PHONE = "+64215550100"
+
+
+def _has_real_messages(session: Session, phone: str) -> bool:
+    """True when ``phone`` has texted us for real: the simulator keeps away from it."""
+    contact = session.exec(select(SmsContact).where(SmsContact.phone == phone)).first()
+    if contact is None:
+        return False
+    real = session.exec(
+        select(SmsInbound.id).where(
+            SmsInbound.contact_id == contact.id,
+            ~col(SmsInbound.message_sid).startswith(SIMULATOR_SID_PREFIX),
+        )
+    ).first()
+    return real is not None
+
+
+def _simulator_page(
+    request: Request,
+    session: Session,
+    *,
+    phone_raw: str,
+    error: str = "",
+    status_code: int = 200,
+) -> Response:
+    phone = ""
+    rows: list[SmsInbound] = []
+    if phone_raw:
+        try:
+            phone = to_e164(phone_raw)
+        except InvalidPhone:
+            error = error or _("Enter a phone number, like 021 555 0100.")
+    if phone and not error and not _has_real_messages(session, phone):
+        rows = conversation_for(session, phone=phone)
+    turns = [
+        {
+            "row": row,
+            "count": segments.count(row.reply) if row.reply else None,
+            "dir": "rtl" if row.language == "ar" else "ltr",
+        }
+        for row in rows
+    ]
+    return render(
+        request,
+        "sms/simulator.html",
+        {
+            "phone": phone or phone_raw or DEFAULT_SIM_PHONE,
+            "turns": turns,
+            "error": error,
+        },
+        block="conversation",
+        status_code=status_code,
+    )
+
+
+@router.get("/sms/simulator")
+def simulator(
+    request: Request, user: SimulatorUser, session: SessionDep, phone: str = ""
+) -> Response:
+    return _simulator_page(request, session, phone_raw=phone)
+
+
+@router.post("/sms/simulator")
+def simulator_send(
+    request: Request,
+    user: SimulatorUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    phone: Annotated[str, Form()] = "",
+    body: Annotated[str, Form()] = "",
+) -> Response:
+    try:
+        e164 = to_e164(phone)
+    except InvalidPhone:
+        return _simulator_page(
+            request,
+            session,
+            phone_raw=phone,
+            error=_("Enter a phone number, like 021 555 0100."),
+            status_code=422,
+        )
+    if _has_real_messages(session, e164):
+        return _simulator_page(
+            request,
+            session,
+            phone_raw=phone,
+            error=_("This number has texted us for real. Use another number in the simulator."),
+            status_code=409,
+        )
+    if not body.strip():
+        return _simulator_page(
+            request, session, phone_raw=phone, error=_("Type a message."), status_code=422
+        )
+    params = {
+        "MessageSid": SIMULATOR_SID_PREFIX + uuid.uuid4().hex[: 34 - len(SIMULATOR_SID_PREFIX)],
+        "AccountSid": settings.twilio_account_sid or "AC" + "0" * 32,
+        "From": e164,
+        "To": settings.twilio_from_number or "+6435550100",
+        "Body": body.strip()[:1600],
+        "NumMedia": "0",
+    }
+    url = settings.public_base_url.rstrip("/") + WEBHOOK_PATH
+    signature = sign(auth_token=auth_token(settings), url=url, params=params)
+    result = receive_inbound(settings, url=url, params=params, signature=signature)
+    audit.record(
+        session,
+        actor_id=user.id,
+        action="simulated",
+        entity="sms_contact",
+        entity_id=mask_phone(e164),
+        status=result.status_code,
+    )
+    if result.status_code != 200:
+        return _simulator_page(
+            request,
+            session,
+            phone_raw=phone,
+            error=_(
+                "The webhook refused the message (status %(status)s).", status=result.status_code
+            ),
+            status_code=502,
+        )
+    if request.headers.get("HX-Request"):
+        return _simulator_page(request, session, phone_raw=e164)
+    return RedirectResponse(f"/sms/simulator?phone={e164.replace('+', '%2B')}", status_code=303)
