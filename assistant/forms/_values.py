@@ -7,7 +7,8 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from assistant.forms.definition import NO, YES, Field
+from assistant.forms.definition import NO, YES, Field, FormDefinition
+from assistant.forms.expressions import ExpressionError, evaluate, scope, to_bool
 from assistant.forms.models import FormSubmission
 
 
@@ -112,3 +113,38 @@ def display(field: Field, value: Any, lang: str = "en") -> str:
             out.append(choice.text(lang) if choice else v)
         return "; ".join(out)
     return str(value)
+
+
+def is_relevant(expr: str | None, env: Any) -> bool:
+    if not expr:
+        return True
+    try:
+        return to_bool(evaluate(expr, env))
+    except ExpressionError:
+        return True
+
+
+def with_calculations(form: FormDefinition, answers: dict[str, Any]) -> dict[str, Any]:
+    """Answers plus any calculated value the stored answers lack (top-level and per row)."""
+    env = dict(answers)
+    for f in form.top_fields():
+        if f.is_repeat:
+            out_rows = []
+            for row in rows(env.get(f.name)):
+                row = dict(row)
+                for kid in f.children:
+                    if kid.calculation and kid.name not in row:
+                        row[kid.name] = safe_evaluate(kid.calculation, scope(env, row))
+                out_rows.append(row)
+            env[f.name] = out_rows
+    for f in form.top_fields():
+        if f.calculation and f.name not in env:
+            env[f.name] = safe_evaluate(f.calculation, env)
+    return env
+
+
+def safe_evaluate(expr: str, env: Any) -> Any:
+    try:
+        return evaluate(expr, env)
+    except ExpressionError:
+        return None

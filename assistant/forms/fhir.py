@@ -26,9 +26,7 @@ from assistant.forms.expressions import (
     Literal,
     Unary,
     compile_expression,
-    evaluate,
     scope,
-    to_bool,
 )
 from assistant.forms.models import FormSubmission
 from assistant.i18n import LANGUAGES, html_lang
@@ -334,47 +332,12 @@ def _answers_for(form: FormDefinition, f: Field, value: Any, base_url: str) -> l
     return []
 
 
-def _relevant(expr: str | None, env: Any) -> bool:
-    if not expr:
-        return True
-    try:
-        return to_bool(evaluate(expr, env))
-    except ExpressionError:
-        return True
-
-
-def _with_calculations(form: FormDefinition, answers: dict[str, Any]) -> dict[str, Any]:
-    """Answers plus any calculated value the stored answers lack (top-level and per row)."""
-    env = dict(answers)
-    for f in form.top_fields():
-        if f.is_repeat:
-            out_rows = []
-            for row in values.rows(env.get(f.name)):
-                row = dict(row)
-                for kid in f.children:
-                    if kid.calculation and kid.name not in row:
-                        row[kid.name] = _safe_eval(kid.calculation, scope(env, row))
-                out_rows.append(row)
-            env[f.name] = out_rows
-    for f in form.top_fields():
-        if f.calculation and f.name not in env:
-            env[f.name] = _safe_eval(f.calculation, env)
-    return env
-
-
-def _safe_eval(expr: str, env: Any) -> Any:
-    try:
-        return evaluate(expr, env)
-    except ExpressionError:
-        return None
-
-
 def _field_items(
     form: FormDefinition, fields: list[Field], env: Any, base_url: str
 ) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = []
     for f in fields:
-        if f.type == "note" or not _relevant(f.relevant, env):
+        if f.type == "note" or not values.is_relevant(f.relevant, env):
             continue
         if f.is_repeat:
             for row in values.rows(env.get(f.name)):
@@ -400,10 +363,10 @@ def questionnaire_response(
     submission: FormSubmission, form: FormDefinition, *, base_url: str
 ) -> dict[str, Any]:
     """One submission as a FHIR R4 QuestionnaireResponse (JSON-ready dict)."""
-    env = _with_calculations(form, values.load_answers(submission))
+    env = values.with_calculations(form, values.load_answers(submission))
     items = []
     for page in form.pages:
-        if not _relevant(page.relevant, env):
+        if not values.is_relevant(page.relevant, env):
             continue
         kids = _field_items(form, page.fields, env, base_url)
         if kids:

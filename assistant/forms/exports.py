@@ -1,0 +1,224 @@
+"""Exports of a form's submissions: CSV (a zip with one file per table) and XLSX.
+
+One row per submission in the main table; each repeat group gets its own table with one row
+per instance, linked to its submission by ``instance_id``. Fields marked ``personal`` (names,
+phone numbers, dates of birth) are left out unless asked for. Text that a spreadsheet would
+run as a formula is neutralised with a leading apostrophe.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from openpyxl import Workbook
+from sqlmodel import Session, col, select
+
+from assistant.forms import _values as values
+from assistant.forms.definition import Field, FormDefinition
+from assistant.forms.expressions import scope
+from assistant.forms.models import FormSubmission
+
+META_COLUMNS = (
+    "instance_id",
+    "submitted_at",
+    "form_version",
+    "lang",
+    "submitted_by_id",
+    "agency_id",
+    "practice_id",
+    "consent",
+)
+ROW_META = ("instance_id", "row")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
+
+
+@dataclass
+class Table:
+    name: str
+    headers: list[str]
+    rows: list[list[Any]] = field(default_factory=list)
+
+
+def submissions_for(
+    session: Session,
+    *,
+    form_id: str,
+    since: date | None = None,
+    until: date | None = None,
+) -> list[FormSubmission]:
+    """A form's submissions, oldest first, optionally from ``since`` up to ``until`` (UTC days)."""
+    stmt = select(FormSubmission).where(FormSubmission.form_id == form_id)
+    if since is not None:
+        stmt = stmt.where(
+            col(FormSubmission.created_at) >= datetime.combine(since, datetime.min.time(), UTC)
+        )
+    if until is not None:
+        stmt = stmt.where(
+            col(FormSubmission.created_at) < datetime.combine(until, datetime.max.time(), UTC)
+        )
+    return list(session.exec(stmt.order_by(col(FormSubmission.created_at), col(FormSubmission.id))))
+
+
+def _columns(fields: Iterable[Field], include_personal: bool) -> list[Field]:
+    return [
+        f
+        for f in fields
+        if f.type not in ("note", "repeat") and (include_personal or not f.personal)
+    ]
+
+
+def _cell(f: Field, value: Any) -> Any:
+    """A typed cell value: numbers as numbers, dates as ISO text, choices as their codes."""
+    if values.is_blank(value):
+        return None
+    if f.type == "integer":
+        return values.as_int(value)
+    if f.type in ("decimal", "calculate"):
+        number = values.as_decimal(value)
+        return number if number is not None else _text(value)
+    if f.type == "date":
+        day = values.as_date(value)
+        return day.isoformat() if day else None
+    if f.type == "yes_no":
+        flag = values.as_bool(value)
+        return None if flag is None else ("yes" if flag else "no")
+    if f.type == "select_multiple":
+        return " ".join(values.as_list(value))
+    return _text(value)
+
+
+def _text(value: Any) -> str:
+    text = _ILLEGAL_XML.sub("", str(value))
+    if text.startswith(_FORMULA_START):
+        return "'" + text
+    return text
+
+
+def _timestamp(ts: datetime) -> str:
+    if ts.tzinfo is None:
+        ts = ts.replace(tzinfo=UTC)
+    return ts.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def build_tables(
+    form: FormDefinition,
+    submissions: Sequence[FormSubmission],
+    *,
+    include_personal: bool = False,
+) -> list[Table]:
+    """The main table, then one table per repeat group (in form order)."""
+    top = form.top_fields()
+    main_fields = _columns(top, include_personal)
+    repeats = [f for f in top if f.is_repeat]
+    main = Table(form.id, [*META_COLUMNS, *(f.name for f in main_fields)])
+    repeat_tables: list[tuple[Field, list[Field], Table]] = []
+    for rep in repeats:
+        kids = _columns(rep.children, include_personal)
+        repeat_tables.append((rep, kids, Table(rep.name, [*ROW_META, *(k.name for k in kids)])))
+    pages = {f.name: page for page in form.pages for f in page.fields}
+    for sub in submissions:
+        env = values.with_calculations(form, values.load_answers(sub))
+
+        def shown(f: Field, env: Any = env) -> bool:
+            page = pages.get(f.name)
+            if page is not None and not values.is_relevant(page.relevant, env):
+                return False
+            return values.is_relevant(f.relevant, env)
+
+        main.rows.append(
+            [
+                sub.instance_id,
+                _timestamp(sub.created_at),
+                sub.form_version,
+                sub.lang,
+                sub.submitted_by_id,
+                sub.agency_id,
+                sub.practice_id,
+                "yes" if sub.consent else "no",
+                *(_cell(f, env.get(f.name)) if shown(f) else None for f in main_fields),
+            ]
+        )
+        for rep, kids, table in repeat_tables:
+            if not shown(rep):
+                continue
+            for index, row in enumerate(values.rows(env.get(rep.name)), start=1):
+                row_env = scope(env, row)
+                cells = [
+                    _cell(k, row.get(k.name)) if values.is_relevant(k.relevant, row_env) else None
+                    for k in kids
+                ]
+                if all(c is None for c in cells):
+                    continue
+                table.rows.append([sub.instance_id, index, *cells])
+    return [main, *(t for _r, _k, t in repeat_tables)]
+
+
+def table_csv(table: Table) -> bytes:
+    """One table as CSV (UTF-8 with a byte-order mark, so spreadsheets read macrons and Arabic)."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n")
+    writer.writerow(table.headers)
+    for row in table.rows:
+        writer.writerow(["" if v is None else v for v in row])
+    return buf.getvalue().encode("utf-8-sig")
+
+
+def csv_zip(tables: Sequence[Table], *, form: FormDefinition) -> bytes:
+    """Every table as its own CSV file in one zip: ``<form>.csv``, ``<form>-<repeat>.csv``."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for i, table in enumerate(tables):
+            zf.writestr(csv_filename(form, table, main=i == 0), table_csv(table))
+    return buf.getvalue()
+
+
+def csv_filename(form: FormDefinition, table: Table, *, main: bool) -> str:
+    return f"{form.id}.csv" if main else f"{form.id}-{table.name}.csv"
+
+
+def _sheet_title(name: str, used: set[str]) -> str:
+    base = _SHEET_BAD.sub("_", name).strip("'")[:31] or "sheet"
+    title, n = base, 2
+    while title.lower() in used:
+        suffix = f"_{n}"
+        title = base[: 31 - len(suffix)] + suffix
+        n += 1
+    used.add(title.lower())
+    return title
+
+
+def workbook_bytes(tables: Sequence[Table]) -> bytes:
+    """A workbook: the main sheet first, then one sheet per repeat group."""
+    wb = Workbook(write_only=True)
+    used: set[str] = set()
+    for table in tables:
+        ws = wb.create_sheet(_sheet_title(table.name, used))
+        ws.append(table.headers)
+        for row in table.rows:
+            ws.append(row)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def export_csv(
+    session: Session, *, form: FormDefinition, since: date | None = None, until: date | None = None
+) -> bytes:
+    subs = submissions_for(session, form_id=form.id, since=since, until=until)
+    return csv_zip(build_tables(form, subs), form=form)
+
+
+def export_xlsx(
+    session: Session, *, form: FormDefinition, since: date | None = None, until: date | None = None
+) -> bytes:
+    subs = submissions_for(session, form_id=form.id, since=since, until=until)
+    return workbook_bytes(build_tables(form, subs))

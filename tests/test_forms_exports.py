@@ -1,0 +1,247 @@
+"""Exports: CSV (zip of one file per table) and XLSX (a sheet per table), linked by instance_id."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import uuid
+import zipfile
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pytest
+from openpyxl import load_workbook
+from sqlmodel import Session
+
+from assistant.forms.definition import FormDefinition, load_form
+from assistant.forms.exports import (
+    META_COLUMNS,
+    build_tables,
+    csv_zip,
+    export_csv,
+    export_xlsx,
+    submissions_for,
+    table_csv,
+    workbook_bytes,
+)
+from assistant.forms.models import FormSubmission
+from assistant.people.models import Role, User
+from tests import factories
+
+
+def add_submission(
+    session: Session,
+    user: User,
+    answers: dict[str, Any],
+    *,
+    form_id: str = "barrier_assessment",
+    lang: str = "en",
+    created_at: datetime | None = None,
+) -> FormSubmission:
+    body = json.dumps(answers, sort_keys=True)
+    assert user.id is not None
+    sub = FormSubmission(
+        instance_id=str(uuid.uuid4()),
+        form_id=form_id,
+        form_version="1",
+        lang=lang,
+        answers=body,
+        content_hash=hashlib.sha256(body.encode()).hexdigest(),
+        submitted_by_id=user.id,
+        agency_id=user.agency_id,
+        consent=answers.get("consent") == "yes",
+        created_at=created_at or datetime(2026, 11, 2, 23, 0, tzinfo=UTC),
+    )
+    session.add(sub)
+    session.commit()
+    session.refresh(sub)
+    return sub
+
+
+ANA: dict[str, Any] = {
+    "consent": "yes",
+    "person_name": "Ana Faleolo",
+    "phone": "+64 21 555 0101",
+    "date_of_birth": "1984-03-09",
+    "main_language": "samoan",
+    "interpreter_needed": "yes",
+    "enrolment_status": "not_enrolled",
+    "cost_difficulty": "very_hard",
+    "transport_barrier": "yes",
+    "housing": ["cold_damp", "overcrowded"],
+    "household_members": [
+        {"member_name": "Losa", "member_age": 8, "member_relationship": "child"},
+        {"member_name": "Tavita", "member_age": "15", "member_relationship": "child"},
+    ],
+    "barriers": ["cost", "transport", "other"],
+    "barriers_other": '=HYPERLINK("http://evil.example")',
+    "actions": ["transport_referral"],
+    "follow_up_date": "2026-11-20",
+    "notes": "Prefers a call after 3pm; whānau meeting on Sunday",
+}
+NO_CONSENT: dict[str, Any] = {"consent": "no", "person_name": "Not kept"}
+
+
+@pytest.fixture
+def form() -> FormDefinition:
+    return load_form("barrier_assessment")
+
+
+@pytest.fixture
+def pcw(session: Session) -> User:
+    return factories.user(session, Role.pcw)
+
+
+def test_main_table_has_one_row_per_submission(
+    session: Session, form: FormDefinition, pcw: User
+) -> None:
+    a = add_submission(session, pcw, ANA, lang="sm")
+    b = add_submission(session, pcw, NO_CONSENT, created_at=datetime(2026, 11, 3, tzinfo=UTC))
+    main, members = build_tables(form, submissions_for(session, form_id=form.id))
+    assert main.headers[: len(META_COLUMNS)] == list(META_COLUMNS)
+    assert [row[0] for row in main.rows] == [a.instance_id, b.instance_id]
+    row = dict(zip(main.headers, main.rows[0], strict=True))
+    assert row["submitted_at"] == "2026-11-02T23:00:00Z"
+    assert row["lang"] == "sm"
+    assert row["agency_id"] == pcw.agency_id
+    assert row["consent"] == "yes"
+    assert row["barriers"] == "cost transport other"
+    assert row["housing"] == "cold_damp overcrowded"
+    assert row["interpreter_needed"] == "yes"
+    assert row["follow_up_date"] == "2026-11-20"
+    assert row["household_size"] == 3  # calculated: two members plus the person
+    assert row["children_13_and_under"] == 1
+    # without consent nothing but the consent answer is exported
+    empty = dict(zip(main.headers, main.rows[1], strict=True))
+    assert empty["consent"] == "no"
+    assert all(empty[f] is None for f in main.headers[len(META_COLUMNS) :] if f != "consent")
+    assert members.name == "household_members"
+
+
+def test_personal_fields_are_left_out_unless_asked(
+    session: Session, form: FormDefinition, pcw: User
+) -> None:
+    add_submission(session, pcw, ANA)
+    subs = submissions_for(session, form_id=form.id)
+    personal = {f.name for f in form.fields.values() if f.personal}
+    assert personal, "the barrier form marks names and phone numbers as personal"
+    main, members = build_tables(form, subs)
+    assert not personal & set(main.headers)
+    assert not personal & set(members.headers)
+    flat = json.dumps(main.rows + members.rows)
+    assert "Ana Faleolo" not in flat and "Losa" not in flat
+    main_all, members_all = build_tables(form, subs, include_personal=True)
+    assert "person_name" in main_all.headers
+    assert "member_name" in members_all.headers
+
+
+def test_repeat_rows_link_back_by_instance_id(
+    session: Session, form: FormDefinition, pcw: User
+) -> None:
+    sub = add_submission(session, pcw, ANA)
+    _main, members = build_tables(form, [sub])
+    assert members.headers[:2] == ["instance_id", "row"]
+    rows = [dict(zip(members.headers, r, strict=True)) for r in members.rows]
+    assert [(r["instance_id"], r["row"], r["member_age"]) for r in rows] == [
+        (sub.instance_id, 1, 8),
+        (sub.instance_id, 2, 15),
+    ]
+    assert [r["member_is_child"] for r in rows] == [1, 0]
+
+
+def test_spreadsheet_formulas_are_neutralised(
+    session: Session, form: FormDefinition, pcw: User
+) -> None:
+    sub = add_submission(session, pcw, ANA)
+    main, _members = build_tables(form, [sub])
+    row = dict(zip(main.headers, main.rows[0], strict=True))
+    assert row["barriers_other"] == '\'=HYPERLINK("http://evil.example")'
+
+
+def test_csv_zip_holds_one_file_per_table(
+    session: Session, form: FormDefinition, pcw: User
+) -> None:
+    sub = add_submission(session, pcw, ANA)
+    data = export_csv(session, form=form)
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        assert zf.namelist() == [
+            "barrier_assessment.csv",
+            "barrier_assessment-household_members.csv",
+        ]
+        main_text = zf.read("barrier_assessment.csv").decode("utf-8-sig")
+        members_text = zf.read("barrier_assessment-household_members.csv").decode("utf-8-sig")
+    main_rows = list(csv.DictReader(io.StringIO(main_text)))
+    assert len(main_rows) == 1
+    assert main_rows[0]["instance_id"] == sub.instance_id
+    assert main_rows[0]["notes"] == "Prefers a call after 3pm; whānau meeting on Sunday"
+    assert main_rows[0]["practice_id"] == ""
+    member_rows = list(csv.DictReader(io.StringIO(members_text)))
+    assert {r["instance_id"] for r in member_rows} == {sub.instance_id}
+
+
+def test_csv_starts_with_a_byte_order_mark_for_spreadsheets(
+    session: Session, form: FormDefinition, pcw: User
+) -> None:
+    add_submission(session, pcw, ANA)
+    main, _ = build_tables(form, submissions_for(session, form_id=form.id))
+    assert table_csv(main).startswith(b"\xef\xbb\xbfinstance_id,")
+
+
+def test_xlsx_has_a_main_sheet_and_one_per_repeat(
+    session: Session, form: FormDefinition, pcw: User
+) -> None:
+    sub = add_submission(session, pcw, ANA)
+    add_submission(session, pcw, NO_CONSENT)
+    wb = load_workbook(io.BytesIO(export_xlsx(session, form=form)), read_only=True)
+    assert wb.sheetnames == ["barrier_assessment", "household_members"]
+    main = list(wb["barrier_assessment"].iter_rows(values_only=True))
+    assert main[0][: len(META_COLUMNS)] == META_COLUMNS
+    assert len(main) == 3
+    headers = list(main[0])
+    assert main[1][headers.index("household_size")] == 3  # a number, not text
+    assert main[1][headers.index("barriers_other")].startswith("'=")
+    members = list(wb["household_members"].iter_rows(values_only=True))
+    assert [r[0] for r in members[1:]] == [sub.instance_id, sub.instance_id]
+    wb.close()
+
+
+def test_date_range_filters_submissions(session: Session, form: FormDefinition, pcw: User) -> None:
+    add_submission(session, pcw, ANA, created_at=datetime(2026, 10, 1, tzinfo=UTC))
+    mid = add_submission(session, pcw, ANA, created_at=datetime(2026, 10, 15, 12, tzinfo=UTC))
+    add_submission(session, pcw, ANA, created_at=datetime(2026, 11, 1, tzinfo=UTC))
+    add_submission(session, pcw, {"provider": "hospital_ed"}, form_id="flag_problem")
+    got = submissions_for(
+        session, form_id=form.id, since=date(2026, 10, 10), until=date(2026, 10, 15)
+    )
+    assert [s.instance_id for s in got] == [mid.instance_id]
+    assert len(submissions_for(session, form_id=form.id)) == 3
+
+
+def test_empty_export_still_has_headers(form: FormDefinition) -> None:
+    tables = build_tables(form, [])
+    data = csv_zip(tables, form=form)
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        text = zf.read("barrier_assessment.csv").decode("utf-8-sig")
+    assert text.startswith("instance_id,submitted_at")
+    wb = load_workbook(io.BytesIO(workbook_bytes(tables)), read_only=True)
+    assert len(list(wb["household_members"].iter_rows(values_only=True))) == 1
+    wb.close()
+
+
+def test_long_and_odd_sheet_names_are_made_safe() -> None:
+    from assistant.forms.exports import Table
+
+    tables = [
+        Table("a_very_long_form_identifier_that_overflows", ["x"]),
+        Table("a_very_long_form_identifier_that_overflows_too", ["y"]),
+        Table("what?/[odd]", ["z"]),
+    ]
+    wb = load_workbook(io.BytesIO(workbook_bytes(tables)), read_only=True)
+    assert wb.sheetnames == [
+        "a_very_long_form_identifier_tha",
+        "a_very_long_form_identifier_t_2",
+        "what___odd_",
+    ]
+    wb.close()
