@@ -31,6 +31,7 @@ ROUTER_MODULES = (
     "assistant.web.chat",
     "assistant.web.inbox",
     "assistant.web.sms",
+    "assistant.web.forms",
 )
 
 
