@@ -1,0 +1,352 @@
+/* Forms on a phone with poor signal: an outbox of submissions kept in localStorage until
+   the server confirms them (201/200), retried with backoff; page-by-page navigation that
+   keeps working without signal; storage cleared on sign-out. No dependencies. */
+(function () {
+  "use strict";
+  var OUTBOX = "forms.outbox";
+  var DRAFT = "forms.draft.";
+  var timer = null;
+  var inflight = {};
+
+  function csrf() {
+    try { return JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRF-Token"] || ""; }
+    catch (e) { return ""; }
+  }
+  function load() {
+    try { return JSON.parse(localStorage.getItem(OUTBOX) || "[]"); } catch (e) { return []; }
+  }
+  function store(items) { localStorage.setItem(OUTBOX, JSON.stringify(items)); render(); }
+
+  /* ---- the outbox ---- */
+  function enqueue(item) {
+    var items = load().filter(function (i) { return i.instance_id !== item.instance_id; });
+    items.push(item);
+    store(items);
+  }
+  function backoff(attempts) { return Math.min(60000, 1000 * Math.pow(2, attempts)); }
+
+  function flush() {
+    if (timer) { clearTimeout(timer); timer = null; }
+    var items = load();
+    var now = Date.now();
+    items.forEach(function (item) {
+      if (item.state !== "waiting" || inflight[item.instance_id] || (item.next || 0) > now) return;
+      send(item);
+    });
+    schedule();
+  }
+  function schedule() {
+    var waiting = load().filter(function (i) { return i.state === "waiting"; });
+    if (!waiting.length) return;
+    var soonest = Math.min.apply(null, waiting.map(function (i) { return i.next || 0; }));
+    timer = setTimeout(flush, Math.max(500, soonest - Date.now()));
+  }
+  function update(id, change) {
+    var items = load().map(function (i) {
+      return i.instance_id === id ? Object.assign(i, change) : i;
+    });
+    store(items);
+  }
+  function send(item) {
+    inflight[item.instance_id] = true;
+    fetch("/api/forms/" + encodeURIComponent(item.form_id) + "/submissions", {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf() },
+      body: JSON.stringify(item.payload)
+    }).then(function (r) {
+      delete inflight[item.instance_id];
+      return r.json().catch(function () { return {}; }).then(function (body) {
+        if (r.status === 201 || r.status === 200) {
+          store(load().filter(function (i) { return i.instance_id !== item.instance_id; }));
+          localStorage.removeItem(DRAFT + item.instance_id);
+          sent(item, body);
+        } else if (r.status === 422) {
+          update(item.instance_id, { state: "invalid", errors: body.errors || {} });
+          showErrors(item.instance_id, body.errors || {});
+        } else if (r.status === 409) {
+          update(item.instance_id, { state: "conflict" });
+        } else {
+          retry(item);
+        }
+      });
+    }, function () { delete inflight[item.instance_id]; retry(item); });
+  }
+  function retry(item) {
+    var attempts = (item.attempts || 0) + 1;
+    update(item.instance_id, { state: "waiting", attempts: attempts, next: Date.now() + backoff(attempts) });
+    status("waiting");
+    schedule();
+  }
+  function sent(item, body) {
+    var form = document.getElementById("fill-form");
+    if (form && form.elements.instance_id.value === item.instance_id && body.url) {
+      window.location.assign(body.url + "?sent=1");
+    }
+  }
+
+  /* ---- the outbox list on the forms page ---- */
+  function render() {
+    var box = document.getElementById("outbox");
+    if (!box) return;
+    var items = load();
+    var list = box.querySelector("ul");
+    list.textContent = "";
+    items.forEach(function (i) {
+      var li = document.createElement("li");
+      var label = box.dataset[i.state === "invalid" ? "invalid" : i.state === "conflict" ? "conflict" : "waiting"];
+      li.textContent = i.title + " (" + new Date(i.saved).toLocaleString() + "): " + label;
+      li.className = "outbox-" + (i.state || "waiting");
+      list.appendChild(li);
+    });
+    box.hidden = items.length === 0;
+  }
+
+  /* ---- the fill page ---- */
+  function fillForm() { return document.getElementById("fill-form"); }
+
+  function status(kind) {
+    var el = document.getElementById("send-status");
+    if (!el) return;
+    el.textContent = el.dataset[kind] || "";
+    el.hidden = !el.textContent;
+  }
+
+  function collect(form) {
+    var answers = {};
+    var skip = { csrf_token: 1, instance_id: 1, page: 1, form_lang: 1, action: 1 };
+    function put(name, value, multiple) {
+      var parts = name.split(".");
+      var target = answers;
+      if (parts.length === 3) {
+        var rows = answers[parts[0]] = answers[parts[0]] || [];
+        var idx = parseInt(parts[1], 10);
+        while (rows.length <= idx) rows.push({});
+        target = rows[idx];
+        name = parts[2];
+      }
+      if (multiple) {
+        target[name] = target[name] || [];
+        if (value !== null) target[name].push(value);
+      } else if (value !== null || !(name in target)) {
+        target[name] = value;
+      }
+    }
+    Array.prototype.forEach.call(form.elements, function (el) {
+      if (!el.name || skip[el.name] || el.closest("template")) return;
+      if (/\.rows$/.test(el.name)) {
+        var n = parseInt(el.value, 10) || 0;
+        var key = el.name.slice(0, -5);
+        answers[key] = answers[key] || [];
+        while (answers[key].length < n) answers[key].push({});
+        return;
+      }
+      if (el.type === "checkbox") put(el.name, el.checked ? el.value : null, true);
+      else if (el.type === "radio") put(el.name, el.checked ? el.value : null, false);
+      else if (el.tagName !== "BUTTON") put(el.name, el.value === "" ? null : el.value, false);
+    });
+    return answers;
+  }
+
+  function showErrors(instanceId, errors) {
+    var form = fillForm();
+    if (!form || form.elements.instance_id.value !== instanceId) return;
+    status("invalid");
+    var first = null;
+    Object.keys(errors).forEach(function (key) {
+      var el = document.getElementById("err-" + key);
+      if (el) { el.textContent = errors[key]; el.hidden = false; first = first || el; }
+    });
+    if (first) {
+      var section = first.closest(".form-page");
+      if (section) show(form, parseInt(section.dataset.page, 10));
+    }
+  }
+
+  /* Skip logic without signal: the forms' conditions are "${a} = 'v'", "${a} != 'v'" and
+     "selected(${a}, 'v')", joined by "and" / "or". Anything else stays as the server left it. */
+  function valueOf(form, name) {
+    var els = form.querySelectorAll('[name="' + name + '"]');
+    var out = [];
+    Array.prototype.forEach.call(els, function (el) {
+      if ((el.type === "radio" || el.type === "checkbox") ? el.checked : el.value) out.push(el.value);
+    });
+    return out;
+  }
+  function term(form, t) {
+    var m = t.match(/^\$\{(\w+)\}\s*(=|!=)\s*'([^']*)'$/);
+    if (m) { var has = valueOf(form, m[1]).indexOf(m[3]) >= 0 || (m[3] === "" && !valueOf(form, m[1]).length); return m[2] === "=" ? has : !has; }
+    m = t.match(/^selected\(\$\{(\w+)\},\s*'([^']*)'\)$/);
+    if (m) return valueOf(form, m[1]).indexOf(m[2]) >= 0;
+    return undefined;
+  }
+  function relevant(form, expr) {
+    var anyOr = false;
+    var ors = expr.split(/\s+or\s+/);
+    for (var i = 0; i < ors.length; i++) {
+      var all = true;
+      var ands = ors[i].split(/\s+and\s+/);
+      for (var j = 0; j < ands.length; j++) {
+        var r = term(form, ands[j].trim());
+        if (r === undefined) return undefined;
+        all = all && r;
+      }
+      anyOr = anyOr || all;
+    }
+    return anyOr;
+  }
+  function refresh(form) {
+    Array.prototype.forEach.call(form.querySelectorAll("[data-relevant]"), function (el) {
+      if (el.closest("template") || el.closest(".row")) return;
+      var r = relevant(form, el.dataset.relevant);
+      if (r !== undefined && !el.classList.contains("form-page")) el.hidden = !r;
+      if (r !== undefined && el.classList.contains("form-page")) el.dataset.skip = r ? "" : "1";
+    });
+    buttons(form, current(form));
+  }
+  function pages(form) { return form.querySelectorAll(".form-page"); }
+  function current(form) { return parseInt(form.elements.page.value, 10) || 0; }
+  function step(form, from, dir) {
+    var all = pages(form);
+    for (var i = from + dir; i >= 0 && i < all.length; i += dir) {
+      if (!all[i].dataset.skip) return i;
+    }
+    return from;
+  }
+  function buttons(form, page) {
+    var last = step(form, page, 1) === page;
+    form.querySelector('[value="back"]').hidden = page === 0;
+    form.querySelector('[value="next"]').hidden = last;
+    form.querySelector('[value="submit"]').hidden = !last;
+  }
+  function show(form, index) {
+    Array.prototype.forEach.call(pages(form), function (p, i) { p.hidden = i !== index; });
+    form.elements.page.value = index;
+    var progress = form.querySelector("[data-progress]");
+    if (progress) progress.textContent = progress.dataset.progress.replace("__n__", index + 1);
+    buttons(form, index);
+    window.scrollTo(0, 0);
+  }
+  function saveLocal(form) {
+    localStorage.setItem(DRAFT + form.elements.instance_id.value, JSON.stringify({
+      form_id: form.dataset.formId, page: current(form), answers: collect(form), saved: Date.now()
+    }));
+  }
+
+  function submitOffline(form) {
+    var answers = collect(form);
+    var item = {
+      instance_id: form.elements.instance_id.value,
+      form_id: form.dataset.formId,
+      title: form.dataset.title,
+      saved: Date.now(),
+      state: "waiting",
+      attempts: 0,
+      next: 0,
+      payload: {
+        instance_id: form.elements.instance_id.value,
+        form_version: form.dataset.version,
+        lang: form.elements.form_lang.value,
+        answers: answers
+      }
+    };
+    enqueue(item);
+    saveLocal(form);
+    status(navigator.onLine === false ? "waiting" : "sending");
+    flush();
+  }
+
+  function setupFill() {
+    var form = fillForm();
+    if (!form || form.dataset.ready) return;
+    form.dataset.ready = "1";
+    if (form.dataset.new === "1" && window.crypto && crypto.randomUUID) {
+      // A blank form may come from the phone's cache: always give it a fresh instance id.
+      form.elements.instance_id.value = crypto.randomUUID();
+    }
+    refresh(form);
+    form.addEventListener("change", function () { refresh(form); });
+    form.addEventListener("click", function (ev) {
+      var btn = ev.target.closest("button[name=action]");
+      if (!btn) return;
+      form.dataset.lastAction = btn.value;
+      if (btn.value === "submit") {
+        // Sent through the outbox (online or not), so nothing is lost or sent twice.
+        ev.preventDefault();
+        ev.stopPropagation();
+        submitOffline(form);
+      } else if (navigator.onLine === false) {
+        ev.preventDefault();
+        ev.stopPropagation();
+        offlineStep(form, btn);
+      }
+    }, true);
+  }
+  function offlineStep(form, btn) {
+    var action = btn.value;
+    var page = current(form);
+    if (action === "next") show(form, step(form, page, 1));
+    else if (action === "back") show(form, step(form, page, -1));
+    else if (action.indexOf("add:") === 0) addRow(form, action.slice(4));
+    saveLocal(form);
+    status("offline");
+  }
+  function addRow(form, name) {
+    var box = form.querySelector('[data-repeat="' + name + '"]');
+    if (!box) return;
+    var count = box.querySelector('input[name="' + name + '.rows"]');
+    var n = parseInt(count.value, 10) || 0;
+    if (n >= parseInt(box.dataset.max, 10)) return;
+    var html = box.querySelector("template").innerHTML.split("__i__").join(String(n));
+    var holder = document.createElement("div");
+    holder.innerHTML = html;
+    var row = holder.firstElementChild;
+    var legend = row.querySelector("legend");
+    if (legend) legend.textContent = legend.textContent.trim() + " " + (n + 1);
+    box.querySelector(".rows").appendChild(row);
+    count.value = n + 1;
+  }
+
+  document.addEventListener("htmx:sendError", function (ev) {
+    // The page could not reach the server: carry on here, and keep the answers on the phone.
+    var form = fillForm();
+    if (!form || ev.target !== form) return;
+    var action = form.dataset.lastAction || "next";
+    offlineStep(form, { value: action });
+  });
+  document.addEventListener("htmx:afterSwap", function () { setupFill(); });
+
+  /* ---- signing out leaves nothing behind on a shared phone ---- */
+  document.addEventListener("submit", function (ev) {
+    var form = ev.target;
+    if (!form.matches || !form.matches('form[action="/logout"]')) return;
+    var pending = load().length;
+    var words = document.querySelector("[data-logout-confirm]");
+    if (pending && words && !window.confirm(words.dataset.logoutConfirm)) {
+      ev.preventDefault();
+      return;
+    }
+    Object.keys(localStorage).forEach(function (k) { if (k.indexOf("forms.") === 0) localStorage.removeItem(k); });
+    if (window.caches) caches.keys().then(function (keys) { keys.forEach(function (k) { caches.delete(k); }); });
+  }, true);
+
+  window.addEventListener("online", flush);
+  document.addEventListener("DOMContentLoaded", function () {
+    if ("serviceWorker" in navigator) navigator.serviceWorker.register("/sw.js").catch(function () {});
+    setupFill();
+    render();
+    var again = document.querySelector("[data-send-now]");
+    if (again) again.addEventListener("click", function () {
+      store(load().map(function (i) {
+        return Object.assign(i, { next: 0, state: i.state === "conflict" ? i.state : "waiting" });
+      }));
+      flush();
+    });
+    // Keep each form's definition in the phone's cache for use without signal.
+    Array.prototype.forEach.call(document.querySelectorAll("[data-form-def]"), function (a) {
+      fetch(a.dataset.formDef, { credentials: "same-origin" }).catch(function () {});
+      fetch(a.getAttribute("href"), { credentials: "same-origin" }).catch(function () {});
+    });
+    flush();
+  });
+})();
