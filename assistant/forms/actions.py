@@ -1,0 +1,115 @@
+"""Turning a submitted barrier assessment into follow-up tasks in the PCW's task list.
+
+Call :func:`create_actions` once a submission is stored (the 201 path of the submissions API).
+Each agreed action the PCW ticked (the ``actions`` select_multiple; "other" uses the
+``actions_other`` text) becomes one task for that PCW and their agency, due on the form's
+``follow_up_date`` or, without one, seven days after the submission. It is idempotent: tasks
+carry ``source_ref="form:<instance_id>:<action>"`` and a second call creates nothing new.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlmodel import Session, col, select
+
+from assistant.clock import NZ, to_local
+from assistant.forms import _values as values
+from assistant.forms.definition import OTHER, FormDefinition
+from assistant.forms.models import FormSubmission
+from assistant.i18n import _, use_locale
+from assistant.pcw.models import FollowUpTask
+from assistant.pcw.tasks import create_task
+from assistant.people.models import User
+
+ACTIONS_FIELD = "actions"
+FOLLOW_UP_FIELD = "follow_up_date"
+DEFAULT_DUE_DAYS = 7
+
+# Agreed action -> task kind (the PCW task list's categories).
+ACTION_KINDS: dict[str, str] = {
+    "transport_referral": "transport",
+    "food_support": "referral",
+    "housing_referral": "referral",
+    "interpreter": "referral",
+}
+DEFAULT_KIND = "follow-up"
+
+
+def source_ref(submission: FormSubmission, action: str) -> str:
+    return f"form:{submission.instance_id}:{action}"[:200]
+
+
+def due_date(submission: FormSubmission, answers: dict[str, object]) -> date:
+    """The form's follow-up date, else a week after the submission (New Zealand days)."""
+    chosen = values.as_date(answers.get(FOLLOW_UP_FIELD))
+    if chosen is not None:
+        return chosen
+    return to_local(submission.created_at, NZ).date() + timedelta(days=DEFAULT_DUE_DAYS)
+
+
+def create_actions(
+    session: Session,
+    *,
+    submission: FormSubmission,
+    definition: FormDefinition,
+    actor: User,
+    commit: bool = True,
+) -> list[int]:
+    """Create one follow-up task per agreed action; return the new tasks' ids.
+
+    Does nothing for forms without an ``actions`` select_multiple, for submissions without
+    consent, or when the actions question was skipped. Task titles are in ``actor``'s language.
+    """
+    field = definition.fields.get(ACTIONS_FIELD)
+    if field is None or field.type != "select_multiple":
+        return []
+    if definition.consent_field and not submission.consent:
+        return []
+    answers = values.with_calculations(definition, values.load_answers(submission))
+    page = next((p for p in definition.pages if field in p.fields), None)
+    if page is not None and not values.is_relevant(page.relevant, answers):
+        return []
+    if not values.is_relevant(field.relevant, answers):
+        return []
+    chosen = values.as_list(answers.get(ACTIONS_FIELD))
+    if not chosen:
+        return []
+    refs = {action: source_ref(submission, action) for action in chosen}
+    existing = set(
+        session.exec(
+            select(FollowUpTask.source_ref).where(col(FollowUpTask.source_ref).in_(refs.values()))
+        )
+    )
+    due = due_date(submission, answers)
+    lang = actor.locale or "en"
+    created: list[int] = []
+    with use_locale(lang):
+        for action in dict.fromkeys(chosen):
+            if refs[action] in existing:
+                continue
+            if action == OTHER:
+                said = str(answers.get(f"{ACTIONS_FIELD}_{OTHER}") or "").strip()
+                title = (
+                    _("Agreed action: %(action)s", action=said[:150])
+                    if said
+                    else _("Agreed action (other)")
+                )
+            else:
+                choice = field.choice(action)
+                title = choice.text(lang) if choice else action
+            task = create_task(
+                session,
+                assignee_id=actor.id,
+                agency_id=submission.agency_id if submission.agency_id else actor.agency_id,
+                title=title,
+                kind=ACTION_KINDS.get(action, DEFAULT_KIND),
+                due=due,
+                source_ref=refs[action],
+                commit=False,
+            )
+            assert task.id is not None
+            created.append(task.id)
+    if commit:
+        session.commit()
+    return created
