@@ -79,7 +79,7 @@ def valid_instance_id(value: str) -> bool:
 
 
 def can_fill(form: FormDefinition, user: User) -> bool:
-    return user.role.value in form.roles
+    return str(user.role) in form.roles
 
 
 def submit(
