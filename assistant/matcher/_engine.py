@@ -1,38 +1,351 @@
-"""Provisional engine (replaced by the weighted index)."""
+"""The matcher: everything is precomputed at load; a query costs a few dictionary look-ups.
+
+Scoring. Every text (query or entry field) goes through the same pipeline: fold, split, stem,
+correct misspellings against the knowledge base's vocabulary, replace synonym phrases by their
+concept, split Chinese into bigrams, drop stopwords. An entry's score is the share of the
+query's weight (inverse document frequency of each token) that the entry covers, each token
+counted at the weight of the best field it appears in (title and keywords > synonyms > body).
+Words the knowledge base has never seen count against every entry, so a question about
+something else scores low and the matcher abstains.
+"""
 
 from __future__ import annotations
 
+import math
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import cache
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
-from assistant.knowledge import KnowledgeBase, get_knowledge_base
-from assistant.matcher import Audience, Candidate, MatchResult
+from assistant.knowledge import Entry, KnowledgeBase, get_knowledge_base
+from assistant.matcher import Audience, Candidate, MatchResult, SafetyKind
+from assistant.matcher._lexicon import SAFETY_KINDS, Lexicon, get_lexicon
+from assistant.matcher._normalise import fold, is_han, stem
+
+FIELD_WEIGHTS = {"title": 1.0, "keywords": 1.0, "synonyms": 0.9, "body": 0.3}
+SCORE_FLOOR = 50.0  # below this: abstain
+MARGIN = 8.0  # a second best this close: offer both
+UNKNOWN_WEIGHT = 0.8  # share of the largest idf charged for a word nobody uses
+FUZZY_CUTOFF = 85.0
+PHRASE_BONUS = 4.0
+TITLE_BONUS = 3.0
+TOP_K = 12
+MIN_FUZZY_LEN = 4
+
+
+@dataclass(frozen=True)
+class _Index:
+    entries: list[Entry]
+    postings: dict[str, list[tuple[int, float]]]  # token -> [(entry index, field weight)]
+    idf: dict[str, float]
+    best_weight: dict[str, float]  # token -> its strongest field weight in any entry
+    unknown_idf: float
+    title_tokens: list[frozenset[str]]
+    phrases: list[list[frozenset[str]]]  # per entry: its multi-word titles and keywords
 
 
 class Matcher:
-    def __init__(self, kb: KnowledgeBase) -> None:
+    def __init__(self, kb: KnowledgeBase, lexicon: Lexicon) -> None:
         self.kb = kb
+        self.lexicon = lexicon
+        stop_words = [word for text in lexicon.stopwords for word in self._plain_tokens(text)]
+        self.stopwords = frozenset(w for w in stop_words if not is_han(w))
+        self._han_stopwords = frozenset(w for w in stop_words if is_han(w))
+        self._han_words = set(self._han_stopwords)
+        for entry in kb.entries:
+            for variant in entry.variants.values():
+                for keyword in variant.keywords:
+                    self._han_words.update(w for w in fold(keyword).split() if is_han(w))
+        self._han_max = max((len(w) for w in self._han_words), default=1)
+        self._concepts = self._compile_concepts(lexicon.concepts)
+        vocabulary: set[str] = set()
+        for entry in kb.entries:
+            for text in self._entry_texts(entry):
+                vocabulary.update(self._plain_tokens(text))
+        for phrases in lexicon.concepts.values():
+            for phrase in phrases:
+                vocabulary.update(self._plain_tokens(phrase))
+        self._misspellings = {
+            stem(fold(wrong)): stem(fold(right)) for wrong, right in lexicon.misspellings.items()
+        }
+        self.vocabulary = frozenset(vocabulary - self.stopwords)
+        self._fuzzy_choices = sorted(
+            word for word in self.vocabulary if word.isascii() and len(word) >= MIN_FUZZY_LEN
+        )
+        self._fuzzy_cache: dict[str, str] = {}
+        self._indexes = {
+            audience: self._build_index([e for e in kb.entries if e.for_audience(audience)])
+            for audience in ("practice", "patient")
+        }
+        self._safety = self._compile_safety(lexicon.safety)
+        self._safety_titles = {kind: kb.get(kind) for kind in SAFETY_KINDS}
+
+    # -- text pipeline -------------------------------------------------------------------
+
+    @staticmethod
+    def _plain_tokens(text: str) -> list[str]:
+        return [stem(word) for word in fold(text).split()]
+
+    def _content_tokens(self, text: str) -> list[str]:
+        return [w for w in self._plain_tokens(text) if w not in self.stopwords]
+
+    def _compile_concepts(
+        self, concepts: dict[str, list[str]]
+    ) -> list[tuple[re.Pattern[str], bool]]:
+        spaced: dict[str, str] = {}
+        unspaced: dict[str, str] = {}
+        for name, phrases in concepts.items():
+            token = "~" + "_".join(self._plain_tokens(name))
+            for phrase in phrases:
+                words = self._content_tokens(phrase)
+                if not words:
+                    continue
+                if all(is_han(word) for word in words):
+                    unspaced.setdefault("".join(words), token)
+                else:
+                    spaced.setdefault(" ".join(words), token)
+        self._concept_of = spaced | unspaced
+        patterns: list[tuple[re.Pattern[str], bool]] = []
+        if spaced:
+            alternatives = "|".join(re.escape(p) for p in sorted(spaced, key=len, reverse=True))
+            patterns.append((re.compile(rf"(?<= )(?:{alternatives})(?= )"), True))
+        if unspaced:
+            alternatives = "|".join(re.escape(p) for p in sorted(unspaced, key=len, reverse=True))
+            patterns.append((re.compile(f"(?:{alternatives})"), False))
+        return patterns
+
+    def _correct(self, word: str) -> str:
+        if word in self.vocabulary or word in self.stopwords or not word.isascii():
+            return word
+        if word in self._misspellings:
+            return self._misspellings[word]
+        if len(word) < MIN_FUZZY_LEN or word.isdigit():
+            return word
+        found = self._fuzzy_cache.get(word)
+        if found is None:
+            best = process.extractOne(
+                word, self._fuzzy_choices, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF
+            )
+            found = best[0] if best else word
+            if len(self._fuzzy_cache) > 50_000:
+                self._fuzzy_cache.clear()
+            self._fuzzy_cache[word] = found
+        return found
+
+    def _segment(self, run: str) -> list[str]:
+        """Chinese: longest known word at each position; unknown characters kept together."""
+        pieces: list[str] = []
+        unknown = ""
+        i = 0
+        while i < len(run):
+            for size in range(min(self._han_max, len(run) - i), 0, -1):
+                if run[i : i + size] in self._han_words:
+                    if unknown:
+                        pieces.append(unknown)
+                        unknown = ""
+                    pieces.append(run[i : i + size])
+                    i += size
+                    break
+            else:
+                unknown += run[i]
+                i += 1
+        if unknown:
+            pieces.append(unknown)
+        return [p for p in pieces if p not in self._han_stopwords]
+
+    def tokens(self, text: str, *, correct: bool = True) -> list[str]:
+        """The scoring tokens of ``text`` (query or entry field)."""
+        words = self._plain_tokens(text)
+        if correct:
+            words = [self._correct(word) for word in words]
+        padded = f" {' '.join(w for w in words if w not in self.stopwords)} "
+        for pattern, spaced in self._concepts:
+            if spaced:
+                padded = pattern.sub(lambda m: self._concept_of[m.group(0)], padded)
+            else:
+                padded = pattern.sub(lambda m: f" {self._concept_of[m.group(0)]} ", padded)
+        result: list[str] = []
+        for word in padded.split():
+            if is_han(word):
+                result.extend(self._segment(word))
+            elif word not in self.stopwords:
+                result.append(word)
+        return result
+
+    # -- index ---------------------------------------------------------------------------
+
+    @staticmethod
+    def _entry_texts(entry: Entry) -> Iterable[str]:
+        for variant in entry.variants.values():
+            yield variant.title
+            yield from variant.keywords
+            yield variant.body_text
+        yield from entry.synonyms
+
+    def _fields(self, entry: Entry) -> tuple[dict[str, set[str]], list[frozenset[str]]]:
+        fields: dict[str, set[str]] = {name: set() for name in FIELD_WEIGHTS}
+        phrases: set[frozenset[str]] = set()
+
+        def add(name: str, text: str) -> None:
+            tokens = self.tokens(text, correct=False)
+            fields[name].update(tokens)
+            if name != "body" and len(set(tokens)) > 1:
+                phrases.add(frozenset(tokens))
+
+        for variant in entry.variants.values():
+            add("title", variant.title)
+            for keyword in variant.keywords:
+                add("keywords", keyword)
+            add("body", variant.body_text)
+        for synonym in entry.synonyms:
+            add("synonyms", synonym)
+        return fields, sorted(phrases, key=len, reverse=True)
+
+    def _build_index(self, entries: list[Entry]) -> _Index:
+        postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        titles: list[frozenset[str]] = []
+        phrases: list[list[frozenset[str]]] = []
+        for number, entry in enumerate(entries):
+            fields, entry_phrases = self._fields(entry)
+            phrases.append(entry_phrases)
+            best: dict[str, float] = {}
+            for name, tokens in fields.items():
+                for token in tokens:
+                    best[token] = max(best.get(token, 0.0), FIELD_WEIGHTS[name])
+            for token, weight in best.items():
+                postings[token].append((number, weight))
+            titles.append(frozenset(fields["title"]))
+        total = max(len(entries), 1)
+        idf = {token: math.log(1 + total / len(hits)) for token, hits in postings.items()}
+        best_weight = {token: max(w for _n, w in hits) for token, hits in postings.items()}
+        return _Index(
+            entries=entries,
+            postings=dict(postings),
+            idf=idf,
+            best_weight=best_weight,
+            unknown_idf=math.log(1 + total) * UNKNOWN_WEIGHT,
+            title_tokens=titles,
+            phrases=phrases,
+        )
+
+    # -- safety --------------------------------------------------------------------------
+
+    def _compile_safety(
+        self, safety: dict[str, dict[str, list[str]]]
+    ) -> list[tuple[str, list[tuple[str, ...]], list[str]]]:
+        rules = []
+        for kind in SAFETY_KINDS:
+            spaced: list[tuple[str, ...]] = []
+            unspaced: list[str] = []
+            for phrases in safety.get(kind, {}).values():
+                for phrase in phrases:
+                    words = self._plain_tokens(phrase)
+                    if not words:
+                        continue
+                    if all(word.isascii() for word in words):
+                        spaced.append(tuple(words))
+                    else:
+                        unspaced.append("".join(words))
+            rules.append((kind, spaced, unspaced))
+        return rules
+
+    def safety_kind(self, query: str) -> SafetyKind | None:
+        words = self._plain_tokens(query)
+        joined = "".join(words)
+        for kind, spaced, unspaced in self._safety:
+            if any(piece in joined for piece in unspaced):
+                return kind  # type: ignore[return-value]
+            if any(_phrase_in(phrase, words) for phrase in spaced):
+                return kind  # type: ignore[return-value]
+        return None
+
+    # -- matching ------------------------------------------------------------------------
+
+    def score(self, query: str, *, audience: Audience) -> list[Candidate]:
+        index = self._indexes[audience]
+        tokens = list(dict.fromkeys(self.tokens(query)))
+        if not tokens:
+            return []
+        totals: dict[int, float] = defaultdict(float)
+        ideal = 0.0  # what one entry holding every query word in its title would score
+        for token in tokens:
+            hits = index.postings.get(token)
+            if hits is None:
+                ideal += index.unknown_idf
+                continue
+            idf = index.idf[token]
+            ideal += idf * index.best_weight[token]
+            for number, weight in hits:
+                totals[number] += idf * weight
+        query_set = frozenset(tokens)
+        scored: list[tuple[float, int]] = []
+        for number, total in sorted(totals.items(), key=lambda item: -item[1])[:TOP_K]:
+            score = 100.0 * total / ideal
+            # Ties go to the entry whose multi-word keyword or title appears whole in the
+            # question, then to the entry whose title the question covers most.
+            whole = sum(1 for phrase in index.phrases[number] if phrase <= query_set)
+            title = index.title_tokens[number]
+            covered = len(title & query_set) / len(title) if title else 0.0
+            score += PHRASE_BONUS * min(whole, 2) + TITLE_BONUS * covered
+            scored.append((min(100.0, score), number))
+        scored.sort(key=lambda item: -item[0])
+        return [
+            Candidate(index.entries[number].id, index.entries[number].title, round(score, 1))
+            for score, number in scored[:5]
+        ]
 
     def match(self, query: str, *, audience: Audience, lang: str | None = None) -> MatchResult:
-        scored = []
-        for entry in self.kb.entries:
-            if not entry.for_audience(audience):
-                continue
-            text = " ".join([entry.title, *entry.keywords, *entry.synonyms])
-            scored.append(
-                Candidate(
-                    entry.id,
-                    entry.variant(lang).title,
-                    fuzz.token_set_ratio(query.lower(), text.lower()),
-                )
-            )
-        scored.sort(key=lambda c: -c.score)
-        if not scored or scored[0].score < 60:
-            return MatchResult("abstain", None, scored[:2])
-        return MatchResult("answer", scored[0].entry_id, scored[:3])
+        kind = self.safety_kind(query)
+        if kind is not None:
+            entry = self._safety_titles.get(kind)
+            title = entry.variant(lang).title if entry else kind
+            return MatchResult("safety", kind, [Candidate(kind, title, 100.0)], kind)
+        candidates = self.score(query, audience=audience)
+        if lang:
+            candidates = [
+                Candidate(c.entry_id, self._title(c.entry_id, lang), c.score) for c in candidates
+            ]
+        if not candidates or candidates[0].score < SCORE_FLOOR:
+            return MatchResult("abstain", None, candidates[:2])
+        top = candidates[0]
+        if top.entry_id in SAFETY_KINDS:
+            return MatchResult("safety", top.entry_id, candidates[:1], top.entry_id)  # type: ignore[arg-type]
+        if len(candidates) > 1 and top.score - candidates[1].score < MARGIN:
+            return MatchResult("choose", None, candidates[:2])
+        return MatchResult("answer", top.entry_id, candidates[:3])
+
+    def _title(self, entry_id: str, lang: str) -> str:
+        entry = self.kb.get(entry_id)
+        return entry.variant(lang).title if entry else entry_id
+
+
+def _phrase_in(phrase: tuple[str, ...], words: list[str], max_gap: int = 2) -> bool:
+    """``phrase``'s words in order in ``words``, at most ``max_gap`` words apart, typos allowed."""
+    first = phrase[0]
+    for start, word in enumerate(words):
+        if not _same(first, word):
+            continue
+        position = start
+        for part in phrase[1:]:
+            window = words[position + 1 : position + 2 + max_gap]
+            step = next((i for i, w in enumerate(window) if _same(part, w)), None)
+            if step is None:
+                break
+            position += step + 1
+        else:
+            return True
+    return False
+
+
+def _same(expected: str, word: str) -> bool:
+    if expected == word:
+        return True
+    return len(expected) >= 5 and fuzz.ratio(expected, word) >= FUZZY_CUTOFF
 
 
 @cache
 def default_matcher() -> Matcher:
-    return Matcher(get_knowledge_base())
+    return Matcher(get_knowledge_base(), get_lexicon())

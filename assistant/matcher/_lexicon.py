@@ -1,0 +1,86 @@
+"""The expert-editable word lists: ``knowledge/_synonyms.yaml`` and ``knowledge/_safety.yaml``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from assistant.knowledge import KNOWLEDGE_DIR, LANGUAGES
+
+SAFETY_KINDS = ("emergency", "crisis-support")
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    concepts: dict[str, list[str]] = field(default_factory=dict)  # name -> phrases
+    misspellings: dict[str, str] = field(default_factory=dict)  # wrong -> right
+    stopwords: frozenset[str] = frozenset()
+    safety: dict[str, dict[str, list[str]]] = field(default_factory=dict)  # kind -> lang -> phrases
+
+
+def _strings(value: Any) -> list[str]:
+    if not isinstance(value, list):
+        return []
+    return [str(item) for item in value if str(item).strip()]
+
+
+def read_lexicon(directory: Path | None = None) -> tuple[Lexicon, list[str]]:
+    """The word lists in ``directory`` and any problems found reading them."""
+    folder = directory or KNOWLEDGE_DIR
+    problems: list[str] = []
+    synonyms_path = folder / "_synonyms.yaml"
+    safety_path = folder / "_safety.yaml"
+    synonyms = _read_yaml(synonyms_path, problems)
+    safety_raw = _read_yaml(safety_path, problems)
+
+    concepts: dict[str, list[str]] = {}
+    for name, phrases in (synonyms.get("concepts") or {}).items():
+        words = _strings(phrases)
+        if not words:
+            problems.append(f"{synonyms_path.name}: concept '{name}' needs a list of phrases")
+            continue
+        concepts[str(name)] = words
+    misspellings = {
+        str(wrong): str(right) for wrong, right in (synonyms.get("misspellings") or {}).items()
+    }
+    stop_lists = synonyms.get("stopwords") or {}
+    stopwords = frozenset(word for words in stop_lists.values() for word in _strings(words))
+
+    safety: dict[str, dict[str, list[str]]] = {}
+    for kind in SAFETY_KINDS:
+        by_lang = safety_raw.get(kind) or {}
+        safety[kind] = {str(lang): _strings(words) for lang, words in by_lang.items()}
+        for lang in LANGUAGES:
+            if not safety[kind].get(lang):
+                problems.append(f"{safety_path.name}: '{kind}' has no red-flag words for '{lang}'")
+        for lang in safety[kind]:
+            if lang not in LANGUAGES:
+                problems.append(f"{safety_path.name}: '{kind}': unknown language '{lang}'")
+    lexicon = Lexicon(
+        concepts=concepts, misspellings=misspellings, stopwords=stopwords, safety=safety
+    )
+    return lexicon, problems
+
+
+def _read_yaml(path: Path, problems: list[str]) -> dict[str, Any]:
+    if not path.exists():
+        problems.append(f"{path.name}: missing")
+        return {}
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        problems.append(f"{path.name}: does not parse: {exc}")
+        return {}
+    if not isinstance(data, dict):
+        problems.append(f"{path.name}: must be a mapping")
+        return {}
+    return data
+
+
+@cache
+def get_lexicon() -> Lexicon:
+    return read_lexicon()[0]

@@ -1,0 +1,87 @@
+"""Text normalisation shared by the index and the queries.
+
+Folding: NFKD, Latin diacritics dropped (ā -> a), case folded, ʻokina and apostrophes removed
+(ʻOku -> oku, can't -> cant), Arabic letter variants unified and short vowels dropped,
+punctuation to spaces. Devanagari vowel signs are kept: they are letters there, not accents.
+Chinese has no spaces, so runs of Han characters become overlapping two-character tokens.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+_APOSTROPHES = dict.fromkeys(map(ord, "'’‘`´ʻʼ‛"), None)
+_ARABIC = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ة": "ه", "ـ": None})
+_ARABIC_MARKS = re.compile("[\u064b-\u065f\u0670]")
+_PUNCT = re.compile(r"[^\w\u0900-\u097f]+")
+_LETTER_PREFIX = re.compile(r"(?<![^\W\d_])([A-Za-z])-(?=[A-Za-z]{2})")
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+
+
+def _is_devanagari(char: str) -> bool:
+    return "\u0900" <= char <= "\u097f"
+
+
+def fold(text: str) -> str:
+    """Case, accents, apostrophes, script variants and punctuation folded; words single-spaced."""
+    text = _LETTER_PREFIX.sub(r"\1", text.translate(_APOSTROPHES))  # e-referral -> ereferral
+    decomposed = unicodedata.normalize("NFKD", text)
+    kept: list[str] = []
+    previous = ""
+    for char in decomposed:
+        if (
+            unicodedata.combining(char)
+            and not _is_devanagari(char)
+            and not _is_devanagari(previous)
+        ):
+            continue
+        kept.append(char)
+        previous = char
+    folded = unicodedata.normalize("NFC", "".join(kept)).casefold()
+    folded = _ARABIC_MARKS.sub("", folded.translate(_ARABIC))
+    folded = _HAN.sub(lambda m: f" {m.group(0)} ", folded)
+    return " ".join(_PUNCT.sub(" ", folded).replace("_", " ").split())
+
+
+def is_han(token: str) -> bool:
+    return bool(_HAN.fullmatch(token))
+
+
+def is_latin(token: str) -> bool:
+    return token.isascii()
+
+
+_KEEP_S = ("ss", "us", "is", "ous", "ics")
+
+
+@lru_cache(maxsize=65536)
+def stem(token: str) -> str:
+    """A light English stemmer: plurals and a few verb endings; other scripts as they are."""
+    if not token.isascii() or len(token) <= 3 or token.isdigit():
+        if token.startswith("ال") and len(token) > 4:
+            return token[2:]  # Arabic definite article
+        return token
+    if token.endswith("ies") and len(token) > 4:
+        return token[:-3] + "y"
+    if token.endswith(("sses", "shes", "ches", "xes", "zes")):
+        return token[:-2]
+    if token.endswith("s") and not token.endswith(_KEEP_S):
+        return token[:-1]
+    for ending in ("ing", "ed"):
+        if token.endswith(ending) and len(token) > len(ending) + 3:
+            root = token[: -len(ending)]
+            if len(root) > 3 and root[-1] == root[-2] and root[-1] not in "ls":
+                root = root[:-1]  # transferred -> transfer, but not enrolled/bless
+            elif len(root) > 3 and root[-1] == root[-2] == "l":
+                root = root[:-1]  # enrolled -> enrol
+            return root
+    return token
+
+
+def han_pieces(run: str) -> list[str]:
+    """Overlapping bigrams of a run of Han characters (the run itself when it is short)."""
+    if len(run) <= 2:
+        return [run]
+    return [run[i : i + 2] for i in range(len(run) - 1)]

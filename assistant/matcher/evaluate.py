@@ -1,0 +1,146 @@
+"""Scoring the matcher on a TSV of queries (``python -m assistant eval``).
+
+Columns: ``query``, ``expected`` (entry id, ids joined by ``|``, or ``-`` for out of scope),
+``lang``, ``audience``. Top-1 accuracy counts in-scope rows whose top-ranked entry is expected
+(an abstention is a miss; a "choose" counts by its first option). Out-of-scope rejection counts
+out-of-scope rows where the matcher abstained. Safety recall counts rows expecting
+``emergency`` or ``crisis-support`` that got that safety answer.
+"""
+
+from __future__ import annotations
+
+import csv
+import statistics
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from assistant.matcher import MatchResult
+
+SAFETY_IDS = frozenset({"emergency", "crisis-support"})
+LANG_ALIASES = {"zh": "zh_Hans", "zh-hans": "zh_Hans", "zh_hans": "zh_Hans"}
+
+
+@dataclass(frozen=True)
+class Query:
+    query: str
+    expected: frozenset[str]  # empty: out of scope
+    lang: str
+    audience: str
+
+
+@dataclass(frozen=True)
+class Outcome:
+    query: Query
+    result: MatchResult
+    millis: float
+
+    @property
+    def top(self) -> str | None:
+        if self.result.status == "abstain":
+            return None
+        if self.result.entry_id:
+            return self.result.entry_id
+        return self.result.candidates[0].entry_id if self.result.candidates else None
+
+    @property
+    def correct(self) -> bool:
+        if not self.query.expected:
+            return self.result.status == "abstain"
+        return self.top in self.query.expected
+
+
+class QueryFileError(ValueError):
+    pass
+
+
+def read_queries(path: Path) -> list[Query]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)
+        missing = {"query", "expected", "lang", "audience"} - set(reader.fieldnames or [])
+        if missing:
+            raise QueryFileError(f"{path}: missing column(s): {', '.join(sorted(missing))}")
+        rows = []
+        for number, row in enumerate(reader, start=2):
+            text = (row.get("query") or "").strip()
+            if not text:
+                continue
+            audience = (row.get("audience") or "").strip()
+            if audience not in ("practice", "patient"):
+                raise QueryFileError(f"{path}:{number}: audience must be practice or patient")
+            expected = (row.get("expected") or "-").strip()
+            lang = (row.get("lang") or "en").strip()
+            rows.append(
+                Query(
+                    query=text,
+                    expected=frozenset() if expected == "-" else frozenset(expected.split("|")),
+                    lang=LANG_ALIASES.get(lang.lower(), lang),
+                    audience=audience,
+                )
+            )
+    return rows
+
+
+Matcher = Callable[[str, str, str | None], MatchResult]
+
+
+def run(queries: Iterable[Query], matcher: Matcher) -> list[Outcome]:
+    outcomes = []
+    for query in queries:
+        started = time.perf_counter()
+        result = matcher(query.query, query.audience, query.lang)
+        outcomes.append(Outcome(query, result, (time.perf_counter() - started) * 1000))
+    return outcomes
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(fraction * len(ordered)) - 1))]
+
+
+def summarise(outcomes: list[Outcome]) -> dict[str, Any]:
+    in_scope = [o for o in outcomes if o.query.expected]
+    out_scope = [o for o in outcomes if not o.query.expected]
+    safety = [o for o in outcomes if o.query.expected & SAFETY_IDS]
+    by_lang: dict[str, list[Outcome]] = defaultdict(list)
+    for outcome in in_scope:
+        by_lang[outcome.query.lang].append(outcome)
+    times = [o.millis for o in outcomes]
+
+    def share(items: list[Outcome], test: Callable[[Outcome], bool]) -> float:
+        return round(sum(map(test, items)) / len(items), 4) if items else 1.0
+
+    return {
+        "n": len(outcomes),
+        "top1_accuracy": share(in_scope, lambda o: o.correct),
+        "oos_rejection": share(out_scope, lambda o: o.result.status == "abstain"),
+        "safety_recall": share(
+            safety,
+            lambda o: o.result.status == "safety" and o.result.entry_id in o.query.expected,
+        ),
+        "p50_ms": round(statistics.median(times), 3) if times else 0.0,
+        "p99_ms": round(percentile(times, 0.99), 3),
+        "by_lang": {
+            lang: share(items, lambda o: o.correct) for lang, items in sorted(by_lang.items())
+        },
+    }
+
+
+def default_matcher_call(query: str, audience: str, lang: str | None) -> MatchResult:
+    from assistant.matcher import match
+
+    return match(query, audience=audience, lang=lang)  # type: ignore[arg-type]
+
+
+def evaluate(path: Path, *, warm: bool = True) -> tuple[dict[str, Any], list[Outcome]]:
+    """Read ``path``, match every row (after one warm-up pass), and summarise."""
+    queries = read_queries(path)
+    if warm:
+        run(queries, default_matcher_call)
+    outcomes = run(queries, default_matcher_call)
+    return summarise(outcomes), outcomes
