@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 
 from fastapi import Depends, FastAPI, Request
@@ -32,7 +34,28 @@ ROUTER_MODULES = (
     "assistant.web.inbox",
     "assistant.web.sms",
     "assistant.web.forms",
+    "assistant.web.pcw",
+    "assistant.web.sms_status",
 )
+
+
+def _lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """Background work tied to the app's life: the outbox worker, when configured."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        stop_worker = None
+        if settings.run_worker_in_app and settings.environment != "test":
+            from assistant.outbox.runner import start_in_background
+
+            stop_worker = start_in_background(settings)
+        try:
+            yield
+        finally:
+            if stop_worker is not None:
+                stop_worker()
+
+    return lifespan
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -40,6 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings.check_production()
     app = FastAPI(
         title="PHO assistant",
+        lifespan=_lifespan(settings),
         dependencies=[Depends(verify_csrf), Depends(set_request_locale)],
         docs_url=None if settings.environment == "production" else "/docs",
         redoc_url=None,

@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlmodel import Session
+from sqlalchemy import and_, or_
+from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
+from assistant import audit
+from assistant.clock import utcnow
+from assistant.errors import NotFound
+from assistant.i18n import _
 from assistant.pcw.models import FollowUpTask
+from assistant.people.models import Role, User
 
 
 def create_task(
@@ -37,4 +44,60 @@ def create_task(
         session.refresh(task)
     else:
         session.flush()
+    return task
+
+
+def _visible(stmt: SelectOfScalar[FollowUpTask], user: User) -> SelectOfScalar[FollowUpTask]:
+    """A PCW's own tasks, plus unassigned ones for their agency or for the whole team."""
+    if user.role in (Role.coordinator, Role.admin):
+        return stmt
+    return stmt.where(
+        or_(
+            col(FollowUpTask.assignee_id) == user.id,
+            and_(
+                col(FollowUpTask.assignee_id).is_(None),
+                or_(
+                    col(FollowUpTask.agency_id).is_(None),
+                    col(FollowUpTask.agency_id) == user.agency_id,
+                ),
+            ),
+        )
+    )
+
+
+def list_tasks(
+    session: Session, *, user: User, done: bool = False, limit: int = 300
+) -> list[FollowUpTask]:
+    """Open tasks by due date (overdue first); done ones most recently finished first."""
+    audit.record(
+        session, actor_id=user.id, action="viewed", entity="follow_up_task", entity_id="list"
+    )
+    stmt = _visible(select(FollowUpTask).where(FollowUpTask.done == done), user)
+    if done:
+        stmt = stmt.order_by(col(FollowUpTask.done_at).desc())
+    else:
+        stmt = stmt.order_by(col(FollowUpTask.due), col(FollowUpTask.id))
+    return list(session.exec(stmt.limit(limit)))
+
+
+def set_task_done(session: Session, *, user: User, task_id: int, done: bool = True) -> FollowUpTask:
+    stmt = _visible(select(FollowUpTask).where(FollowUpTask.id == task_id), user)
+    task = session.exec(stmt).first()
+    if task is None:
+        raise NotFound(_("We could not find that task."))
+    if task.done != done:
+        task.done = done
+        task.done_at = utcnow() if done else None
+        task.done_by_id = user.id if done else None
+        session.add(task)
+        audit.record(
+            session,
+            actor_id=user.id,
+            action="done" if done else "reopened",
+            entity="follow_up_task",
+            entity_id=task_id,
+            commit=False,
+        )
+        session.commit()
+        session.refresh(task)
     return task

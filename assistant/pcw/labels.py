@@ -1,0 +1,58 @@
+"""Translatable names for referral sources, statuses, barriers and task kinds."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from assistant.i18n import lazy_gettext
+
+STATUS_LABELS: dict[str, Any] = {
+    "open": lazy_gettext("Open"),
+    "contacted": lazy_gettext("Contacted"),
+    "enrolled": lazy_gettext("Enrolled"),
+    "unreachable": lazy_gettext("Could not reach"),
+}
+
+SOURCE_LABELS: dict[str, Any] = {
+    "sms": lazy_gettext("SMS"),
+    "practice": lazy_gettext("Practice"),
+    "assessment": lazy_gettext("Barrier assessment"),
+}
+
+BARRIER_LABELS: dict[str, Any] = {
+    "cost": lazy_gettext("Cost"),
+    "transport": lazy_gettext("Transport"),
+    "language": lazy_gettext("Language or interpreter"),
+    "isolation": lazy_gettext("Social isolation"),
+    "housing": lazy_gettext("Housing"),
+    "food": lazy_gettext("Food"),
+    "safety": lazy_gettext("Safety at home"),
+    "system-knowledge": lazy_gettext("Knowing how the health system works"),
+    "anxiety": lazy_gettext("Anxiety about visits"),
+    "cultural": lazy_gettext("Cultural barriers"),
+    "enrolment": lazy_gettext("Enrolment or eligibility"),
+    "phone-internet": lazy_gettext("Phone or internet access"),
+}
+
+TASK_KIND_LABELS: dict[str, Any] = {
+    "call-back": lazy_gettext("Call back"),
+    "referral": lazy_gettext("Referral"),
+    "transport": lazy_gettext("Transport"),
+    "follow-up": lazy_gettext("Follow-up"),
+    "urgent": lazy_gettext("Urgent"),
+}
+
+OUTBOX_STATUS_LABELS: dict[str, Any] = {
+    "queued": lazy_gettext("Waiting to send"),
+    "sending": lazy_gettext("Sending"),
+    "sent": lazy_gettext("Sent"),
+    "delivered": lazy_gettext("Delivered"),
+    "failed": lazy_gettext("Not sent"),
+    "cancelled": lazy_gettext("Cancelled"),
+}
+
+
+def label(table: dict[str, Any], key: str) -> str:
+    """The translated name, or the key itself for values we have no name for."""
+    value = table.get(key)
+    return str(value) if value is not None else key

@@ -1,0 +1,245 @@
+"""The PCW inbox (referrals), the follow-up task list and the outgoing SMS monitor."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlmodel import col, select
+
+from assistant import audit
+from assistant.clock import utcnow
+from assistant.deps import SessionDep, SettingsDep, require_roles
+from assistant.errors import AppError
+from assistant.htmx import is_htmx
+from assistant.i18n import LANGUAGE_NAMES, _, html_lang, lazy_gettext, text_direction
+from assistant.outbox.models import OutboxMessage
+from assistant.pcw import inbox, labels
+from assistant.pcw.models import Referral, ReferralStatus
+from assistant.pcw.tasks import list_tasks, set_task_done
+from assistant.people.models import Role, User
+from assistant.sms.contacts import is_opted_out
+from assistant.sms.phone import mask_phone
+from assistant.templating import render
+from assistant.web.nav import register
+
+router = APIRouter(prefix="/pcw")
+
+PCWWork = Annotated[User, Depends(require_roles(Role.pcw, Role.coordinator, Role.admin))]
+Oversight = Annotated[User, Depends(require_roles(Role.coordinator, Role.admin))]
+
+register("/pcw/referrals", lazy_gettext("Referrals"), Role.pcw, Role.coordinator, Role.admin)
+register("/pcw/tasks", lazy_gettext("Follow-up tasks"), Role.pcw, Role.coordinator, Role.admin)
+register("/pcw/outbox", lazy_gettext("Outgoing SMS"), Role.coordinator, Role.admin)
+
+SHOW_LABELS = {
+    "open": lazy_gettext("Open"),
+    "mine": lazy_gettext("Claimed by me"),
+    "closed": lazy_gettext("Closed"),
+    "all": lazy_gettext("All"),
+}
+OUTCOMES = (ReferralStatus.contacted, ReferralStatus.enrolled, ReferralStatus.unreachable)
+
+
+def _common() -> dict[str, Any]:
+    return {
+        "labels": labels,
+        "language_names": LANGUAGE_NAMES,
+        "mask_phone": mask_phone,
+        "lang_tag": html_lang,
+        "lang_dir": text_direction,
+    }
+
+
+@router.get("/referrals")
+def referral_list(
+    request: Request, user: PCWWork, session: SessionDep, show: str = "open"
+) -> Response:
+    choice: inbox.Show = show if show in inbox.SHOW_CHOICES else "open"
+    referrals = inbox.list_referrals(session, user=user, show=choice)
+    holders = _names(session, {r.claimed_by_id for r in referrals})
+    ctx = _common() | {
+        "referrals": referrals,
+        "holders": holders,
+        "show": choice,
+        "show_labels": SHOW_LABELS,
+    }
+    return render(request, "pcw/referrals.html", ctx, block="list")
+
+
+@router.get("/referrals/{referral_id}")
+def referral_detail(
+    request: Request, referral_id: int, user: PCWWork, session: SessionDep
+) -> Response:
+    referral = inbox.get_referral(session, user=user, referral_id=referral_id)
+    return _detail(request, session, user, referral)
+
+
+def _detail(
+    request: Request,
+    session: SessionDep,
+    user: User,
+    referral: Referral,
+    *,
+    error: str = "",
+    notice: str = "",
+    status_code: int = 200,
+) -> Response:
+    assert referral.id is not None
+    notes = inbox.notes_for(session, referral_id=referral.id)
+    messages = inbox.messages_for(session, referral_id=referral.id)
+    names = _names(session, {n.author_id for n in notes} | {referral.claimed_by_id})
+    ctx = _common() | {
+        "referral": referral,
+        "notes": notes,
+        "messages": messages,
+        "names": names,
+        "can_act": referral.claimed_by_id == user.id or inbox.sees_everything(user),
+        "opted_out": bool(referral.phone and is_opted_out(session, phone=referral.phone)),
+        "outcomes": OUTCOMES,
+        "sms_max": inbox.SMS_MAX,
+        "error": error,
+        "notice": notice,
+    }
+    # htmx only swaps successful answers: show the error in place instead.
+    code = 200 if is_htmx(request) else status_code
+    return render(request, "pcw/referral.html", ctx, block="referral", status_code=code)
+
+
+def _act(request: Request, session: SessionDep, user: User, referral_id: int, fn: Any) -> Response:
+    """Run one action; on success back to the referral (303), on a domain error show it."""
+    try:
+        notice = fn()
+    except AppError as exc:
+        if exc.status_code == 404:
+            raise
+        session.rollback()
+        referral = inbox.get_referral(session, user=user, referral_id=referral_id, audit_view=False)
+        return _detail(
+            request, session, user, referral, error=exc.message, status_code=exc.status_code
+        )
+    if is_htmx(request):
+        referral = inbox.get_referral(session, user=user, referral_id=referral_id, audit_view=False)
+        return _detail(request, session, user, referral, notice=notice)
+    return RedirectResponse(f"/pcw/referrals/{referral_id}", status_code=303)
+
+
+@router.post("/referrals/{referral_id}/claim")
+def claim(request: Request, referral_id: int, user: PCWWork, session: SessionDep) -> Response:
+    def run() -> str:
+        inbox.claim_referral(session, user=user, referral_id=referral_id)
+        return _("You have claimed this referral.")
+
+    return _act(request, session, user, referral_id, run)
+
+
+@router.post("/referrals/{referral_id}/release")
+def release(request: Request, referral_id: int, user: PCWWork, session: SessionDep) -> Response:
+    def run() -> str:
+        inbox.release_referral(session, user=user, referral_id=referral_id)
+        return _("The referral is back in the queue.")
+
+    return _act(request, session, user, referral_id, run)
+
+
+@router.post("/referrals/{referral_id}/notes")
+def add_note(
+    request: Request,
+    referral_id: int,
+    user: PCWWork,
+    session: SessionDep,
+    body: Annotated[str, Form()] = "",
+) -> Response:
+    def run() -> str:
+        inbox.add_note(session, user=user, referral_id=referral_id, body=body)
+        return _("Note saved.")
+
+    return _act(request, session, user, referral_id, run)
+
+
+@router.post("/referrals/{referral_id}/sms")
+def send_sms(
+    request: Request,
+    referral_id: int,
+    user: PCWWork,
+    session: SessionDep,
+    body: Annotated[str, Form()] = "",
+) -> Response:
+    def run() -> str:
+        inbox.send_sms(session, user=user, referral_id=referral_id, body=body)
+        return _("Your message is queued and will be sent shortly.")
+
+    return _act(request, session, user, referral_id, run)
+
+
+@router.post("/referrals/{referral_id}/status")
+def change_status(
+    request: Request,
+    referral_id: int,
+    user: PCWWork,
+    session: SessionDep,
+    status: Annotated[str, Form()] = "",
+) -> Response:
+    def run() -> str:
+        referral = inbox.set_status(session, user=user, referral_id=referral_id, status=status)
+        return _(
+            "Marked as: %(status)s", status=labels.label(labels.STATUS_LABELS, referral.status)
+        )
+
+    return _act(request, session, user, referral_id, run)
+
+
+@router.get("/tasks")
+def tasks(request: Request, user: PCWWork, session: SessionDep, show: str = "open") -> Response:
+    done = show == "done"
+    items = list_tasks(session, user=user, done=done)
+    ctx = _common() | {
+        "tasks": items,
+        "done": done,
+        "today": utcnow().date(),
+        "assignees": _names(session, {t.assignee_id for t in items}),
+    }
+    return render(request, "pcw/tasks.html", ctx, block="tasks")
+
+
+@router.post("/tasks/{task_id}/done")
+def task_done(
+    request: Request,
+    task_id: int,
+    user: PCWWork,
+    session: SessionDep,
+    done: Annotated[str, Form()] = "1",
+) -> Response:
+    task = set_task_done(session, user=user, task_id=task_id, done=done == "1")
+    if is_htmx(request):
+        ctx = _common() | {"task": task, "today": utcnow().date(), "assignees": {}}
+        return render(request, "pcw/tasks.html", ctx, block="task_row")
+    return RedirectResponse("/pcw/tasks", status_code=303)
+
+
+@router.get("/outbox")
+def outbox(
+    request: Request, user: Oversight, session: SessionDep, settings: SettingsDep
+) -> Response:
+    audit.record(session, actor_id=user.id, action="viewed", entity="outbox", entity_id="list")
+    messages = list(
+        session.exec(
+            select(OutboxMessage)
+            .order_by(col(OutboxMessage.needs_review).desc(), col(OutboxMessage.id).desc())
+            .limit(200)
+        )
+    )
+    ctx = _common() | {
+        "messages": messages,
+        "development": not settings.twilio_account_sid,
+    }
+    return render(request, "pcw/outbox.html", ctx)
+
+
+def _names(session: SessionDep, ids: set[int | None]) -> dict[int, str]:
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    users = session.exec(select(User).where(col(User.id).in_(wanted)))
+    return {u.id: u.name for u in users if u.id is not None}

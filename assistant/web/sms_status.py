@@ -1,0 +1,41 @@
+"""Twilio's delivery status callbacks for messages the outbox sent."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from assistant.deps import SessionDep, SettingsDep
+from assistant.outbox.status import apply_status
+from assistant.sms.signature import public_url, validate_twilio_request
+
+log = logging.getLogger(__name__)
+
+router = APIRouter()
+
+
+@router.post("/sms/twilio/status")
+async def delivery_status(request: Request, settings: SettingsDep, session: SessionDep) -> Response:
+    """Authenticated by Twilio's signature (no user session: Twilio calls it)."""
+    form = await request.form()
+    params = {key: str(value) for key, value in form.multi_items()}
+    if not validate_twilio_request(
+        auth_token=settings.twilio_auth_token,
+        url=public_url(settings, request),
+        params=params,
+        signature=request.headers.get("X-Twilio-Signature"),
+    ):
+        return Response("Invalid signature", status_code=403, media_type="text/plain")
+    raw_id = request.query_params.get("m", "")
+    message = apply_status(
+        session,
+        sid=params.get("MessageSid") or params.get("SmsSid") or "",
+        status=params.get("MessageStatus") or params.get("SmsStatus") or "",
+        message_id=int(raw_id) if raw_id.isdigit() else None,
+        error_code=params.get("ErrorCode") or None,
+    )
+    if message is None:
+        log.info("status callback for a message that is not ours")
+    return Response(status_code=204)
