@@ -76,8 +76,14 @@ def html_lang(lang: str | None = None) -> str:
     return HTML_LANG.get(code, code)
 
 
+# Babel (CLDR) locales for formatting dates and numbers. CLDR has no Samoan data, so Samoan
+# uses English as written in Samoa; English is New Zealand English.
+BABEL_LOCALES = {"en": "en_NZ", "sm": "en_WS"}
+
+
 def babel_locale(lang: str | None = None) -> Locale:
-    return Locale.parse(lang or current_locale())
+    code = lang or current_locale()
+    return Locale.parse(BABEL_LOCALES.get(code, code))
 
 
 @cache

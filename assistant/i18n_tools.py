@@ -96,7 +96,9 @@ def update() -> None:
             )
             if lang == DEFAULT_LOCALE:
                 for message in catalog:
-                    if message.id and not message.string:
+                    string = message.string
+                    strings = string if isinstance(string, tuple) else (string,)
+                    if message.id and not all(strings):
                         message.string = message.id
             for message in catalog:
                 message.flags.discard("fuzzy")
