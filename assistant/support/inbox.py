@@ -144,7 +144,7 @@ def events(session: Session, *, ticket: Ticket, for_practice: bool) -> list[Tick
     stmt = select(TicketEvent).where(TicketEvent.ticket_id == ticket.id)
     if for_practice:
         stmt = stmt.where(col(TicketEvent.kind).in_([k.value for k in PRACTICE_EVENTS]))
-    return list(session.exec(stmt.order_by(col(TicketEvent.created_at), col(TicketEvent.id))))
+    return list(session.exec(stmt.order_by(col(TicketEvent.id))))
 
 
 def practice_tickets(

@@ -1,0 +1,264 @@
+"""The practice chat as plain functions: ask, choose, feedback, asking for a person, hand-off."""
+
+from __future__ import annotations
+
+import json
+from html.parser import HTMLParser
+
+import pytest
+from sqlmodel import Session, col, select
+
+from assistant.errors import Forbidden, Invalid
+from assistant.knowledge.models import KnowledgeUsage
+from assistant.people.models import Role, User
+from assistant.support import chat
+from assistant.support.models import ChatMessage, Ticket
+from tests import factories
+
+KNOWN = "How do I submit a claim?"
+KNOWN_ID = "claims-submission"
+UNKNOWN = "What is the weather on Mars?"
+EMERGENCY = "My patient has chest pain and cannot breathe"
+CRISIS = "My patient says he wants to kill himself"
+
+
+# A small HTML query helper for view tests (the standard library's parser; no extra packages).
+class Node:
+    def __init__(self, tag: str, attrs: dict[str, str], parent: Node | None) -> None:
+        self.tag, self.attrs, self.parent = tag, attrs, parent
+        self.children: list[Node | str] = []
+
+    def text(self) -> str:
+        parts = [c if isinstance(c, str) else c.text() for c in self.children]
+        return " ".join(" ".join(parts).split())
+
+    def find_all(self, tag: str | None = None, **attrs: str) -> list[Node]:
+        found = []
+        for child in self.children:
+            if isinstance(child, Node):
+                if child.matches(tag, attrs):
+                    found.append(child)
+                found.extend(child.find_all(tag, **attrs))
+        return found
+
+    def find(self, tag: str | None = None, **attrs: str) -> Node:
+        found = self.find_all(tag, **attrs)
+        assert found, f"no <{tag or '*'} {attrs}> in the page"
+        return found[0]
+
+    def matches(self, tag: str | None, attrs: dict[str, str]) -> bool:
+        if tag and self.tag != tag:
+            return False
+        for key, want in attrs.items():
+            name = "class" if key == "class_" else key.replace("_", "-")
+            have = self.attrs.get(name)
+            if have is None:
+                return False
+            if name == "class" and want not in have.split():
+                return False
+            if name != "class" and have != want:
+                return False
+        return True
+
+
+VOID = {"input", "br", "img", "meta", "link", "hr", "source", "col", "area", "wbr"}
+
+
+class _Builder(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.root = Node("#root", {}, None)
+        self.current = self.root
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        node = Node(tag, {k: v or "" for k, v in attrs}, self.current)
+        self.current.children.append(node)
+        if tag not in VOID:
+            self.current = node
+
+    def handle_endtag(self, tag: str) -> None:
+        node: Node | None = self.current
+        while node is not None and node.tag != tag:
+            node = node.parent
+        if node is not None and node.parent is not None:
+            self.current = node.parent
+
+    def handle_data(self, data: str) -> None:
+        self.current.children.append(data)
+
+
+def parse(html: str) -> Node:
+    builder = _Builder()
+    builder.feed(html)
+    return builder.root
+
+
+# --- the chat without HTTP ---------------------------------------------------------------
+
+
+@pytest.fixture
+def asker(session: Session) -> User:
+    practice = factories.practice(session)
+    liaison = factories.user(session, Role.liaison, name="Mere")
+    factories.portfolio(session, practice, liaison)
+    return factories.user(session, Role.practice_staff, practice_id=practice.id, name="Rita")
+
+
+def usage(session: Session) -> list[tuple[str, str]]:
+    rows = session.exec(select(KnowledgeUsage).order_by(col(KnowledgeUsage.id))).all()
+    return [(row.entry_id, row.kind) for row in rows]
+
+
+def test_a_known_question_gets_an_answer_and_is_counted(session: Session, asker: User) -> None:
+    turn = chat.ask(session, user=asker, text=KNOWN, lang="en")
+    assert (turn.question.sender, turn.question.text) == ("user", KNOWN)
+    assert (turn.reply.status, turn.reply.entry_id) == ("answer", KNOWN_ID)
+    assert usage(session) == [(KNOWN_ID, "answered")]
+    assert [m.id for m in chat.history(session, user=asker)] == [turn.question.id, turn.reply.id]
+
+
+def test_feedback_is_recorded_once(session: Session, asker: User) -> None:
+    turn = chat.ask(session, user=asker, text=KNOWN, lang="en")
+    assert turn.reply.id is not None
+    chat.give_feedback(session, user=asker, message_id=turn.reply.id, helpful=False)
+    again = chat.give_feedback(session, user=asker, message_id=turn.reply.id, helpful=True)
+    assert again.feedback == "unhelpful"
+    assert usage(session) == [(KNOWN_ID, "answered"), (KNOWN_ID, "unhelpful")]
+
+
+def test_an_unknown_question_offers_the_hand_off(session: Session, asker: User) -> None:
+    turn = chat.ask(session, user=asker, text=UNKNOWN, lang="en")
+    assert turn.reply.status == "abstain"
+    assert turn.reply.entry_id is None
+    assert turn.reply.text == UNKNOWN  # prefilled in the hand-off form
+    assert usage(session) == []
+
+
+@pytest.mark.parametrize(("text", "kind"), [(EMERGENCY, "emergency"), (CRISIS, "crisis-support")])
+def test_safety_questions_get_the_safety_card(
+    session: Session, asker: User, text: str, kind: str
+) -> None:
+    turn = chat.ask(session, user=asker, text=text, lang="en")
+    assert (turn.reply.status, turn.reply.entry_id) == ("safety", kind)
+
+
+@pytest.mark.parametrize(
+    ("text", "wants"),
+    [
+        ("Can I talk to someone please", True),
+        ("I'd like to speak to my liaison", True),
+        ("speak with a person about claims", True),
+        ("Please CALL ME back", True),
+        ("can someone ring the practice", True),
+        ("a real person please", True),
+        ("How do I submit a claim?", False),
+        ("talking points for the board", False),
+        ("our liaison meeting notes", False),
+    ],
+)
+def test_asking_for_a_person(text: str, wants: bool) -> None:
+    assert chat.wants_person(text) is wants
+
+
+def test_asking_for_a_person_offers_the_hand_off_with_a_topic_guess(
+    session: Session, asker: User
+) -> None:
+    turn = chat.ask(
+        session, user=asker, text="I want to talk to someone about submitting a claim", lang="en"
+    )
+    assert turn.reply.status == "person"
+    assert turn.reply.id is not None
+    ticket, _sent = chat.hand_off(
+        session, user=asker, question=turn.reply.text, message_id=turn.reply.id
+    )
+    assert ticket.topic_id == KNOWN_ID
+
+
+def test_hand_off_creates_a_routed_ticket_with_the_transcript(
+    session: Session, asker: User
+) -> None:
+    chat.ask(session, user=asker, text=KNOWN, lang="en")
+    turn = chat.ask(session, user=asker, text=UNKNOWN, lang="en")
+    assert turn.reply.id is not None
+    ticket, sent = chat.hand_off(
+        session,
+        user=asker,
+        question=UNKNOWN + " (for our garden)",
+        detail="We are in a hurry.",
+        message_id=turn.reply.id,
+    )
+    assert (ticket.practice_id, ticket.asker_id) == (asker.practice_id, asker.id)
+    assert ticket.question == UNKNOWN + " (for our garden)"
+    assert ticket.detail == "We are in a hurry."
+    assert ticket.topic_id is None  # unknown: to the practice's liaison
+    assert ticket.route_reason == "portfolio"
+    assert "Practice: " + KNOWN in ticket.transcript
+    assert "Answer shown: " in ticket.transcript and KNOWN_ID in ticket.transcript
+    assert "Practice: " + UNKNOWN in ticket.transcript
+    assert (sent.status, sent.ticket_id) == ("sent", ticket.id)
+    assert chat.history(session, user=asker)[-1].id == sent.id
+
+
+def test_unhelpful_answer_hand_off_counts_for_the_entry(session: Session, asker: User) -> None:
+    turn = chat.ask(session, user=asker, text=KNOWN, lang="en")
+    assert turn.reply.id is not None
+    chat.give_feedback(session, user=asker, message_id=turn.reply.id, helpful=False)
+    ticket, _sent = chat.hand_off(session, user=asker, question=KNOWN, message_id=turn.reply.id)
+    assert ticket.topic_id == KNOWN_ID
+    assert usage(session)[-1] == (KNOWN_ID, "handoff")
+
+
+def _offer_choice(session: Session, user: User) -> ChatMessage:
+    """A close call as the matcher reports it, stored as the chat stores it."""
+    conversation = chat.conversation_for(session, user=user)
+    assert conversation.id is not None
+    offered = ChatMessage(
+        conversation_id=conversation.id,
+        sender="bot",
+        text="claims or payments",
+        status="choose",
+        candidates=json.dumps(
+            [
+                {"entry_id": "payment-schedule", "title": "Payments", "score": 70.0},
+                {"entry_id": KNOWN_ID, "title": "Claims", "score": 68.0},
+            ]
+        ),
+    )
+    session.add(offered)
+    session.commit()
+    session.refresh(offered)
+    return offered
+
+
+def test_choosing_one_of_two_shows_that_answer(session: Session, asker: User) -> None:
+    offered = _offer_choice(session, asker)
+    assert offered.id is not None
+    assert chat.best_guess_topic(offered) == "payment-schedule"
+    with pytest.raises(Invalid):
+        chat.choose(session, user=asker, message_id=offered.id, entry_id="training")
+    answer = chat.choose(session, user=asker, message_id=offered.id, entry_id=KNOWN_ID)
+    assert (answer.status, answer.entry_id) == ("answer", KNOWN_ID)
+    assert usage(session) == [(KNOWN_ID, "answered")]
+
+
+def test_a_user_cannot_act_on_someone_elses_messages(session: Session, asker: User) -> None:
+    turn = chat.ask(session, user=asker, text=KNOWN, lang="en")
+    assert turn.reply.id is not None
+    stranger = factories.user(session, Role.practice_staff, practice_id=asker.practice_id)
+    with pytest.raises(Forbidden):
+        chat.give_feedback(session, user=stranger, message_id=turn.reply.id, helpful=True)
+    with pytest.raises(Forbidden):
+        chat.hand_off(session, user=stranger, question="x", message_id=turn.reply.id)
+    assert chat.history(session, user=stranger) == []
+
+
+@pytest.mark.parametrize("text", ["", "   ", "x" * 1001])
+def test_empty_or_overlong_questions_are_refused(session: Session, asker: User, text: str) -> None:
+    with pytest.raises(Invalid):
+        chat.ask(session, user=asker, text=text, lang="en")
+
+
+def test_empty_hand_off_is_refused(session: Session, asker: User) -> None:
+    with pytest.raises(Invalid, match="Please write your question"):
+        chat.hand_off(session, user=asker, question="  ")
+    assert session.exec(select(Ticket)).all() == []

@@ -1,0 +1,193 @@
+"""The chat pages through HTTP: plain form posts, htmx fragments, replies and the badge."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlmodel import Session, select
+
+from assistant.audit import events_for
+from assistant.people.models import Practice, Role, User
+from assistant.support import tickets
+from assistant.support.models import Ticket
+from tests import factories
+from tests.conftest import Client
+from tests.test_chat import EMERGENCY, KNOWN, UNKNOWN, parse
+
+HX = {"HX-Request": "true"}
+
+
+@pytest.fixture
+def practice(session: Session) -> Practice:
+    return factories.practice(session, name="Riccarton Family Health")
+
+
+@pytest.fixture
+def liaison(session: Session, practice: Practice) -> User:
+    user = factories.user(session, Role.liaison, name="Mere Liaison")
+    factories.portfolio(session, practice, user)
+    return user
+
+
+@pytest.fixture
+def asker(session: Session, practice: Practice, liaison: User) -> User:
+    return factories.user(session, practice_id=practice.id, name="Rita Reception")
+
+
+def send_unknown(client: Client) -> int:
+    fragment = parse(client.post("/chat/ask", data={"q": UNKNOWN}, headers=HX).text)
+    message_id = fragment.find("input", name="message_id").attrs["value"]
+    response = client.post(
+        "/chat/handoff",
+        data={"question": UNKNOWN, "detail": "Our garden", "message_id": message_id},
+    )
+    assert response.status_code == 303
+    return int(message_id)
+
+
+def test_ask_without_javascript_shows_the_answer_card(
+    client: Client, login: Any, asker: User
+) -> None:
+    login(asker)
+    response = client.post("/chat/ask", data={"q": KNOWN})
+    assert response.status_code == 303
+    assert response.headers["location"].startswith("/chat#m-")
+    page = parse(client.get("/chat").text)
+    card = page.find("article", class_="answer")
+    assert "claim" in card.find("h3").text().lower()
+    assert card.find("div", class_="answer-body").text()
+    assert "Last reviewed" in card.text() and "Source:" in card.text()
+    buttons = [b.text() for b in card.find_all("button")]
+    assert buttons == ["Helpful", "Not helpful"]
+    # The question stays in the user's history.
+    assert KNOWN in page.find("ol", id="conversation").text()
+
+
+def test_htmx_ask_returns_only_the_new_turn(client: Client, login: Any, asker: User) -> None:
+    login(asker)
+    response = client.post("/chat/ask", data={"q": KNOWN}, headers=HX)
+    assert response.status_code == 200
+    assert "<html" not in response.text
+    fragment = parse(response.text)
+    items = fragment.find_all("li", class_="msg")
+    assert [i.attrs["class"] for i in items] == ["msg msg-user", "msg msg-bot"]
+    assert items[1].attrs["data-status"] == "answer"
+
+
+def test_feedback_buttons_record_and_thank(client: Client, login: Any, asker: User) -> None:
+    login(asker)
+    fragment = parse(client.post("/chat/ask", data={"q": KNOWN}, headers=HX).text)
+    form = fragment.find("div", class_="feedback").find("form")
+    response = client.post(form.attrs["action"], data={"helpful": "no"}, headers=HX)
+    after = parse(response.text)
+    assert "Thank you for telling us" in after.text()
+    # Not helpful: the hand-off is offered with the question filled in.
+    assert after.find("textarea", name="question").text() == KNOWN
+
+
+def test_unknown_question_offers_a_prefilled_hand_off_then_sends_it(
+    client: Client, login: Any, asker: User, session: Session, liaison: User
+) -> None:
+    login(asker)
+    fragment = parse(client.post("/chat/ask", data={"q": UNKNOWN}, headers=HX).text)
+    form = fragment.find("form", class_="handoff")
+    assert form.find("textarea", name="question").text() == UNKNOWN
+    assert "Send to the liaison team" in form.find("button").text()
+    message_id = form.find("input", name="message_id").attrs["value"]
+    response = client.post(
+        "/chat/handoff",
+        data={"question": UNKNOWN, "detail": "For the garden", "message_id": message_id},
+        headers=HX,
+    )
+    assert response.status_code == 200
+    assert response.headers["HX-Trigger"] == "tickets-changed"
+    ticket = session.exec(select(Ticket)).one()
+    assert (ticket.assignee_id, ticket.detail) == (liaison.id, "For the garden")
+    assert f"#{ticket.id}" in parse(response.text).text()
+    questions = parse(client.get("/chat").text).find("section", id="questions")
+    assert UNKNOWN in questions.text() and "With the PHO" in questions.text()
+
+
+def test_safety_question_shows_the_emergency_card(client: Client, login: Any, asker: User) -> None:
+    login(asker)
+    fragment = parse(client.post("/chat/ask", data={"q": EMERGENCY}, headers=HX).text)
+    card = fragment.find("article", class_="safety")
+    assert card.attrs["role"] == "alert"
+    assert "111" in card.text()
+
+
+def test_reply_appears_in_the_polled_fragment_with_a_badge(
+    client: Client, login: Any, asker: User, session: Session, liaison: User
+) -> None:
+    login(asker)
+    send_unknown(client)
+    ticket = session.exec(select(Ticket)).one()
+    poll = parse(client.get("/chat/updates", headers=HX).text)
+    section = poll.find("section", id="questions")
+    assert section.attrs["hx-trigger"].startswith("every 10s")
+    assert not section.find_all("span", id="unread-badge")
+
+    tickets.reply(session, ticket=ticket, author=liaison, body="Sunny, then cold.")
+    tickets.add_note(session, ticket=ticket, author=liaison, body="Odd one; keep an eye out")
+
+    poll = parse(client.get("/chat/updates", headers=HX).text)
+    assert poll.find("span", id="unread-badge").text() == "1 new reply"
+    assert "Sunny, then cold." in poll.text()
+    assert "Odd one" not in poll.text()
+    # Without JavaScript the whole page shows the same.
+    page = client.get("/chat").text
+    assert "Sunny, then cold." in page and "1 new reply" in page and "Odd one" not in page
+
+    detail = client.get(f"/chat/questions/{ticket.id}")
+    assert detail.status_code == 200
+    assert "Sunny, then cold." in detail.text and "Odd one" not in detail.text
+    assert "Mere Liaison" in detail.text
+    assert not parse(client.get("/chat/updates", headers=HX).text).find_all(
+        "span", id="unread-badge"
+    )
+    assert "viewed" in [e.action for e in events_for(session, "ticket", ticket.id)]
+
+
+def test_updates_without_htmx_go_to_the_chat_page(client: Client, login: Any, asker: User) -> None:
+    login(asker)
+    response = client.get("/chat/updates")
+    assert (response.status_code, response.headers["location"]) == (303, "/chat#questions")
+
+
+def test_practice_staff_cannot_open_another_practices_question(
+    client: Client, login: Any, asker: User, session: Session
+) -> None:
+    login(asker)
+    send_unknown(client)
+    ticket = session.exec(select(Ticket)).one()
+    client.post("/logout")
+    outsider = factories.user(session, Role.practice_staff)
+    login(outsider)
+    assert client.get(f"/chat/questions/{ticket.id}").status_code == 403
+    assert UNKNOWN not in client.get("/chat").text
+    colleague = factories.user(session, practice_id=asker.practice_id)
+    client.post("/logout")
+    login(colleague)
+    assert client.get(f"/chat/questions/{ticket.id}").status_code == 200
+    assert UNKNOWN in client.get("/chat").text
+
+
+def test_empty_question_shows_an_error_without_javascript(
+    client: Client, login: Any, asker: User
+) -> None:
+    login(asker)
+    response = client.post("/chat/ask", data={"q": "  "})
+    assert response.status_code == 422
+    assert parse(response.text).find("p", class_="error").text() == "Please type a question."
+
+
+def test_chat_page_in_arabic_is_right_to_left(
+    client: Client, login: Any, session: Session, asker: User
+) -> None:
+    asker.locale = "ar"
+    session.add(asker)
+    session.commit()
+    login(asker)
+    page = client.get("/chat").text
+    assert 'dir="rtl"' in page

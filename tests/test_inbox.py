@@ -1,0 +1,211 @@
+"""The team inbox through HTTP: views, working a ticket, and who may see what."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlmodel import Session, select
+
+from assistant.audit import events_for
+from assistant.people.models import Practice, Role, User
+from assistant.support import tickets
+from assistant.support.models import KnowledgeDraft, Ticket, TicketStatus
+from tests import factories
+from tests.conftest import Client
+from tests.test_chat import parse
+
+HX = {"HX-Request": "true"}
+
+
+@pytest.fixture
+def practice(session: Session) -> Practice:
+    return factories.practice(session, name="Linwood Community Practice")
+
+
+@pytest.fixture
+def liaison(session: Session, practice: Practice) -> User:
+    user = factories.user(session, Role.liaison, name="Sione Liaison")
+    factories.portfolio(session, practice, user)
+    return user
+
+
+@pytest.fixture
+def ticket(session: Session, practice: Practice, liaison: User) -> Ticket:
+    asker = factories.user(session, practice_id=practice.id, name="Lena Nurse")
+    assert practice.id is not None and asker.id is not None
+    return tickets.create_ticket(
+        session,
+        practice_id=practice.id,
+        asker_id=asker.id,
+        question="Can we move a patient's enrolment?",
+        transcript="[22 Nov 10:00] Practice: Can we move a patient's enrolment?",
+    )
+
+
+def ticket_ids(html: str) -> list[str]:
+    return [row.attrs["data-ticket"] for row in parse(html).find_all("tr")[1:]]
+
+
+def test_mine_lists_my_tickets_and_opening_one_is_audited(
+    client: Client, login: Any, liaison: User, ticket: Ticket, session: Session
+) -> None:
+    login(liaison)
+    page = client.get("/inbox")
+    assert page.status_code == 200
+    assert ticket_ids(page.text) == [str(ticket.id)]
+    assert "Linwood Community Practice" in page.text
+    detail = parse(client.get(f"/inbox/tickets/{ticket.id}").text)
+    assert "Can we move a patient" in detail.find("p", class_="question-text").text()
+    assert "Lena Nurse" in detail.find("dl", class_="facts").text()
+    assert "Practice: Can we move" in detail.find("pre", class_="transcript").text()
+    assert [e.action for e in events_for(session, "ticket", ticket.id)] == ["created", "viewed"]
+
+
+def test_views_team_and_overdue(
+    client: Client, login: Any, liaison: User, ticket: Ticket, session: Session
+) -> None:
+    colleague = factories.user(session, Role.liaison)
+    login(colleague)
+    assert ticket_ids(client.get("/inbox?view=mine").text) == []
+    assert ticket_ids(client.get("/inbox?view=team").text) == [str(ticket.id)]
+    assert ticket_ids(client.get("/inbox?view=overdue").text) == []
+    ticket.due_at = datetime.now(UTC) - timedelta(hours=1)
+    session.add(ticket)
+    session.commit()
+    overdue = client.get("/inbox?view=overdue").text
+    assert ticket_ids(overdue) == [str(ticket.id)]
+    row = parse(overdue).find("tr", data_ticket=str(ticket.id))
+    assert "is-overdue" in row.attrs["class"] and "Overdue" in row.text()
+    # Loading the inbox escalated it from Sione to the liaison queue.
+    assert "Liaison team queue" in row.text()
+    session.refresh(ticket)
+    assert ticket.assignee_id is None and ticket.escalated_at is not None
+
+
+def test_htmx_view_switch_returns_the_list_only(
+    client: Client, login: Any, liaison: User, ticket: Ticket
+) -> None:
+    login(liaison)
+    response = client.get("/inbox?view=team", headers=HX)
+    assert "<html" not in response.text
+    assert parse(response.text).find("div", id="inbox")
+
+
+def test_reply_without_javascript_then_with_htmx(
+    client: Client, login: Any, liaison: User, ticket: Ticket, session: Session
+) -> None:
+    login(liaison)
+    response = client.post(f"/inbox/tickets/{ticket.id}/reply", data={"body": "Yes, you can."})
+    assert (response.status_code, response.headers["location"]) == (
+        303,
+        f"/inbox/tickets/{ticket.id}",
+    )
+    fragment = client.post(
+        f"/inbox/tickets/{ticket.id}/note", data={"body": "Check the register"}, headers=HX
+    )
+    assert "<html" not in fragment.text
+    timeline = parse(fragment.text).find("ol", class_="timeline")
+    assert "Yes, you can." in timeline.find("li", class_="event-reply").text()
+    assert "Internal note" in timeline.find("li", class_="event-note").text()
+
+
+def test_empty_reply_shows_an_error_in_place(
+    client: Client, login: Any, liaison: User, ticket: Ticket
+) -> None:
+    login(liaison)
+    fragment = client.post(f"/inbox/tickets/{ticket.id}/reply", data={"body": " "}, headers=HX)
+    assert fragment.status_code == 200
+    assert parse(fragment.text).find("p", class_="error").text() == "Please write something first."
+
+
+def test_reply_saved_as_a_draft_knowledge_entry(
+    client: Client, login: Any, liaison: User, ticket: Ticket, session: Session
+) -> None:
+    login(liaison)
+    client.post(
+        f"/inbox/tickets/{ticket.id}/reply",
+        data={"body": "Use the transfer form.", "save_draft": "yes"},
+    )
+    draft = session.exec(select(KnowledgeDraft)).one()
+    assert (draft.body_markdown, draft.ticket_id, draft.status) == (
+        "Use the transfer form.",
+        ticket.id,
+        "draft",
+    )
+    page = client.get(f"/inbox/tickets/{ticket.id}").text
+    assert "Saved as a draft knowledge entry for review." in page
+
+
+def test_draft_button_on_an_earlier_reply(
+    client: Client, login: Any, liaison: User, ticket: Ticket, session: Session
+) -> None:
+    login(liaison)
+    client.post(f"/inbox/tickets/{ticket.id}/reply", data={"body": "First answer"})
+    page = parse(client.get(f"/inbox/tickets/{ticket.id}").text)
+    form = page.find("li", class_="event-reply").find("form")
+    assert client.post(form.attrs["action"]).status_code == 303
+    assert session.exec(select(KnowledgeDraft)).one().body_markdown == "First answer"
+
+
+def test_reassign_to_another_team_leaves_my_view(
+    client: Client, login: Any, liaison: User, ticket: Ticket, session: Session
+) -> None:
+    login(liaison)
+    response = client.post(f"/inbox/tickets/{ticket.id}/assign", data={"to": "team:mso"})
+    assert (response.status_code, response.headers["location"]) == (303, "/inbox")
+    assert client.get(f"/inbox/tickets/{ticket.id}").status_code == 403
+    mso = factories.user(session, Role.mso)
+    client.post("/logout")
+    login(mso)
+    assert ticket_ids(client.get("/inbox?view=team").text) == [str(ticket.id)]
+    response = client.post(
+        f"/inbox/tickets/{ticket.id}/assign", data={"to": f"user:{mso.id}"}, headers=HX
+    )
+    assert mso.name in parse(response.text).find("dl", class_="facts").text()
+    session.refresh(ticket)
+    assert (ticket.team, ticket.assignee_id) == ("mso", mso.id)
+
+
+def test_resolve_then_reopen(
+    client: Client, login: Any, liaison: User, ticket: Ticket, session: Session
+) -> None:
+    login(liaison)
+    client.post(f"/inbox/tickets/{ticket.id}/resolve")
+    session.refresh(ticket)
+    assert ticket.status == TicketStatus.resolved
+    assert ticket_ids(client.get("/inbox?view=resolved").text) == [str(ticket.id)]
+    assert ticket_ids(client.get("/inbox?view=mine").text) == []
+    assert client.post(f"/inbox/tickets/{ticket.id}/resolve").status_code == 409
+    client.post(f"/inbox/tickets/{ticket.id}/reopen")
+    session.refresh(ticket)
+    assert ticket.status == TicketStatus.open
+    actions = [e.action for e in events_for(session, "ticket", ticket.id)]
+    assert actions == ["created", "resolved", "reopened"]
+
+
+@pytest.mark.parametrize("role", [Role.coordinator, Role.mso])
+def test_other_teams_cannot_open_or_change_a_liaison_ticket(
+    client: Client, login: Any, ticket: Ticket, session: Session, role: Role
+) -> None:
+    login(factories.user(session, role))
+    assert client.get(f"/inbox/tickets/{ticket.id}").status_code == 403
+    assert client.post(f"/inbox/tickets/{ticket.id}/reply", data={"body": "x"}).status_code == 403
+    assert ticket_ids(client.get("/inbox?view=team").text) == []
+
+
+def test_admin_sees_every_ticket(
+    client: Client, login: Any, ticket: Ticket, session: Session
+) -> None:
+    login(factories.user(session, Role.admin))
+    assert ticket_ids(client.get("/inbox?view=team").text) == [str(ticket.id)]
+    assert client.get(f"/inbox/tickets/{ticket.id}").status_code == 200
+
+
+def test_practice_staff_have_no_inbox(
+    client: Client, login: Any, ticket: Ticket, session: Session
+) -> None:
+    login(factories.user(session, practice_id=ticket.practice_id))
+    assert client.get("/inbox").status_code == 403
+    assert client.get(f"/inbox/tickets/{ticket.id}").status_code == 403
