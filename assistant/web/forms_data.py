@@ -1,0 +1,321 @@
+"""Coordinators' view of form data: the dashboard and the exports (CSV, XLSX, FHIR JSON)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Annotated, Any
+
+from babel.dates import format_skeleton
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+from sqlalchemy import func
+from sqlmodel import col, select
+
+from assistant import audit
+from assistant.clock import to_local, utcnow
+from assistant.deps import SessionDep, SettingsDep, require_roles
+from assistant.errors import NotFound
+from assistant.forms import charts, exports, fhir
+from assistant.forms.dashboard import DEFAULT_WEEKS, PERIODS, Count, build_dashboard
+from assistant.forms.definition import FormDefinition, FormNotFound, all_forms, load_form
+from assistant.forms.models import FormSubmission
+from assistant.i18n import (
+    _,
+    babel_locale,
+    current_locale,
+    format_number,
+    lazy_gettext,
+    ngettext,
+    text_direction,
+)
+from assistant.people.models import Agency, Role, User
+from assistant.templating import render
+from assistant.web.nav import register
+
+router = APIRouter()
+
+Oversight = Annotated[User, Depends(require_roles(Role.coordinator, Role.admin))]
+
+register("/dashboard", lazy_gettext("Dashboard"), Role.coordinator, Role.admin)
+register("/dashboard/exports", lazy_gettext("Exports"), Role.coordinator, Role.admin)
+
+RECENT_LIMIT = 50
+
+
+def _form_or_404(form_id: str) -> FormDefinition:
+    try:
+        return load_form(form_id)
+    except FormNotFound:
+        raise NotFound(_("We could not find that form.")) from None
+
+
+def _week_label(monday: str) -> str:
+    return format_skeleton("MMMd", date.fromisoformat(monday), locale=babel_locale())
+
+
+def _data(counts: list[Count]) -> list[charts.Datum]:
+    return [charts.Datum(c.label, c.value) for c in counts]
+
+
+@router.get("/dashboard")
+def dashboard(
+    request: Request, user: Oversight, session: SessionDep, weeks: int = DEFAULT_WEEKS
+) -> Response:
+    lang = current_locale()
+    board = build_dashboard(session, weeks=weeks, lang=lang, no_agency_label=_("No agency"))
+    rtl = text_direction(lang) == "rtl"
+    weekly = [charts.Datum(_week_label(c.key), c.value) for c in board.by_week]
+    start, end = _date(board.start), _date(board.end)
+    nothing = _("No assessments in this period.")
+    figures = {
+        "weekly": charts.line_chart(
+            weekly,
+            chart_id="chart-weekly",
+            title=_("Assessments per week"),
+            desc=ngettext(
+                "%(num)s assessment from %(start)s to %(end)s, counted by week.",
+                "%(num)s assessments from %(start)s to %(end)s, counted by week.",
+                board.total,
+                start=start,
+                end=end,
+            ),
+            rtl=rtl,
+            formatter=format_number,
+            empty_text=nothing,
+        ),
+        "barriers": charts.bar_chart(
+            _data(board.barriers),
+            chart_id="chart-barriers",
+            title=_("Barriers found"),
+            desc=_("How many assessments found each barrier, largest first."),
+            rtl=rtl,
+            formatter=format_number,
+            empty_text=nothing,
+        ),
+        "agencies": charts.bar_chart(
+            _data(board.agencies),
+            chart_id="chart-agencies",
+            title=_("Assessments by agency"),
+            desc=_("How many assessments each agency made, largest first."),
+            rtl=rtl,
+            formatter=format_number,
+            empty_text=nothing,
+        ),
+        "languages": charts.bar_chart(
+            _data(board.languages),
+            chart_id="chart-languages",
+            title=_("Assessments by language"),
+            desc=_("The language each assessment was filled in, largest first."),
+            rtl=rtl,
+            formatter=format_number,
+            empty_text=nothing,
+        ),
+    }
+    ctx = {
+        "board": board,
+        "figures": figures,
+        "weekly": weekly,
+        "periods": PERIODS,
+        "start": start,
+        "end": end,
+    }
+    return render(request, "forms_data/dashboard.html", ctx, block="board")
+
+
+def _date(day: date) -> str:
+    from assistant.i18n import format_date
+
+    return format_date(day)
+
+
+def _parse_day(value: str | None) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+@router.get("/dashboard/exports")
+def exports_page(
+    request: Request,
+    user: Oversight,
+    session: SessionDep,
+    since: str | None = None,
+    until: str | None = None,
+) -> Response:
+    start, end = _parse_day(since), _parse_day(until)
+    counts = dict(
+        session.exec(
+            select(FormSubmission.form_id, func.count()).group_by(col(FormSubmission.form_id))
+        ).all()
+    )
+    recent = session.exec(
+        select(FormSubmission).order_by(col(FormSubmission.created_at).desc()).limit(RECENT_LIMIT)
+    ).all()
+    agency_ids = {s.agency_id for s in recent if s.agency_id}
+    agencies = {
+        a.id: a.name
+        for a in session.exec(select(Agency).where(col(Agency.id).in_(agency_ids))).all()
+    }
+    forms = all_forms()
+    titles = {f.id: f.title_text(current_locale()) for f in forms}
+    query = "&".join(
+        f"{k}={v.isoformat()}" for k, v in (("since", start), ("until", end)) if v is not None
+    )
+    ctx: dict[str, Any] = {
+        "forms": forms,
+        "counts": counts,
+        "titles": titles,
+        "recent": recent,
+        "agencies": agencies,
+        "since": start.isoformat() if start else "",
+        "until": end.isoformat() if end else "",
+        "query": f"?{query}" if query else "",
+        "tables": {f.id: [t.name for t in exports.build_tables(f, [])[1:]] for f in forms},
+    }
+    return render(request, "forms_data/exports.html", ctx)
+
+
+def _download(body: bytes, media_type: str, filename: str) -> Response:
+    return Response(
+        body,
+        media_type=media_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+def _stamp() -> str:
+    return to_local(utcnow()).date().isoformat()
+
+
+def _audit_export(session: SessionDep, user: User, form: FormDefinition, fmt: str, n: int) -> None:
+    audit.record(
+        session,
+        actor_id=user.id,
+        action="exported",
+        entity="form_submission",
+        entity_id=form.id,
+        format=fmt,
+        rows=n,
+    )
+
+
+def _tables(
+    session: SessionDep, form: FormDefinition, since: str | None, until: str | None
+) -> tuple[list[exports.Table], int]:
+    subs = exports.submissions_for(
+        session, form_id=form.id, since=_parse_day(since), until=_parse_day(until)
+    )
+    return exports.build_tables(form, subs), len(subs)
+
+
+@router.get("/dashboard/exports/{form_id}/csv.zip")
+def export_csv_zip(
+    form_id: str,
+    user: Oversight,
+    session: SessionDep,
+    since: str | None = None,
+    until: str | None = None,
+) -> Response:
+    form = _form_or_404(form_id)
+    tables, n = _tables(session, form, since, until)
+    _audit_export(session, user, form, "csv", n)
+    return _download(
+        exports.csv_zip(tables, form=form), "application/zip", f"{form.id}-{_stamp()}.zip"
+    )
+
+
+@router.get("/dashboard/exports/{form_id}/tables/{table}.csv")
+def export_csv_table(
+    form_id: str,
+    table: str,
+    user: Oversight,
+    session: SessionDep,
+    since: str | None = None,
+    until: str | None = None,
+) -> Response:
+    form = _form_or_404(form_id)
+    tables, n = _tables(session, form, since, until)
+    chosen = next(
+        (
+            t
+            for i, t in enumerate(tables)
+            if (i == 0 and table == "main") or (i > 0 and t.name == table)
+        ),
+        None,
+    )
+    if chosen is None:
+        raise NotFound(_("We could not find that table."))
+    _audit_export(session, user, form, f"csv:{table}", n)
+    return _download(
+        exports.table_csv(chosen),
+        "text/csv; charset=utf-8",
+        exports.csv_filename(form, chosen, main=chosen is tables[0]).replace(
+            ".csv", f"-{_stamp()}.csv"
+        ),
+    )
+
+
+@router.get("/dashboard/exports/{form_id}/xlsx")
+def export_xlsx(
+    form_id: str,
+    user: Oversight,
+    session: SessionDep,
+    since: str | None = None,
+    until: str | None = None,
+) -> Response:
+    form = _form_or_404(form_id)
+    tables, n = _tables(session, form, since, until)
+    _audit_export(session, user, form, "xlsx", n)
+    return _download(
+        exports.workbook_bytes(tables),
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        f"{form.id}-{_stamp()}.xlsx",
+    )
+
+
+def _fhir_json(resource: dict[str, Any], filename: str) -> Response:
+    body = json.dumps(resource, ensure_ascii=False, indent=2).encode("utf-8")
+    return Response(
+        body,
+        media_type="application/fhir+json",
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@router.get("/dashboard/exports/{form_id}/questionnaire.json")
+def export_questionnaire(form_id: str, user: Oversight, settings: SettingsDep) -> Response:
+    form = _form_or_404(form_id)
+    resource = fhir.questionnaire(form, base_url=settings.public_base_url)
+    return _fhir_json(resource, f"Questionnaire-{fhir.fhir_id(form.id)}.json")
+
+
+@router.get("/dashboard/submissions/{instance_id}/fhir.json")
+def export_response(
+    instance_id: str, user: Oversight, session: SessionDep, settings: SettingsDep
+) -> Response:
+    sub = session.exec(
+        select(FormSubmission).where(FormSubmission.instance_id == instance_id)
+    ).first()
+    if sub is None:
+        raise NotFound(_("We could not find that submission."))
+    form = _form_or_404(sub.form_id)
+    resource = fhir.questionnaire_response(sub, form, base_url=settings.public_base_url)
+    audit.record(
+        session,
+        actor_id=user.id,
+        action="viewed",
+        entity="form_submission",
+        entity_id=sub.id,
+        format="fhir",
+    )
+    return _fhir_json(resource, f"QuestionnaireResponse-{fhir.fhir_id(sub.instance_id)}.json")
