@@ -36,6 +36,7 @@ ROUTER_MODULES = (
     "assistant.web.forms",
     "assistant.web.pcw",
     "assistant.web.sms_status",
+    "assistant.web.forms_data",
 )
 
 

@@ -121,6 +121,14 @@ EXPECTED: dict[tuple[str, str], Access] = {
     ("GET", "/pcw/tasks"): allow(Role.pcw, Role.coordinator, Role.admin),
     ("POST", "/pcw/tasks/{task_id}/done"): allow(Role.pcw, Role.coordinator, Role.admin),
     ("GET", "/pcw/outbox"): allow(Role.coordinator, Role.admin),
+    # forms data: coordinators' dashboard and exports (CSV, XLSX, FHIR)
+    ("GET", "/dashboard"): allow(Role.coordinator, Role.admin),
+    ("GET", "/dashboard/exports"): allow(Role.coordinator, Role.admin),
+    ("GET", "/dashboard/exports/{form_id}/csv.zip"): allow(Role.coordinator, Role.admin),
+    ("GET", "/dashboard/exports/{form_id}/tables/{table}.csv"): allow(Role.coordinator, Role.admin),
+    ("GET", "/dashboard/exports/{form_id}/xlsx"): allow(Role.coordinator, Role.admin),
+    ("GET", "/dashboard/exports/{form_id}/questionnaire.json"): allow(Role.coordinator, Role.admin),
+    ("GET", "/dashboard/submissions/{instance_id}/fhir.json"): allow(Role.coordinator, Role.admin),
 }
 
 # Dummy values for path parameters, by name (default "999999").
