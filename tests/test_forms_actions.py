@@ -125,3 +125,17 @@ def test_forms_without_agreed_actions_create_no_tasks(session: Session) -> None:
     )
     assert create_actions(session, submission=sub, definition=form, actor=staff) == []
     assert tasks(session) == []
+
+
+def test_after_submit_hook_adds_tasks_to_the_open_transaction(
+    session: Session, form: FormDefinition, pcw: User
+) -> None:
+    from assistant.forms.actions import after_submit
+
+    sub = add_submission(session, pcw, AGREED)
+    after_submit(session, submission=sub, form=form, user=pcw)
+    session.rollback()  # the caller decides: nothing is kept without its commit
+    assert tasks(session) == []
+    after_submit(session, submission=sub, form=form, user=pcw)
+    session.commit()
+    assert len(tasks(session)) == 3

@@ -113,3 +113,12 @@ def create_actions(
     if commit:
         session.commit()
     return created
+
+
+def after_submit(
+    session: Session, *, submission: FormSubmission, form: FormDefinition, user: User
+) -> None:
+    """The submissions API's after-submit hook (``AFTER_SUBMIT`` in submissions.py):
+    ``"barrier_assessment": "assistant.forms.actions:after_submit"``. Runs inside the
+    submission's transaction, so the tasks are stored with the submission or not at all."""
+    create_actions(session, submission=submission, definition=form, actor=user, commit=False)
