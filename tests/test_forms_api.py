@@ -1,0 +1,232 @@
+"""The forms API (contract 4): 201 / 200 / 409 / 422, idempotent even under concurrency."""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from typing import Any
+
+from fastapi import FastAPI
+from sqlmodel import Session, func, select
+
+from assistant.audit import AuditEvent
+from assistant.forms import submissions
+from assistant.forms.definition import load_form
+from assistant.forms.models import FormSubmission
+from assistant.people.models import Role
+from tests import factories
+from tests.conftest import Client
+
+
+def flag_payload(**answers: Any) -> dict[str, Any]:
+    base = {
+        "provider": "hospital_ed",
+        "work_type": ["tests", "results"],
+        "event_date": "2026-11-02",
+        "description": "Discharge letter asked us to arrange bloods and chase the results.",
+        "staff_minutes": "30",
+        "funding_offered": "no",
+        "contact_ok": "yes",
+    }
+    return {
+        "instance_id": str(uuid.uuid4()),
+        "form_version": load_form("flag_problem").version,
+        "lang": "en",
+        "answers": base | answers,
+    }
+
+
+def barrier_payload(**answers: Any) -> dict[str, Any]:
+    return {
+        "instance_id": str(uuid.uuid4()),
+        "form_version": load_form("barrier_assessment").version,
+        "lang": "sm",
+        "answers": {"consent": "no"} | answers,
+    }
+
+
+def count(session: Session) -> int:
+    session.expire_all()
+    return int(session.exec(select(func.count()).select_from(FormSubmission)).one())
+
+
+URL = "/api/forms/{}/submissions"
+
+
+def test_store_then_same_again_then_conflict(client: Client, session: Session, login: Any) -> None:
+    login(factories.user(session, Role.practice_staff))
+    body = flag_payload()
+    first = client.post(URL.format("flag_problem"), json=body)
+    assert first.status_code == 201, first.text
+    assert first.json()["status"] == "stored"
+    again = client.post(URL.format("flag_problem"), json=body)
+    assert again.status_code == 200
+    assert again.json()["id"] == first.json()["id"]
+    assert count(session) == 1
+    changed = body | {"answers": body["answers"] | {"staff_minutes": "31"}}
+    conflict = client.post(URL.format("flag_problem"), json=changed)
+    assert conflict.status_code == 409
+    assert count(session) == 1
+
+
+def test_per_field_errors_in_the_submissions_language(
+    client: Client, session: Session, login: Any
+) -> None:
+    login(factories.user(session, Role.practice_staff))
+    body = flag_payload(provider="zoo", staff_minutes="lots", description=None)
+    english = client.post(URL.format("flag_problem"), json=body)
+    assert english.status_code == 422
+    errors = english.json()["errors"]
+    assert errors == {
+        "provider": "Choose one of the options.",
+        "staff_minutes": "Enter a whole number.",
+        "description": "This question needs an answer.",
+    }
+    samoan = client.post(URL.format("flag_problem"), json=body | {"lang": "sm"})
+    assert samoan.status_code == 422
+    assert set(samoan.json()["errors"]) == set(errors)
+    assert samoan.json()["errors"]["description"] != errors["description"]
+    assert count(session) == 0
+
+
+def test_malformed_body_and_unknown_form(client: Client, session: Session, login: Any) -> None:
+    login(factories.user(session, Role.practice_staff))
+    bad = client.post(URL.format("flag_problem"), json={"answers": []})
+    assert bad.status_code == 422
+    assert set(bad.json()["errors"]) == {"instance_id", "form_version", "answers"}
+    old = client.post(URL.format("flag_problem"), json=flag_payload() | {"form_version": "0"})
+    assert old.status_code == 422 and "form_version" in old.json()["errors"]
+    assert client.post(URL.format("nope"), json=flag_payload()).status_code == 404
+
+
+def test_flag_problem_creates_a_workload_transfer_ticket(
+    client: Client, session: Session, login: Any
+) -> None:
+    from assistant.support.models import Ticket
+
+    staff = factories.user(session, Role.practice_staff)
+    login(staff)
+    response = client.post(URL.format("flag_problem"), json=flag_payload(patient_nhi="ABC1234"))
+    assert response.status_code == 201
+    tickets = session.exec(select(Ticket)).all()
+    assert len(tickets) == 1
+    ticket = tickets[0]
+    assert ticket.topic_id == "workload-transfer"
+    assert ticket.practice_id == staff.practice_id
+    assert "Hospital emergency department" in ticket.question
+    assert "ABC1234" not in ticket.detail  # personal details stay in the submission
+    client.post(URL.format("flag_problem"), json=json.loads(response.request.content))
+    assert len(session.exec(select(Ticket)).all()) == 1  # a repeat makes no second ticket
+
+
+def test_who_may_send_which_form(client: Client, session: Session, login: Any) -> None:
+    login(factories.user(session, Role.pcw))
+    assert client.post(URL.format("flag_problem"), json=flag_payload()).status_code == 403
+    assert client.post(URL.format("barrier_assessment"), json=barrier_payload()).status_code == 201
+
+
+def test_liaison_and_anonymous_cannot_send(client: Client, session: Session, login: Any) -> None:
+    assert client.post(URL.format("barrier_assessment"), json=barrier_payload()).status_code == 302
+    login(factories.user(session, Role.liaison))
+    assert client.post(URL.format("barrier_assessment"), json=barrier_payload()).status_code == 403
+
+
+def test_api_needs_the_csrf_header(app: FastAPI, session: Session) -> None:
+    from fastapi.testclient import TestClient
+
+    user = factories.user(session, Role.pcw)
+    with TestClient(app, follow_redirects=False) as raw:
+        raw.get("/login")
+        token = raw.cookies.get("csrftoken")
+        raw.post(
+            "/login",
+            data={"email": user.email, "password": factories.PASSWORD},
+            headers={"X-CSRF-Token": token or ""},
+        )
+        response = raw.post(URL.format("barrier_assessment"), json=barrier_payload())
+        assert response.status_code == 403
+    assert count(session) == 0
+
+
+def test_definition_for_offline_use(client: Client, session: Session, login: Any) -> None:
+    assert client.get("/api/forms/barrier_assessment").status_code == 302
+    login(factories.user(session, Role.pcw))
+    response = client.get("/api/forms/barrier_assessment")
+    assert response.status_code == 200
+    data = response.json()
+    assert data["id"] == "barrier_assessment"
+    assert data["version"] == load_form("barrier_assessment").version
+    assert client.get("/api/forms/nope").status_code == 404
+
+
+def test_consent_is_recorded_and_the_creation_audited(
+    client: Client, session: Session, login: Any
+) -> None:
+    pcw = factories.user(session, Role.pcw)
+    login(pcw)
+    body = barrier_payload(person_name="Sina")  # no consent: the name is dropped
+    response = client.post(URL.format("barrier_assessment"), json=body)
+    assert response.status_code == 201
+    stored = session.get(FormSubmission, response.json()["id"])
+    assert stored is not None
+    assert stored.consent is False
+    assert json.loads(stored.answers) == {"consent": "no"}
+    assert stored.agency_id == pcw.agency_id
+    events = session.exec(select(AuditEvent).where(AuditEvent.entity == "form_submission")).all()
+    assert [e.action for e in events] == ["created"]
+    assert "Sina" not in "".join(e.detail for e in events)
+
+
+def test_concurrent_posts_of_one_instance_store_one_row(settings: Any, session: Session) -> None:
+    """Eight threads send the same submission at once: one 201, seven 200, one row."""
+    from assistant.db import get_engine
+
+    pcw = factories.user(session, Role.pcw)
+    form = load_form("barrier_assessment")
+    body = barrier_payload()
+    engine = get_engine(settings.database_url)
+    results: list[str] = []
+    barrier = threading.Barrier(8)
+
+    def worker() -> None:
+        with Session(engine) as own:
+            barrier.wait()
+            try:
+                outcome = submissions.submit(
+                    own,
+                    form=form,
+                    user=pcw,
+                    instance_id=body["instance_id"],
+                    form_version=body["form_version"],
+                    lang="sm",
+                    answers=body["answers"],
+                )
+                results.append("created" if outcome.created else "same")
+            except Exception as exc:  # recorded so the assertion shows it
+                results.append(repr(exc))
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == ["created"] + ["same"] * 7
+    assert count(session) == 1
+
+
+def test_concurrent_http_posts_store_one_row(client: Client, session: Session, login: Any) -> None:
+    login(factories.user(session, Role.practice_staff))
+    body = flag_payload()
+    statuses: list[int] = []
+
+    def post() -> None:
+        statuses.append(client.post(URL.format("flag_problem"), json=body).status_code)
+
+    threads = [threading.Thread(target=post) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(statuses) == [200, 200, 200, 201]
+    assert count(session) == 1

@@ -1,0 +1,152 @@
+"""Validating answers page by page: types, relevance, required, constraints, repeats."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+
+from assistant.forms import validation as v
+from assistant.forms.definition import load_form
+
+TODAY = date(2026, 11, 22)
+
+
+@pytest.fixture
+def barrier():  # type: ignore[no-untyped-def]
+    return load_form("barrier_assessment")
+
+
+@pytest.fixture
+def flag():  # type: ignore[no-untyped-def]
+    return load_form("flag_problem")
+
+
+@pytest.mark.parametrize(
+    ("field", "raw", "typed", "error"),
+    [
+        ("staff_minutes", "45", 45, None),
+        ("staff_minutes", " 7 ", 7, None),
+        ("staff_minutes", "4.5", "4.5", "Enter a whole number."),
+        ("staff_minutes", "lots", "lots", "Enter a whole number."),
+        ("event_date", "2026-11-01", "2026-11-01", None),
+        ("event_date", "31/02/2026", "31/02/2026", "Enter a date."),
+        ("provider", "hospital_ed", "hospital_ed", None),
+        ("provider", "zoo", "zoo", "Choose one of the options."),
+        ("work_type", ["tests", "referrals"], ["tests", "referrals"], None),
+        ("work_type", ["referrals", "tests", "tests"], ["tests", "referrals"], None),
+        ("work_type", ["tests", "zoo"], ["tests", "zoo"], "Choose from the options."),
+        ("funding_offered", "yes", "yes", None),
+        ("funding_offered", True, True, "Please give a valid answer."),
+    ],
+)
+def test_types(flag: Any, field: str, raw: Any, typed: Any, error: str | None) -> None:
+    answers, errors = v.normalise(flag, {field: raw}, "en")
+    assert answers[field] == typed
+    assert errors.get(field) == error
+
+
+def test_phone_numbers_become_e164(barrier: Any) -> None:
+    answers, errors = v.normalise(barrier, {"phone": "021 123 4567"}, "en")
+    assert errors == {}
+    assert answers["phone"] == "+64211234567"
+    _answers, errors = v.normalise(barrier, {"phone": "12"}, "en")
+    assert "phone" in errors
+
+
+def test_unknown_question_is_an_error(flag: Any) -> None:
+    _answers, errors = v.normalise(flag, {"shoe_size": "9"}, "en")
+    assert errors == {"shoe_size": "This question is not part of the form."}
+
+
+@pytest.mark.parametrize(
+    ("answers", "relevant", "not_relevant"),
+    [
+        ({"consent": "no"}, [], ["person_name", "household_members", "follow_up_date"]),
+        ({"consent": "yes"}, ["person_name", "follow_up_date"], ["no_consent_note"]),
+        ({"consent": "yes", "enrolment_status": "not_enrolled"}, [], ["practice_name"]),
+        ({"consent": "yes", "enrolment_status": "enrolled_seen"}, ["practice_name"], []),
+        ({"consent": "yes", "housing": ["cold_damp"]}, [], ["housing_other"]),
+        ({"consent": "yes", "housing": ["cold_damp", "other"]}, ["housing_other"], []),
+        ({"consent": "yes", "feels_safe": "no"}, ["safety_note"], []),
+    ],
+)
+def test_relevance(
+    barrier: Any, answers: dict[str, Any], relevant: list[str], not_relevant: list[str]
+) -> None:
+    state = v.evaluate_state(barrier, answers, today=TODAY)
+    for name in relevant:
+        assert state.is_relevant(barrier.fields[name]), name
+    for name in not_relevant:
+        assert not state.is_relevant(barrier.fields[name]), name
+
+
+def test_required_on_a_page_in_the_forms_language(barrier: Any) -> None:
+    page = barrier.pages[0]
+    assert v.validate_page(barrier, page, {}, "en", today=TODAY) == {
+        "consent": "This question needs an answer."
+    }
+    errors = v.validate_page(barrier, page, {}, "sm", today=TODAY)
+    assert errors["consent"] != "This question needs an answer."
+
+
+def test_constraint_message_comes_from_the_form_in_its_language(flag: Any) -> None:
+    page = flag.pages[0]
+    answers = {"provider": "hospital_ed", "work_type": ["tests"], "event_date": "2027-01-01"}
+    errors = v.validate_page(flag, page, answers, "en", today=TODAY)
+    assert errors == {"event_date": "The date cannot be in the future."}
+    errors = v.validate_page(flag, page, answers, "ar", today=TODAY)
+    assert errors["event_date"] == flag.fields["event_date"].message_text("ar")
+    assert errors["event_date"] != "The date cannot be in the future."
+
+
+def test_other_please_say_is_required_when_other_is_chosen(flag: Any) -> None:
+    answers = {"provider": "other", "work_type": ["tests"], "event_date": "2026-11-01"}
+    errors = v.validate_page(flag, flag.pages[0], answers, "en", today=TODAY)
+    assert errors == {"provider_other": "This question needs an answer."}
+
+
+def test_repeat_rows_are_checked_one_by_one(barrier: Any) -> None:
+    rows = [
+        {
+            "member_name": "A",
+            "member_relationship": "child",
+            "member_age": 4,
+            "member_enrolled": "yes",
+        },
+        {"member_name": "B", "member_relationship": "parent", "member_age": 130},
+    ]
+    answers = {"consent": "yes", "household_members": rows}
+    page = barrier.pages[barrier.page_index("household")]
+    errors = v.validate_page(barrier, page, answers, "en", today=TODAY)
+    assert errors == {
+        "household_members.1.member_age": "Enter an age from 0 to 120.",
+        "household_members.1.member_enrolled": "This question needs an answer.",
+    }
+
+
+def test_calculations_and_what_is_stored(barrier: Any) -> None:
+    rows = [
+        {"member_name": "A", "member_relationship": "child", "member_age": 4},
+        {"member_name": "B", "member_relationship": "child", "member_age": 13},
+        {"member_name": "C", "member_relationship": "partner", "member_age": 40},
+    ]
+    answers = {
+        "consent": "yes",
+        "person_name": "Sina",
+        "date_of_birth": "1990-11-23",
+        "household_members": rows,
+    }
+    stored = v.final_answers(barrier, answers, today=TODAY)
+    assert stored["age_years"] == 35
+    assert stored["household_size"] == 4
+    assert stored["children_13_and_under"] == 2
+    assert stored["household_members"][0]["member_is_child"] == 1
+
+
+def test_without_consent_nothing_personal_is_stored(barrier: Any) -> None:
+    answers = {"consent": "no", "person_name": "Sina", "phone": "+64211234567"}
+    assert v.validate_all(barrier, answers, "en", today=TODAY) == {}
+    assert v.final_answers(barrier, answers, today=TODAY) == {"consent": "no"}
+    assert not v.consent_given(barrier, {"consent": "no"})
