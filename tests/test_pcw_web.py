@@ -1,0 +1,208 @@
+"""The PCW inbox and task list through HTTP: permissions, htmx fragments, the whole flow."""
+
+from __future__ import annotations
+
+import datetime as dt
+from html.parser import HTMLParser
+
+from sqlmodel import Session, select
+
+from assistant.audit import events_for
+from assistant.outbox.models import OutboxMessage
+from assistant.pcw.models import Referral
+from assistant.pcw.referrals import create_referral
+from assistant.pcw.tasks import create_task
+from assistant.people.models import Role
+from tests import factories
+from tests.conftest import Client
+
+PHONE = "+64211234567"
+HTMX = {"HX-Request": "true"}
+
+
+class _Attrs(HTMLParser):
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.name = name
+        self.values: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        for key, value in attrs:
+            if key == self.name and value is not None:
+                self.values.append(value)
+
+
+def attr_values(html: str, name: str) -> list[str]:
+    parser = _Attrs(name)
+    parser.feed(html)
+    return parser.values
+
+
+def _referral(session: Session, **kw: object) -> Referral:
+    fields: dict[str, object] = {
+        "source": "sms",
+        "phone": PHONE,
+        "language": "to",
+        "transcript": "> Mālō e lelei\n< Mālō e lelei! Ko e hā ha me'a te u lava 'o tokoni atu?",
+        "barriers": ["transport"],
+        "reason": "Wants help finding a GP",
+    }
+    return create_referral(session, **(fields | kw))  # type: ignore[arg-type]
+
+
+def test_the_inbox_lists_urgent_referrals_first(
+    client: Client, login: object, session: Session
+) -> None:
+    pcw = factories.user(session, Role.pcw)
+    calm = _referral(session)
+    urgent = _referral(session, urgent=True, reason="Safety message")
+    login(pcw)  # type: ignore[operator]
+    response = client.get("/pcw/referrals")
+    assert response.status_code == 200
+    assert attr_values(response.text, "data-referral") == [str(urgent.id), str(calm.id)]
+    assert "Lea faka-Tonga" in response.text
+    fragment = client.get("/pcw/referrals?show=mine", headers=HTMX)
+    assert "<html" not in fragment.text and 'id="referrals"' in fragment.text
+    assert attr_values(fragment.text, "data-referral") == []
+
+
+def test_a_pcw_does_not_see_another_agencys_referral(
+    client: Client, login: object, session: Session
+) -> None:
+    pcw = factories.user(session, Role.pcw)
+    other = _referral(session, agency_id=factories.agency(session).id)
+    login(pcw)  # type: ignore[operator]
+    assert client.get(f"/pcw/referrals/{other.id}").status_code == 404
+    assert str(other.id) not in attr_values(client.get("/pcw/referrals").text, "data-referral")
+
+
+def test_claim_note_text_and_outcome_without_javascript(
+    client: Client, login: object, session: Session
+) -> None:
+    pcw = factories.user(session, Role.pcw, name="Tala PCW")
+    referral = _referral(session)
+    url = f"/pcw/referrals/{referral.id}"
+    login(pcw)  # type: ignore[operator]
+
+    page = client.get(url)
+    assert page.status_code == 200
+    assert "Mālō e lelei" in page.text and 'lang="to"' in page.text
+    assert "Transport" in page.text
+
+    response = client.post(f"{url}/claim")
+    assert (response.status_code, response.headers["location"]) == (303, url)
+    response = client.post(f"{url}/notes", data={"body": "Rang, no answer."})
+    assert response.status_code == 303
+    response = client.post(f"{url}/sms", data={"body": "Mālō, ko Tala eni mei he PHO."})
+    assert response.status_code == 303
+    response = client.post(f"{url}/status", data={"status": "contacted"})
+    assert response.status_code == 303
+
+    page = client.get(url)
+    assert "Rang, no answer." in page.text
+    assert "Contacted" in page.text
+    assert "Waiting to send" in page.text
+    session.expire_all()
+    message = session.exec(select(OutboxMessage)).one()
+    assert (message.to, message.body, message.referral_id) == (
+        PHONE,
+        "Mālō, ko Tala eni mei he PHO.",
+        referral.id,
+    )
+    actions = [e.action for e in events_for(session, "referral", referral.id)]
+    assert actions.count("viewed") == 2
+    assert {"claimed", "note-added", "sms-queued", "status-changed"} <= set(actions)
+
+
+def test_htmx_actions_answer_with_the_referral_fragment(
+    client: Client, login: object, session: Session
+) -> None:
+    pcw = factories.user(session, Role.pcw)
+    referral = _referral(session)
+    login(pcw)  # type: ignore[operator]
+    response = client.post(f"/pcw/referrals/{referral.id}/claim", headers=HTMX)
+    assert response.status_code == 200
+    assert response.text.lstrip().startswith('<article id="referral">')
+    assert "You have claimed this referral." in response.text
+
+
+def test_texting_before_claiming_shows_why(client: Client, login: object, session: Session) -> None:
+    pcw = factories.user(session, Role.pcw)
+    referral = _referral(session)
+    login(pcw)  # type: ignore[operator]
+    response = client.post(f"/pcw/referrals/{referral.id}/sms", data={"body": "Hi"})
+    assert response.status_code == 409
+    assert "Claim this referral before you act on it." in response.text
+    htmx = client.post(f"/pcw/referrals/{referral.id}/sms", data={"body": "Hi"}, headers=HTMX)
+    assert htmx.status_code == 200 and "Claim this referral" in htmx.text
+    session.expire_all()
+    assert session.exec(select(OutboxMessage)).first() is None
+
+
+def test_actions_need_the_csrf_token(client: Client, login: object, session: Session) -> None:
+    pcw = factories.user(session, Role.pcw)
+    referral = _referral(session)
+    login(pcw)  # type: ignore[operator]
+    response = client.post(
+        f"/pcw/referrals/{referral.id}/claim", headers={"X-CSRF-Token": "forged"}
+    )
+    assert response.status_code == 403
+    session.expire_all()
+    stored = session.get(Referral, referral.id)
+    assert stored is not None and stored.claimed_by_id is None
+
+
+def test_the_task_list_and_marking_done(client: Client, login: object, session: Session) -> None:
+    pcw = factories.user(session, Role.pcw)
+    today = dt.date.today()
+    overdue = create_task(
+        session,
+        assignee_id=pcw.id,
+        agency_id=None,
+        title="Book transport to the clinic",
+        kind="transport",
+        due=today - dt.timedelta(days=2),
+    )
+    soon = create_task(
+        session, assignee_id=pcw.id, agency_id=None, title="Ring back", kind="call-back", due=today
+    )
+    login(pcw)  # type: ignore[operator]
+    page = client.get("/pcw/tasks")
+    assert attr_values(page.text, "data-task") == [str(overdue.id), str(soon.id)]
+    assert "Overdue" in page.text
+
+    fragment = client.post(f"/pcw/tasks/{overdue.id}/done", data={"done": "1"}, headers=HTMX)
+    assert fragment.status_code == 200
+    assert fragment.text.lstrip().startswith(f'<li class="card" id="task-{overdue.id}"')
+    assert "Not done yet" in fragment.text
+    assert attr_values(client.get("/pcw/tasks").text, "data-task") == [str(soon.id)]
+    done_page = client.get("/pcw/tasks?show=done")
+    assert attr_values(done_page.text, "data-task") == [str(overdue.id)]
+
+    response = client.post(f"/pcw/tasks/{overdue.id}/done", data={"done": "0"})
+    assert (response.status_code, response.headers["location"]) == (303, "/pcw/tasks")
+    assert len(attr_values(client.get("/pcw/tasks").text, "data-task")) == 2
+
+
+def test_the_outgoing_sms_page_is_for_coordinators(
+    client: Client, login: object, session: Session
+) -> None:
+    from assistant.outbox.queue import enqueue_sms
+
+    enqueue_sms(session, to=PHONE, body="Reminder: your appointment is at 10am", purpose="reminder")
+    login(factories.user(session, Role.pcw))  # type: ignore[operator]
+    assert client.get("/pcw/outbox").status_code == 403
+    client.cookies.clear()
+    login(factories.user(session, Role.coordinator))  # type: ignore[operator]
+    page = client.get("/pcw/outbox")
+    assert page.status_code == 200
+    assert "+64******567" in page.text and PHONE not in page.text
+    assert "Waiting to send" in page.text
+
+
+def test_pages_in_another_language(client: Client, login: object, session: Session) -> None:
+    pcw = factories.user(session, Role.pcw, locale="ar")
+    _referral(session)
+    login(pcw)  # type: ignore[operator]
+    page = client.get("/pcw/referrals")
+    assert 'dir="rtl"' in page.text
