@@ -1,0 +1,77 @@
+"""GET /healthz, and settings that are refused in production."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from assistant import db as dbmod
+from assistant.app import create_app
+from assistant.settings import DEFAULT_SECRET, Settings
+
+
+def test_healthy_with_the_database_up(client: TestClient) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok"}
+
+
+def _unused_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "sqlite:///{tmp}/no-such-directory/app.db",
+        "postgresql+psycopg://postgres@127.0.0.1:{port}/nothing?connect_timeout=2",
+    ],
+    ids=["sqlite-missing-directory", "postgresql-nothing-listening"],
+)
+def test_unavailable_when_the_database_is_unreachable(
+    settings: Settings, tmp_path: Path, url: str
+) -> None:
+    broken = url.format(tmp=tmp_path, port=_unused_port())
+    app = create_app(settings.model_copy(update={"database_url": broken}))
+    try:
+        with TestClient(app) as client:
+            response = client.get("/healthz")
+        assert response.status_code == 503
+        assert response.json()["database"] == "unreachable"
+    finally:
+        engine = dbmod._engines.pop(broken, None)
+        if engine is not None:
+            engine.dispose()
+
+
+def test_production_refuses_the_default_secret() -> None:
+    settings = Settings(environment="production", secret_key=DEFAULT_SECRET)
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        create_app(settings)
+
+
+def test_production_starts_with_a_real_secret_and_hides_the_api_docs(tmp_path: Path) -> None:
+    settings = Settings(
+        environment="production",
+        secret_key="a-long-random-production-secret",
+        database_url=f"sqlite:///{tmp_path}/prod.db",
+        run_worker_in_app=False,
+    )
+    with TestClient(create_app(settings)) as client:
+        assert client.get("/docs").status_code == 404
+    engine = dbmod._engines.pop(settings.database_url, None)
+    if engine is not None:
+        engine.dispose()
+
+
+def test_security_headers_and_cookie_flags(client: TestClient) -> None:
+    response = client.get("/login")
+    assert response.headers["x-frame-options"] == "DENY"
+    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+    cookie = response.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
