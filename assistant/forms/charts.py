@@ -31,7 +31,7 @@ class Datum:
 def nice_max(value: float, ticks: int = 4) -> tuple[float, float]:
     """A round axis maximum at or above ``value`` and its tick step."""
     if value <= 0:
-        return 1.0, 1.0 / ticks if ticks > 1 else 1.0
+        return 1.0, 1.0
     raw = value / ticks
     magnitude = 10 ** math.floor(math.log10(raw))
     for factor in (1, 2, 2.5, 5, 10):
