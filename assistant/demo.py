@@ -19,7 +19,9 @@ from assistant.people.models import (
 from assistant.security.passwords import hash_password
 
 # Other areas add "module:function" loaders taking (session) after the foundation's.
-EXTRA_LOADERS: list[str] = []
+EXTRA_LOADERS: list[str] = [
+    "assistant.support.demo:load_demo_tickets",
+]
 
 
 @dataclass(frozen=True)
