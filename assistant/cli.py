@@ -155,6 +155,16 @@ def createadmin(
             typer.echo(f"Reset the password of admin {email}.")
 
 
+@app.command("escalate-overdue")
+def escalate_overdue() -> None:
+    """Move overdue practice questions into their team's queue (safe to run every few minutes)."""
+    from assistant.support.tickets import escalate_overdue as escalate
+
+    with _session() as session:
+        moved = escalate(session)
+    typer.echo(f"Escalated {len(moved)} overdue question(s).")
+
+
 @i18n_app.command("extract")
 def i18n_extract() -> None:
     """Extract messages from Python and templates into locales/messages.pot."""
