@@ -26,13 +26,15 @@ from assistant.matcher._lexicon import SAFETY_KINDS, Lexicon, get_lexicon
 from assistant.matcher._normalise import fold, is_han, stem
 
 FIELD_WEIGHTS = {"title": 1.0, "keywords": 1.0, "synonyms": 0.9, "body": 0.3}
-SCORE_FLOOR = 50.0  # below this: abstain
+SCORE_FLOOR = 45.0  # below this: abstain
 MARGIN = 8.0  # a second best this close: offer both
 UNKNOWN_WEIGHT = 0.8  # share of the largest idf charged for a word nobody uses
 FUZZY_CUTOFF = 85.0
-PHRASE_BONUS = 4.0
+PHRASE_BONUS = 10.0
 TITLE_BONUS = 3.0
 TOP_K = 12
+PART_OF_PHRASE = 0.75
+WEAK_WORD_WEIGHT = 0.5  # a word found only in bodies cannot carry an answer alone
 MIN_FUZZY_LEN = 4
 
 
@@ -45,6 +47,18 @@ class _Index:
     unknown_idf: float
     title_tokens: list[frozenset[str]]
     phrases: list[list[frozenset[str]]]  # per entry: its multi-word titles and keywords
+
+
+@dataclass(frozen=True)
+class _Scored:
+    entry: Entry
+    base: float  # share of the question's weight this entry covers, 0..100
+    bonus: float  # tie-breakers: whole phrases, title coverage
+    strong: bool  # matched a title, keyword or synonym word
+
+    @property
+    def rank(self) -> float:
+        return self.base + self.bonus
 
 
 class Matcher:
@@ -61,26 +75,30 @@ class Matcher:
                     self._han_words.update(w for w in fold(keyword).split() if is_han(w))
         self._han_max = max((len(w) for w in self._han_words), default=1)
         self._concepts = self._compile_concepts(lexicon.concepts)
-        vocabulary: set[str] = set()
+        surface: dict[str, str] = {}  # a word as written (folded) -> its stem
         for entry in kb.entries:
             for text in self._entry_texts(entry):
-                vocabulary.update(self._plain_tokens(text))
+                surface.update((word, stem(word)) for word in fold(text).split())
         for phrases in lexicon.concepts.values():
             for phrase in phrases:
-                vocabulary.update(self._plain_tokens(phrase))
+                surface.update((word, stem(word)) for word in fold(phrase).split())
         self._misspellings = {
             stem(fold(wrong)): stem(fold(right)) for wrong, right in lexicon.misspellings.items()
         }
-        self.vocabulary = frozenset(vocabulary - self.stopwords)
-        self._fuzzy_choices = sorted(
-            word for word in self.vocabulary if word.isascii() and len(word) >= MIN_FUZZY_LEN
-        )
+        self.vocabulary = frozenset(surface.values()) - self.stopwords
+        # Typos are matched against words as written, then stemmed ("smokng" -> "smoking").
+        self._surface = {
+            word: root
+            for word, root in surface.items()
+            if word.isascii() and len(word) >= MIN_FUZZY_LEN and root not in self.stopwords
+        }
+        self._fuzzy_choices = sorted(self._surface)
         self._fuzzy_cache: dict[str, str] = {}
         self._indexes = {
             audience: self._build_index([e for e in kb.entries if e.for_audience(audience)])
             for audience in ("practice", "patient")
         }
-        self._safety = self._compile_safety(lexicon.safety)
+        self._compile_safety(lexicon.safety)
         self._safety_titles = {kind: kb.get(kind) for kind in SAFETY_KINDS}
 
     # -- text pipeline -------------------------------------------------------------------
@@ -118,18 +136,20 @@ class Matcher:
         return patterns
 
     def _correct(self, word: str) -> str:
-        if word in self.vocabulary or word in self.stopwords or not word.isascii():
-            return word
-        if word in self._misspellings:
-            return self._misspellings[word]
+        """A stemmed word, or the knowledge base's word it is most likely a typo of."""
+        root = stem(word)
+        if root in self.vocabulary or root in self.stopwords or not word.isascii():
+            return root
+        if root in self._misspellings:
+            return self._misspellings[root]
         if len(word) < MIN_FUZZY_LEN or word.isdigit():
-            return word
+            return root
         found = self._fuzzy_cache.get(word)
         if found is None:
             best = process.extractOne(
                 word, self._fuzzy_choices, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF
             )
-            found = best[0] if best else word
+            found = self._surface[best[0]] if best else root
             if len(self._fuzzy_cache) > 50_000:
                 self._fuzzy_cache.clear()
             self._fuzzy_cache[word] = found
@@ -158,9 +178,10 @@ class Matcher:
 
     def tokens(self, text: str, *, correct: bool = True) -> list[str]:
         """The scoring tokens of ``text`` (query or entry field)."""
-        words = self._plain_tokens(text)
         if correct:
-            words = [self._correct(word) for word in words]
+            words = [self._correct(word) for word in fold(text).split()]
+        else:
+            words = self._plain_tokens(text)
         padded = f" {' '.join(w for w in words if w not in self.stopwords)} "
         for pattern, spaced in self._concepts:
             if spaced:
@@ -185,15 +206,26 @@ class Matcher:
             yield variant.body_text
         yield from entry.synonyms
 
-    def _fields(self, entry: Entry) -> tuple[dict[str, set[str]], list[frozenset[str]]]:
-        fields: dict[str, set[str]] = {name: set() for name in FIELD_WEIGHTS}
+    def _fields(
+        self, entry: Entry
+    ) -> tuple[dict[str, float], frozenset[str], list[frozenset[str]]]:
+        """Each word's weight in ``entry``, its title words, and its multi-word phrases."""
+        weights: dict[str, float] = {}
+        title: set[str] = set()
         phrases: set[frozenset[str]] = set()
 
         def add(name: str, text: str) -> None:
-            tokens = self.tokens(text, correct=False)
-            fields[name].update(tokens)
-            if name != "body" and len(set(tokens)) > 1:
+            tokens = set(self.tokens(text, correct=False))
+            weight = FIELD_WEIGHTS[name]
+            if name in ("keywords", "synonyms") and len(tokens) > 1:
+                weight *= PART_OF_PHRASE  # one word of "annual review" is weaker than "diabetes"
                 phrases.add(frozenset(tokens))
+            elif name == "title":
+                title.update(tokens)
+                if len(tokens) > 1:
+                    phrases.add(frozenset(tokens))
+            for token in tokens:
+                weights[token] = max(weights.get(token, 0.0), weight)
 
         for variant in entry.variants.values():
             add("title", variant.title)
@@ -202,22 +234,18 @@ class Matcher:
             add("body", variant.body_text)
         for synonym in entry.synonyms:
             add("synonyms", synonym)
-        return fields, sorted(phrases, key=len, reverse=True)
+        return weights, frozenset(title), sorted(phrases, key=len, reverse=True)
 
     def _build_index(self, entries: list[Entry]) -> _Index:
         postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
         titles: list[frozenset[str]] = []
         phrases: list[list[frozenset[str]]] = []
         for number, entry in enumerate(entries):
-            fields, entry_phrases = self._fields(entry)
+            weights, title, entry_phrases = self._fields(entry)
             phrases.append(entry_phrases)
-            best: dict[str, float] = {}
-            for name, tokens in fields.items():
-                for token in tokens:
-                    best[token] = max(best.get(token, 0.0), FIELD_WEIGHTS[name])
-            for token, weight in best.items():
+            for token, weight in weights.items():
                 postings[token].append((number, weight))
-            titles.append(frozenset(fields["title"]))
+            titles.append(title)
         total = max(len(entries), 1)
         idf = {token: math.log(1 + total / len(hits)) for token, hits in postings.items()}
         best_weight = {token: max(w for _n, w in hits) for token, hits in postings.items()}
@@ -233,43 +261,73 @@ class Matcher:
 
     # -- safety --------------------------------------------------------------------------
 
-    def _compile_safety(
-        self, safety: dict[str, dict[str, list[str]]]
-    ) -> list[tuple[str, list[tuple[str, ...]], list[str]]]:
-        rules = []
+    def _compile_safety(self, safety: dict[str, dict[str, list[str]]]) -> None:
+        """Red flags: word sequences (English script) by first word; other scripts as a regex."""
+        self._flag_starts: dict[str, list[tuple[str, tuple[str, ...]]]] = defaultdict(list)
+        self._flag_words: set[str] = set()
+        unspaced: dict[str, str] = {}
         for kind in SAFETY_KINDS:
-            spaced: list[tuple[str, ...]] = []
-            unspaced: list[str] = []
             for phrases in safety.get(kind, {}).values():
                 for phrase in phrases:
-                    words = self._plain_tokens(phrase)
+                    words = tuple(self._plain_tokens(phrase))
                     if not words:
                         continue
                     if all(word.isascii() for word in words):
-                        spaced.append(tuple(words))
+                        self._flag_starts[words[0]].append((kind, words))
+                        self._flag_words.update(words)
                     else:
-                        unspaced.append("".join(words))
-            rules.append((kind, spaced, unspaced))
-        return rules
+                        unspaced.setdefault("".join(words), kind)
+        self._flag_unspaced = unspaced
+        self._flag_pattern = (
+            re.compile("|".join(re.escape(p) for p in sorted(unspaced, key=len, reverse=True)))
+            if unspaced
+            else None
+        )
+        self._flag_choices = sorted(w for w in self._flag_words if len(w) >= MIN_FUZZY_LEN + 1)
+        self._flag_cache: dict[str, str] = {}
+
+    def _flag_word(self, word: str) -> str:
+        """``word``, or the red-flag word it is a small typo of ("breath" for "braeth")."""
+        if word in self._flag_words or len(word) < MIN_FUZZY_LEN + 1 or not word.isascii():
+            return word
+        found = self._flag_cache.get(word)
+        if found is None:
+            best = process.extractOne(
+                word, self._flag_choices, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF
+            )
+            found = best[0] if best else word
+            if len(self._flag_cache) > 50_000:
+                self._flag_cache.clear()
+            self._flag_cache[word] = found
+        return found
 
     def safety_kind(self, query: str) -> SafetyKind | None:
-        words = self._plain_tokens(query)
-        joined = "".join(words)
-        for kind, spaced, unspaced in self._safety:
-            if any(piece in joined for piece in unspaced):
-                return kind  # type: ignore[return-value]
-            if any(_phrase_in(phrase, words) for phrase in spaced):
+        """The red flag in ``query``, if any; emergency wins when both kinds are present."""
+        words = [self._flag_word(word) for word in self._plain_tokens(query)]
+        found: set[str] = set()
+        if self._flag_pattern is not None:
+            found.update(
+                self._flag_unspaced[m.group(0)] for m in self._flag_pattern.finditer("".join(words))
+            )
+        for start, word in enumerate(words):
+            for kind, phrase in self._flag_starts.get(word, ()):
+                if kind not in found and _phrase_at(phrase, words, start):
+                    found.add(kind)
+        for kind in SAFETY_KINDS:
+            if kind in found:
                 return kind  # type: ignore[return-value]
         return None
 
     # -- matching ------------------------------------------------------------------------
 
-    def score(self, query: str, *, audience: Audience) -> list[Candidate]:
+    def rank(self, query: str, *, audience: Audience) -> list[_Scored]:
+        """Entries sharing words with ``query``, best first (at most five)."""
         index = self._indexes[audience]
         tokens = list(dict.fromkeys(self.tokens(query)))
         if not tokens:
             return []
         totals: dict[int, float] = defaultdict(float)
+        strong: set[int] = set()
         ideal = 0.0  # what one entry holding every query word in its title would score
         for token in tokens:
             hits = index.postings.get(token)
@@ -277,25 +335,30 @@ class Matcher:
                 ideal += index.unknown_idf
                 continue
             idf = index.idf[token]
-            ideal += idf * index.best_weight[token]
+            best = index.best_weight[token]
+            ideal += idf * (1.0 if best > FIELD_WEIGHTS["body"] else WEAK_WORD_WEIGHT)
             for number, weight in hits:
                 totals[number] += idf * weight
+                if weight > FIELD_WEIGHTS["body"]:
+                    strong.add(number)
         query_set = frozenset(tokens)
-        scored: list[tuple[float, int]] = []
+        scored: list[_Scored] = []
         for number, total in sorted(totals.items(), key=lambda item: -item[1])[:TOP_K]:
-            score = 100.0 * total / ideal
             # Ties go to the entry whose multi-word keyword or title appears whole in the
             # question, then to the entry whose title the question covers most.
             whole = sum(1 for phrase in index.phrases[number] if phrase <= query_set)
             title = index.title_tokens[number]
             covered = len(title & query_set) / len(title) if title else 0.0
-            score += PHRASE_BONUS * min(whole, 2) + TITLE_BONUS * covered
-            scored.append((min(100.0, score), number))
-        scored.sort(key=lambda item: -item[0])
-        return [
-            Candidate(index.entries[number].id, index.entries[number].title, round(score, 1))
-            for score, number in scored[:5]
-        ]
+            scored.append(
+                _Scored(
+                    entry=index.entries[number],
+                    base=min(100.0, 100.0 * total / ideal),
+                    bonus=PHRASE_BONUS * min(whole, 2) + TITLE_BONUS * covered,
+                    strong=number in strong,
+                )
+            )
+        scored.sort(key=lambda item: -item.rank)
+        return scored[:5]
 
     def match(self, query: str, *, audience: Audience, lang: str | None = None) -> MatchResult:
         kind = self.safety_kind(query)
@@ -303,47 +366,37 @@ class Matcher:
             entry = self._safety_titles.get(kind)
             title = entry.variant(lang).title if entry else kind
             return MatchResult("safety", kind, [Candidate(kind, title, 100.0)], kind)
-        candidates = self.score(query, audience=audience)
-        if lang:
-            candidates = [
-                Candidate(c.entry_id, self._title(c.entry_id, lang), c.score) for c in candidates
-            ]
-        if not candidates or candidates[0].score < SCORE_FLOOR:
+        ranked = self.rank(query, audience=audience)
+        candidates = [
+            Candidate(item.entry.id, item.entry.variant(lang).title, round(item.base, 1))
+            for item in ranked
+        ]
+        # Abstain unless the best entry covers enough of the question, with at least one
+        # title, keyword or synonym word (body words alone are not enough).
+        if not ranked or ranked[0].base < SCORE_FLOOR or not ranked[0].strong:
             return MatchResult("abstain", None, candidates[:2])
-        top = candidates[0]
-        if top.entry_id in SAFETY_KINDS:
-            return MatchResult("safety", top.entry_id, candidates[:1], top.entry_id)  # type: ignore[arg-type]
-        if len(candidates) > 1 and top.score - candidates[1].score < MARGIN:
+        top = ranked[0]
+        if top.entry.id in SAFETY_KINDS:
+            kind = top.entry.id  # type: ignore[assignment]
+            return MatchResult("safety", top.entry.id, candidates[:1], kind)
+        if len(ranked) > 1 and top.rank - ranked[1].rank < MARGIN:
             return MatchResult("choose", None, candidates[:2])
-        return MatchResult("answer", top.entry_id, candidates[:3])
+        return MatchResult("answer", top.entry.id, candidates[:3])
 
     def _title(self, entry_id: str, lang: str) -> str:
         entry = self.kb.get(entry_id)
         return entry.variant(lang).title if entry else entry_id
 
 
-def _phrase_in(phrase: tuple[str, ...], words: list[str], max_gap: int = 2) -> bool:
-    """``phrase``'s words in order in ``words``, at most ``max_gap`` words apart, typos allowed."""
-    first = phrase[0]
-    for start, word in enumerate(words):
-        if not _same(first, word):
-            continue
-        position = start
-        for part in phrase[1:]:
-            window = words[position + 1 : position + 2 + max_gap]
-            step = next((i for i, w in enumerate(window) if _same(part, w)), None)
-            if step is None:
-                break
-            position += step + 1
-        else:
-            return True
-    return False
-
-
-def _same(expected: str, word: str) -> bool:
-    if expected == word:
-        return True
-    return len(expected) >= 5 and fuzz.ratio(expected, word) >= FUZZY_CUTOFF
+def _phrase_at(phrase: tuple[str, ...], words: list[str], start: int, max_gap: int = 2) -> bool:
+    """``phrase`` starting at ``words[start]``, its words in order at most ``max_gap`` apart."""
+    position = start
+    for part in phrase[1:]:
+        window = words[position + 1 : position + 2 + max_gap]
+        if part not in window:
+            return False
+        position += window.index(part) + 1
+    return True
 
 
 @cache

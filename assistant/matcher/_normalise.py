@@ -53,7 +53,7 @@ def is_latin(token: str) -> bool:
     return token.isascii()
 
 
-_KEEP_S = ("ss", "us", "is", "ous", "ics")
+_KEEP_S = ("ss", "us", "is", "ous")
 
 
 @lru_cache(maxsize=65536)
