@@ -42,6 +42,8 @@ from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any
 
+from assistant.clock import NZ, utcnow
+
 __all__ = [
     "Binary",
     "Call",
@@ -528,7 +530,7 @@ def _to_number(value: Any) -> Decimal | None:
         return Decimal(repr(value))
     if isinstance(value, str):
         text = value.strip()
-        if not text or not re.fullmatch(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)", text):
+        if not text or not _NUMERIC_TEXT.fullmatch(text):
             return None
         try:
             return Decimal(text)
@@ -537,6 +539,7 @@ def _to_number(value: Any) -> Decimal | None:
     return None
 
 
+_NUMERIC_TEXT = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -663,9 +666,16 @@ def _arith(op: str, left: Any, right: Any) -> Decimal | None:
 
 
 class _Evaluator:
-    def __init__(self, env: Mapping[str, Any], today: date) -> None:
+    def __init__(self, env: Mapping[str, Any], today: date | None) -> None:
         self.env = env
-        self.today = today
+        self._today = today
+
+    @property
+    def today(self) -> date:
+        """Today in New Zealand, worked out only when an expression asks for it."""
+        if self._today is None:
+            self._today = utcnow().astimezone(NZ).date()
+        return self._today
 
     def lookup(self, name: str, position: int) -> Any:
         env = self.env
@@ -883,8 +893,4 @@ def evaluate(
         expr = compile_expression(expr)
     if current is not None:
         env = ChainMap({CURRENT_KEY: current}, dict(env))
-    if today is None:
-        from assistant.clock import NZ, utcnow
-
-        today = utcnow().astimezone(NZ).date()
     return _normalise(_Evaluator(env, today).eval(expr))
