@@ -82,7 +82,9 @@ def ask(
     if not is_htmx(request):
         return _back_to(turn.reply.id)
     return render(
-        request, "chat/_turn.html", {"turn": [turn.question, turn.reply]} | _message_context()
+        request,
+        "chat/_turn.html",
+        {"turn": [turn.question, turn.reply], "clear_input": True} | _message_context(),
     )
 
 
