@@ -22,7 +22,7 @@ def language_menu() -> str:
 
 def main_menu() -> str:
     # Translators: SMS menu; keep the numbers and the line breaks, keep it short.
-    return _("Reply:\n1 Can I enrol?\n2 Find a practice\n3 What to bring\n4 Costs\n5 Call me back")
+    return _("Reply:\n1 Can I enrol?\n2 Find a GP\n3 What to bring\n4 Costs\n5 Call me back")
 
 
 def welcome() -> str:
@@ -32,7 +32,7 @@ def welcome() -> str:
 
 def fresh_start() -> str:
     # Translators: SMS after 24 hours without messages.
-    return _("Welcome back. It has been a while, so we are starting again.") + "\n" + main_menu()
+    return _("Welcome back! It has been a while, so we are starting again.") + "\n" + main_menu()
 
 
 def menu_again() -> str:
@@ -41,12 +41,12 @@ def menu_again() -> str:
 
 def menu_number_unknown() -> str:
     # Translators: SMS.
-    return _("Please reply with a number from 1 to 5.") + "\n" + main_menu()
+    return _("Please reply with 1 to 5.") + "\n" + main_menu()
 
 
 def opted_in() -> str:
     # Translators: SMS after START.
-    return _("You will get our messages again.") + "\n" + main_menu()
+    return _("You will get our texts again.") + "\n" + main_menu()
 
 
 def opted_out() -> str:
@@ -58,7 +58,7 @@ def help_text(pho_phone: str) -> str:
     # Translators: SMS; keep 0, LANG and STOP in English letters.
     return _(
         "We help people enrol with a GP. Call us on %(phone)s. Text 0 for the menu, "
-        "LANG for language, STOP to stop.",
+        "LANG for language, STOP to stop texts.",
         phone=pho_phone,
     )
 
@@ -94,7 +94,7 @@ def not_eligible() -> str:
     # Translators: SMS.
     return _(
         "You may not get funded care, but a GP can still see you as a casual patient "
-        "(you pay the full fee). Want a call back? 1 Yes 2 No"
+        "(you pay the full fee). Call back? 1 Yes 2 No"
     )
 
 
@@ -156,8 +156,9 @@ def practices(found: Sequence[NearbyPractice]) -> str:
     """The nearest practices that fit in the budget (three when they fit), nearest first."""
     header = _("Taking new patients near you:")
     footer = practices_footer()
-    for count in range(len(found), 0, -1):
-        for with_fee in (True, False):
+    # The fee note matters more than a third choice: drop practices before fee notes.
+    for with_fee in (True, False):
+        for count in range(len(found), 0, -1):
             lines = [practice_line(i, n, with_fee=with_fee) for i, n in enumerate(found[:count], 1)]
             text = "\n".join([header, *lines, footer])
             if fits(text):
@@ -177,7 +178,7 @@ def costs() -> str:
     # Translators: SMS.
     return _(
         "Visits are free for children 13 and under. A Community Services Card or a low cost "
-        "practice cuts adult fees. Want a call back? 1 Yes 2 No"
+        "practice cuts adult fees. Call back? 1 Yes 2 No"
     )
 
 
@@ -211,7 +212,7 @@ def barrier_noted() -> str:
 def emergency() -> str:
     # Translators: SMS; keep 111 and 1737.
     return _(
-        "If this is an emergency call 111 now. For mental health support call or text 1737. "
+        "Emergency? Call 111 now. Mental health support: call or text 1737. "
         "A community worker will contact you."
     )
 
@@ -224,5 +225,5 @@ def crisis_support() -> str:
     )
 
 
-def knowledge_answer(body_text: str, *, suffix: str = "") -> str:
+def knowledge_answer(body_text: str, suffix: str = "") -> str:
     return shorten(body_text, suffix=suffix)

@@ -1,0 +1,508 @@
+"""The SMS conversation as a plain function: keywords, languages, the enrolment guide, safety."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlmodel import Session, col, select
+
+from assistant.i18n import use_locale
+from assistant.knowledge import get_knowledge_base
+from assistant.pcw.models import Referral
+from assistant.people.models import Practice
+from assistant.sms import messages as msg
+from assistant.sms.contacts import is_opted_out, mark_opted_out
+from assistant.sms.conversation import handle_inbound
+from assistant.sms.models import SmsContact, SmsInbound
+from tests import factories
+
+PHO_PHONE = "0800 000 746"
+T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+_sids = itertools.count(1)
+
+
+class Texter:
+    """One phone texting the service; ``now`` moves a minute per message unless set."""
+
+    def __init__(self, session: Session, phone: str = "+64211234567") -> None:
+        self.session = session
+        self.phone = phone
+        self.now = T0
+
+    def __call__(self, body: str) -> str:
+        self.now += timedelta(minutes=1)
+        return handle_inbound(
+            self.session,
+            phone=self.phone,
+            body=body,
+            message_sid=f"SM{next(_sids):032d}",
+            now=self.now,
+            pho_phone=PHO_PHONE,
+        )
+
+    @property
+    def contact(self) -> SmsContact:
+        self.session.expire_all()
+        found = self.session.exec(select(SmsContact).where(SmsContact.phone == self.phone)).one()
+        return found
+
+    def referrals(self) -> list[Referral]:
+        self.session.expire_all()
+        return list(
+            self.session.exec(
+                select(Referral).where(Referral.phone == self.phone).order_by(col(Referral.id))
+            )
+        )
+
+
+def said(lang: str, build: Callable[..., str], *args: Any) -> str:
+    with use_locale(lang):
+        return build(*args)
+
+
+@pytest.fixture
+def text(session: Session) -> Texter:
+    return Texter(session)
+
+
+def nearby_practices(session: Session) -> dict[str, Practice]:
+    """Practices around Riccarton: three taking patients, one full, one far away."""
+    rows = {
+        "Riccarton Clinic": (-43.5305, 172.5970, True, "Adults $45; under 14s free"),
+        "Addington Health": (-43.5420, 172.6200, True, "Very Low Cost Access: adults $19.50"),
+        "Hornby Doctors": (-43.5440, 172.5260, True, ""),
+        "Full Up Surgery": (-43.5300, 172.5960, False, "Adults $30"),
+        "Rangiora Medical": (-43.3050, 172.5950, True, "Adults $40"),
+    }
+    made = {}
+    for name, (lat, lon, accepting, fees) in rows.items():
+        made[name] = factories.practice(
+            session,
+            name=name,
+            latitude=lat,
+            longitude=lon,
+            accepting_new_patients=accepting,
+            fee_notes=fees,
+            phone="03 555 0000",
+        )
+    return made
+
+
+# -- first message and languages -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("first", "lang"),
+    [
+        ("Hello", "en"),
+        ("Kia ora", "mi"),
+        ("Talofa lava", "sm"),
+        ("Mālō e lelei", "to"),
+        ("你好", "zh_Hans"),
+        ("नमस्ते", "hi"),
+        ("مرحبا", "ar"),
+        ("Namaste", "hi"),
+    ],
+)
+def test_first_message_in_a_known_language_gets_the_welcome_in_it(
+    text: Texter, first: str, lang: str
+) -> None:
+    assert text(first) == said(lang, msg.welcome)
+    assert text.contact.language == lang
+    assert text.contact.step == "menu"
+
+
+def test_unknown_language_gets_the_numbered_language_menu(text: Texter) -> None:
+    reply = text("I need a doctor")
+    assert reply == said("en", msg.language_menu)
+    for n, name in enumerate(
+        ["English", "Māori", "Sāmoa", "Tonga", "简体中文", "हिन्दी", "العربية"], start=1
+    ):
+        assert f"{n} " in reply and name in reply
+    assert text("6") == said("hi", msg.welcome)
+    assert text.contact.language == "hi"
+
+
+def test_language_menu_takes_a_name_too(text: Texter) -> None:
+    text("I need a doctor")
+    assert text("Samoan") == said("sm", msg.welcome)
+
+
+@pytest.mark.parametrize(
+    ("word", "lang"), [("LANG", "en"), ("reo", "mi"), ("语言", "zh_Hans"), ("لغة", "ar")]
+)
+def test_lang_keyword_shows_the_menu_at_any_step(text: Texter, word: str, lang: str) -> None:
+    text("hello")
+    text("1")  # into the eligibility questions
+    assert text(word) == said("en", msg.language_menu)
+    assert text("7") == said("ar", msg.welcome)
+    assert text.contact.step == "menu"
+
+
+def test_a_language_name_switches_straight_away(text: Texter) -> None:
+    text("hello")
+    assert text("Tongan") == said("to", msg.welcome)
+    assert text("中文") == said("zh_Hans", msg.welcome)
+    assert text.contact.language == "zh_Hans"
+
+
+# -- keywords ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("greeting", "stop", "lang"),
+    [
+        ("hello", "STOP", "en"),
+        ("hello", "stop", "en"),
+        ("hello", "Unsubscribe", "en"),
+        ("Kia ora", "QUIT", "mi"),
+        ("Talofa", "taofi", "sm"),
+        ("你好", "停止", "zh_Hans"),
+        ("नमस्ते", "बंद", "hi"),
+        ("مرحبا", "توقف", "ar"),
+    ],
+)
+def test_stop_opts_out_and_nothing_more_is_sent_until_start(
+    text: Texter, session: Session, greeting: str, stop: str, lang: str
+) -> None:
+    text(greeting)
+    assert text(stop) == said(lang, msg.opted_out)
+    assert is_opted_out(session, phone=text.phone)
+    assert text("1") == ""
+    assert text("HELP") == ""
+    assert text("my chest pain is bad") == ""  # not even safety replies: they asked us to stop
+    assert text("START") == said(lang, msg.opted_in)
+    assert not is_opted_out(session, phone=text.phone)
+    assert text("1") == said(lang, msg.eligibility_citizen)
+
+
+@pytest.mark.parametrize("word", ["START", "unstop", "Yes"])
+def test_start_words_opt_back_in(text: Texter, word: str) -> None:
+    text("hello")
+    text("STOPALL")
+    assert text(word) == said("en", msg.opted_in)
+
+
+def test_opt_out_from_the_outbox_side_silences_the_conversation(
+    text: Texter, session: Session
+) -> None:
+    text("hello")
+    mark_opted_out(session, phone="021 123 4567")  # a national number: same contact
+    assert is_opted_out(session, phone=text.phone)
+    assert text("hello") == ""
+
+
+@pytest.mark.parametrize(
+    ("greeting", "word", "lang"),
+    [
+        ("hello", "HELP", "en"),
+        ("hello", "help", "en"),
+        ("Kia ora", "āwhina", "mi"),
+        ("Talofa", "fesoasoani", "sm"),
+        ("Malo e lelei", "tokoni", "to"),
+        ("你好", "帮助", "zh_Hans"),
+        ("नमस्ते", "मदद", "hi"),
+        ("مرحبا", "مساعدة", "ar"),
+    ],
+)
+def test_help_explains_the_service_with_the_pho_phone(
+    text: Texter, greeting: str, word: str, lang: str
+) -> None:
+    text(greeting)
+    reply = text(word)
+    assert reply == said(lang, msg.help_text, PHO_PHONE)
+    assert PHO_PHONE in reply
+
+
+@pytest.mark.parametrize("word", ["MENU", "menu", "0", "菜单"])
+def test_menu_or_zero_returns_to_the_main_menu(text: Texter, word: str) -> None:
+    text("hello")
+    text("1")
+    text("2")
+    assert text.contact.step == "elig_visa"
+    assert text(word) == said("en", msg.menu_again)
+    assert text.contact.step == "menu"
+
+
+def test_a_menu_number_out_of_range_repeats_the_menu(text: Texter) -> None:
+    text("hello")
+    assert text("9") == said("en", msg.menu_number_unknown)
+
+
+# -- idle ----------------------------------------------------------------------------------
+
+
+def test_after_24_hours_the_conversation_starts_fresh_and_says_so(text: Texter) -> None:
+    text("Kia ora")
+    text("1")
+    text("2")
+    assert text.contact.step == "elig_visa"
+    text.now += timedelta(hours=24)
+    assert text("1") == said("mi", msg.fresh_start)
+    contact = text.contact
+    assert contact.step == "menu"
+    assert contact.language == "mi"  # the language is kept
+    assert contact.answers == "{}"
+
+
+def test_within_24_hours_the_conversation_goes_on(text: Texter) -> None:
+    text("hello")
+    text("1")
+    text.now += timedelta(hours=23)
+    assert text("1") == said("en", msg.eligible)
+
+
+# -- the enrolment guide, in every language -----------------------------------------------
+
+PATHS = {
+    # greeting, a "no", a "yes", a "not sure"
+    "en": ("Hello", "no", "y", "not sure"),
+    "mi": ("Kia ora", "kāo", "ae", "aua"),
+    "sm": ("Talofa", "leai", "ioe", "ou te le iloa"),
+    "to": ("Malo e lelei", "ʻikai", "io", "ʻikai ke u ʻilo"),
+    "zh_Hans": ("你好", "不是", "是", "不知道"),
+    "hi": ("नमस्ते", "नहीं", "haan", "पता नहीं"),
+    "ar": ("مرحبا", "لا", "نعم", "لست متأكد"),
+}
+
+
+@pytest.mark.parametrize("lang", list(PATHS))
+def test_the_whole_enrolment_path(text: Texter, session: Session, lang: str) -> None:
+    greeting, no, yes, _unsure = PATHS[lang]
+    practices = nearby_practices(session)
+    assert text(greeting) == said(lang, msg.welcome)
+    assert text("1") == said(lang, msg.eligibility_citizen)
+    assert text(no) == said(lang, msg.eligibility_visa)
+    assert text(no) == said(lang, msg.eligibility_child)
+    assert text(yes) == said(lang, msg.eligible)
+
+    listing = text("Riccarton")
+    lines = listing.splitlines()
+    with use_locale(lang):
+        assert lines[0] == msg._("Taking new patients near you:")
+        assert lines[-1] == msg.practices_footer()
+    shown = [line for line in lines[1:-1]]
+    assert 1 <= len(shown) <= 3
+    order = ["Riccarton Clinic", "Addington Health", "Hornby Doctors"]
+    for n, line in enumerate(shown):
+        assert line.startswith(f"{n + 1}. {order[n]}, 03 555 0000")
+    assert "Full Up Surgery" not in listing and "Rangiora" not in listing
+    assert practices["Riccarton Clinic"].id in _answers(text)["practices"]
+
+    assert text("1") == said(lang, msg.what_to_bring)
+    assert text(yes) == said(lang, msg.costs)
+    assert text(yes) == said(lang, msg.callback_booked)
+
+    [referral] = text.referrals()
+    assert referral.source == "sms"
+    assert referral.language == lang
+    assert not referral.urgent
+    assert referral.reason == "callback"
+    assert "> Riccarton" in referral.transcript
+    assert said(lang, msg.eligible) in referral.transcript
+    assert text.contact.step == "menu"
+
+
+@pytest.mark.parametrize("lang", list(PATHS))
+def test_not_eligible_explains_casual_patients_and_offers_a_call(text: Texter, lang: str) -> None:
+    greeting, no, yes, _unsure = PATHS[lang]
+    text(greeting)
+    text("1")
+    text(no)
+    text(no)
+    assert text(no) == said(lang, msg.not_eligible)
+    assert text(yes) == said(lang, msg.callback_booked)
+    [referral] = text.referrals()
+    assert referral.reason == "not-eligible"
+
+
+@pytest.mark.parametrize("lang", ["en", "sm", "zh_Hans", "ar"])
+def test_not_sure_hands_over_to_a_community_worker(text: Texter, lang: str) -> None:
+    greeting, no, _yes, unsure = PATHS[lang]
+    text(greeting)
+    text("1")
+    assert text(unsure) == said(lang, msg.unsure)
+    assert text(no) == said(lang, msg.callback_declined)
+    assert text.referrals() == []
+    assert text.contact.step == "menu"
+
+
+@pytest.mark.parametrize("answer", ["1", "y", "Yes", "ae", "āe", "ioe", "io", "是", "haan", "نعم"])
+def test_tolerant_yes(text: Texter, answer: str) -> None:
+    text("hello")
+    text("1")
+    assert text(answer) == said("en", msg.eligible)
+
+
+def test_postcode_works_like_a_suburb(text: Texter, session: Session) -> None:
+    nearby_practices(session)
+    text("hello")
+    text("2")
+    listing = text("8041")
+    assert listing.splitlines()[1].startswith("1. Riccarton Clinic")
+
+
+def test_a_misspelt_suburb_is_found(text: Texter, session: Session) -> None:
+    nearby_practices(session)
+    text("hello")
+    text("2")
+    assert "1. Riccarton Clinic" in text("I live in Riccarten")
+
+
+def test_an_unknown_place_asks_again(text: Texter) -> None:
+    text("hello")
+    text("2")
+    assert text("Atlantis") == said("en", msg.place_unknown)
+    assert text.contact.step == "where"
+
+
+def test_no_practice_taking_patients_offers_a_call(text: Texter, session: Session) -> None:
+    factories.practice(session, name="Full", latitude=-43.53, longitude=172.59)
+    text("hello")
+    text("2")
+    assert text("Riccarton") == said("en", msg.no_practices)
+    text("yes")
+    [referral] = text.referrals()
+    assert referral.reason == "no-practice"
+
+
+def test_fee_notes_are_shown_in_the_persons_language(text: Texter, session: Session) -> None:
+    nearby_practices(session)
+    text("你好")
+    text("2")
+    listing = text("Riccarton")
+    assert "$45起" in listing
+    assert "Adults" not in listing and "free" not in listing
+
+
+def test_costs_from_the_menu_then_a_call_back(text: Texter) -> None:
+    text("hello")
+    assert text("4") == said("en", msg.costs)
+    assert text("yes") == said("en", msg.callback_booked)
+    assert [r.reason for r in text.referrals()] == ["callback"]
+
+
+def test_call_me_back_from_the_menu(text: Texter) -> None:
+    text("Kia ora")
+    assert text("5") == said("mi", msg.callback_booked)
+    [referral] = text.referrals()
+    assert referral.language == "mi"
+    assert referral.phone == "+64211234567"
+
+
+# -- safety --------------------------------------------------------------------------------
+
+EMERGENCIES = {
+    "en": "my dad has chest pain and cant breathe",
+    "mi": "Kia ora, he mamae te uma o taku pāpā",
+    "sm": "Talofa, o loʻo tiga le fatafata o loʻu tama",
+    "to": "Malo e lelei, ʻoku mamahi fatafata ʻeku tamai",
+    "zh_Hans": "我爸爸胸痛，喘不过气",
+    "hi": "मेरे पिता को सीने में दर्द है",
+    "ar": "والدي لديه ألم في الصدر",
+}
+
+
+@pytest.mark.parametrize("lang", list(EMERGENCIES))
+def test_an_emergency_as_the_first_message(text: Texter, lang: str) -> None:
+    reply = text(EMERGENCIES[lang])
+    assert reply == said(lang, msg.emergency)
+    assert "111" in reply
+    [referral] = text.referrals()
+    assert referral.urgent
+    assert referral.reason == "safety"
+    assert referral.language == lang
+    assert EMERGENCIES[lang] in referral.transcript
+
+
+@pytest.mark.parametrize("lang", list(EMERGENCIES))
+def test_an_emergency_in_the_middle_of_the_guide(text: Texter, lang: str) -> None:
+    text(PATHS[lang][0])
+    text("1")
+    reply = text(EMERGENCIES[lang])
+    assert reply == said(lang, msg.emergency)
+    assert [r.urgent for r in text.referrals()] == [True]
+
+
+@pytest.mark.parametrize(
+    ("lang", "message"),
+    [
+        ("en", "I want to kill myself"),
+        ("zh_Hans", "我不想活了"),
+        ("ar", "أريد أن أموت"),
+        ("hi", "मैं आत्महत्या के बारे में सोच रहा हूँ"),
+    ],
+)
+def test_crisis_messages_get_1737(text: Texter, lang: str, message: str) -> None:
+    text(PATHS[lang][0])
+    reply = text(message)
+    assert reply == said(lang, msg.crisis_support)
+    assert "1737" in reply
+    assert [r.urgent for r in text.referrals()] == [True]
+
+
+# -- free text ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lang", ["en", "mi", "zh_Hans", "ar"])
+def test_a_question_is_answered_from_the_knowledge_base(text: Texter, lang: str) -> None:
+    entry = get_knowledge_base().get("enrol-documents")
+    assert entry is not None
+    variant = entry.variant(lang)
+    text(PATHS[lang][0])
+    reply = text(variant.title)  # asked the way the entry puts it
+    body = " ".join(variant.body_text.split())
+    assert reply[:20] == body[:20]
+    assert text.contact.step == "menu"
+
+
+def test_a_question_we_cannot_answer_offers_a_community_worker(text: Texter) -> None:
+    text("hello")
+    assert text("what is the capital of Peru") == said("en", msg.abstain)
+    assert text("yes") == said("en", msg.callback_booked)
+    [referral] = text.referrals()
+    assert referral.reason == "question"
+    assert "capital of Peru" in referral.transcript
+
+
+@pytest.mark.parametrize(
+    ("lang", "message", "barrier"),
+    [
+        ("en", "I can't afford to see a doctor", "cost"),
+        ("en", "I have no car to get there", "transport"),
+        ("zh_Hans", "我需要翻译", "language"),
+    ],
+)
+def test_a_barrier_raises_a_referral_with_the_language(
+    text: Texter, lang: str, message: str, barrier: str
+) -> None:
+    text(PATHS[lang][0])
+    reply = text(message)
+    assert reply.endswith(said(lang, msg.barrier_noted))
+    [referral] = text.referrals()
+    assert referral.reason == "barrier"
+    assert barrier in referral.barriers
+    assert referral.language == lang
+    # Saying it again does not make a second referral.
+    text(message)
+    assert len(text.referrals()) == 1
+
+
+def test_every_message_is_stored_once_with_its_reply(text: Texter, session: Session) -> None:
+    text("hello")
+    text("1")
+    rows = list(session.exec(select(SmsInbound).order_by(col(SmsInbound.id))))
+    assert [r.body for r in rows] == ["hello", "1"]
+    assert rows[1].reply == said("en", msg.eligibility_citizen)
+    assert rows[1].step == "elig_citizen"
+
+
+def _answers(text: Texter) -> dict[str, Any]:
+    import json
+
+    value: dict[str, Any] = json.loads(text.contact.answers)
+    return value
