@@ -220,6 +220,46 @@ def i18n_fill(path: Path) -> None:
     typer.echo(f"Set {i18n_tools.fill_from_file(path)} translations.")
 
 
+kb_app = typer.Typer(no_args_is_help=True, help="The knowledge base")
+app.add_typer(kb_app, name="kb")
+
+
+@kb_app.command("export")
+def kb_export(
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON array")] = False,
+) -> None:
+    """Print every entry, one record per language variant."""
+    import json
+
+    from assistant.knowledge import get_knowledge_base
+    from assistant.knowledge.export import export_records
+
+    records = export_records(get_knowledge_base())
+    if as_json:
+        typer.echo(json.dumps(records, ensure_ascii=False, indent=2))
+        return
+    for record in records:
+        typer.echo(f"{record['id']}\t{record['lang']}\t{record['audience']}\t{record['title']}")
+
+
+@app.command("eval")
+def eval_queries(
+    queries: Annotated[Path, typer.Argument(help="TSV: query, expected, lang, audience")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object")] = False,
+) -> None:
+    """Score the matcher on a file of queries (top-1, out-of-scope rejection, safety, latency)."""
+    import json
+
+    from assistant.matcher.evaluate import QueryFileError, evaluate, format_report
+
+    try:
+        summary, outcomes = evaluate(queries)
+    except (OSError, QueryFileError) as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(code=2) from exc
+    typer.echo(json.dumps(summary) if as_json else format_report(summary, outcomes))
+
+
 def main() -> None:
     app(prog_name="python -m assistant")
 

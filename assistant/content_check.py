@@ -12,6 +12,7 @@ Checker = Callable[[], list[str]]
 CHECKERS: dict[str, str] = {
     # name -> "module:function"; imported lazily so one broken area cannot hide the others.
     "locales": "assistant.content_check:check_locales",
+    "knowledge": "assistant.knowledge.check:check_knowledge",
     "forms": "assistant.forms.check:check_forms",
 }
 

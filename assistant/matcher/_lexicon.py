@@ -41,7 +41,7 @@ def read_lexicon(directory: Path | None = None) -> tuple[Lexicon, list[str]]:
     for name, phrases in (synonyms.get("concepts") or {}).items():
         words = _strings(phrases)
         if not words:
-            problems.append(f"{synonyms_path.name}: concept '{name}' needs a list of phrases")
+            problems.append(f"{synonyms_path.name}:1: concept '{name}' needs a list of phrases")
             continue
         concepts[str(name)] = words
     misspellings = {
@@ -56,10 +56,12 @@ def read_lexicon(directory: Path | None = None) -> tuple[Lexicon, list[str]]:
         safety[kind] = {str(lang): _strings(words) for lang, words in by_lang.items()}
         for lang in LANGUAGES:
             if not safety[kind].get(lang):
-                problems.append(f"{safety_path.name}: '{kind}' has no red-flag words for '{lang}'")
+                problems.append(
+                    f"{safety_path.name}:1: '{kind}' has no red-flag words for '{lang}'"
+                )
         for lang in safety[kind]:
             if lang not in LANGUAGES:
-                problems.append(f"{safety_path.name}: '{kind}': unknown language '{lang}'")
+                problems.append(f"{safety_path.name}:1: '{kind}': unknown language '{lang}'")
     lexicon = Lexicon(
         concepts=concepts, misspellings=misspellings, stopwords=stopwords, safety=safety
     )
@@ -68,15 +70,15 @@ def read_lexicon(directory: Path | None = None) -> tuple[Lexicon, list[str]]:
 
 def _read_yaml(path: Path, problems: list[str]) -> dict[str, Any]:
     if not path.exists():
-        problems.append(f"{path.name}: missing")
+        problems.append(f"{path.name}:1: missing")
         return {}
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
-        problems.append(f"{path.name}: does not parse: {exc}")
+        problems.append(f"{path.name}:1: does not parse: {exc}")
         return {}
     if not isinstance(data, dict):
-        problems.append(f"{path.name}: must be a mapping")
+        problems.append(f"{path.name}:1: must be a mapping")
         return {}
     return data
 
