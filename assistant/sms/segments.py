@@ -62,19 +62,21 @@ def shorten(text: str, *, suffix: str = "", max_segments: int = MAX_SEGMENTS) ->
             break
         kept = candidate
     if not kept:
+        # "…" is not in GSM-7: use three dots where the message would otherwise stay GSM-7.
+        ellipsis = "..." if is_gsm7(text + suffix) else "…"
         words = text.split(" ")
         for word in words:
             candidate = f"{kept} {word}".strip()
-            if not fits(f"{candidate}… {suffix}".strip(), max_segments):
+            if not fits(f"{candidate}{ellipsis} {suffix}".strip(), max_segments):
                 break
             kept = candidate
         if not kept:
             # One very long word (e.g. unspaced Chinese): cut by characters.
             for ch in text:
-                if not fits(f"{kept}{ch}… {suffix}".strip(), max_segments):
+                if not fits(f"{kept}{ch}{ellipsis} {suffix}".strip(), max_segments):
                     break
                 kept += ch
-        kept += "…"
+        kept += ellipsis
     return f"{kept} {suffix}".strip() if suffix else kept
 
 
