@@ -37,6 +37,7 @@ ROUTER_MODULES = (
     "assistant.web.pcw",
     "assistant.web.sms_status",
     "assistant.web.forms_data",
+    "assistant.web.knowledge",
 )
 
 

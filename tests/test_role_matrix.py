@@ -129,6 +129,21 @@ EXPECTED: dict[tuple[str, str], Access] = {
     ("GET", "/dashboard/exports/{form_id}/xlsx"): allow(Role.coordinator, Role.admin),
     ("GET", "/dashboard/exports/{form_id}/questionnaire.json"): allow(Role.coordinator, Role.admin),
     ("GET", "/dashboard/submissions/{instance_id}/fhir.json"): allow(Role.coordinator, Role.admin),
+    # forms: filling page by page, drafts, submissions, the API and the service worker
+    ("GET", "/sw.js"): ANYONE,
+    ("GET", "/forms"): allow(Role.pcw, Role.practice_staff, Role.coordinator, Role.admin),
+    ("GET", "/forms/{form_id}/fill"): allow(Role.pcw, Role.practice_staff),
+    ("POST", "/forms/{form_id}/fill"): allow(Role.pcw, Role.practice_staff),
+    ("GET", "/forms/drafts/{instance_id}"): allow(Role.pcw, Role.practice_staff),
+    ("POST", "/forms/drafts/{instance_id}/discard"): allow(Role.pcw, Role.practice_staff),
+    ("GET", "/forms/submissions/{submission_id}"): allow(
+        Role.pcw, Role.practice_staff, Role.coordinator, Role.admin
+    ),
+    ("GET", "/api/forms/{form_id}"): SIGNED_IN,
+    ("POST", "/api/forms/{form_id}/submissions"): allow(Role.pcw, Role.practice_staff),
+    # knowledge base: every entry with its review date and usage
+    ("GET", "/knowledge"): allow(Role.coordinator, Role.admin),
+    ("GET", "/knowledge/{entry_id}"): allow(Role.coordinator, Role.admin),
 }
 
 # Dummy values for path parameters, by name (default "999999").
