@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
+from assistant.app import create_app
 from assistant.people.models import Role, User
+from assistant.security.sessions import user_for_token
+from assistant.settings import Settings
 from tests import factories
+from tests.conftest import Client
 
 
 def test_login_then_logout(client: TestClient, session: Session) -> None:
@@ -52,3 +59,67 @@ def test_language_choice_sticks_for_the_user(client, session: Session, login) ->
     assert session.get(User, user.id).locale == "ar"  # type: ignore[union-attr]
     page = client.get("/")
     assert 'dir="rtl"' in page.text
+
+
+def test_session_cookie_is_httponly_lax_and_secure_over_https(
+    settings: Settings, session: Session
+) -> None:
+    user = factories.user(session)
+    https = create_app(settings.model_copy(update={"public_base_url": "https://pho.example.nz"}))
+    with Client(https, base_url="https://testserver", follow_redirects=False) as c:
+        response = c.post("/login", data={"email": user.email, "password": factories.PASSWORD})
+    cookie = next(v for v in response.headers.get_list("set-cookie") if v.startswith("session="))
+    assert "HttpOnly" in cookie and "samesite=lax" in cookie.lower() and "Secure" in cookie
+
+
+def test_sessions_live_in_the_database_and_end_on_sign_out(
+    client: TestClient, session: Session, login: Any
+) -> None:
+    user = factories.user(session)
+    login(user)
+    token = client.cookies.get("session")
+    assert user_for_token(session, token) is not None
+    client.post("/logout")
+    assert user_for_token(session, token) is None
+
+
+@pytest.mark.parametrize(
+    ("next_url", "goes_to"),
+    [
+        ("/admin", "/admin"),
+        ("https://evil.example.com/", "/"),
+        ("//evil.example.com/", "/"),
+        ("/\\evil.example.com", "/"),
+        ("", "/"),
+    ],
+)
+def test_sign_in_only_redirects_within_the_site(
+    client: TestClient, session: Session, next_url: str, goes_to: str
+) -> None:
+    user = factories.user(session)
+    response = client.post(
+        "/login", data={"email": user.email, "password": factories.PASSWORD, "next": next_url}
+    )
+    assert response.headers["location"] == goes_to
+
+
+def test_anonymous_page_request_goes_to_login_and_comes_back(client: TestClient) -> None:
+    response = client.get("/admin/practices?page=2")
+    assert response.status_code == 302
+    assert response.headers["location"] == "/login?next=/admin/practices?page=2"
+    htmx = client.get("/admin/practices", headers={"HX-Request": "true"})
+    assert htmx.status_code == 204 and htmx.headers["HX-Redirect"].startswith("/login")
+
+
+def test_inactive_user_cannot_sign_in(client: TestClient, session: Session) -> None:
+    user = factories.user(session, active=False)
+    response = client.post("/login", data={"email": user.email, "password": factories.PASSWORD})
+    assert response.status_code == 401
+
+
+def test_anonymous_language_choice_is_kept_in_a_cookie(client: TestClient) -> None:
+    response = client.post("/lang", data={"lang": "to", "next": "/login"})
+    assert response.status_code == 303 and response.headers["location"] == "/login"
+    assert 'lang="to"' in client.get("/login").text
+    client.post("/lang", data={"lang": "klingon", "next": "/login"})
+    assert 'lang="to"' in client.get("/login").text
