@@ -60,11 +60,16 @@ class FakeTwilio:
     send_delay: float = 0.0
     timeout_delay: float = 1.0
     list_error: int | None = None  # answer GET Messages with this status
+    # Hold every POST until this many different client connections have posted (so that
+    # concurrent senders are really concurrent); 0: no gate.
+    gate_clients: int = 0
     posts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     accepted: list[Accepted] = field(default_factory=list)
     lists: int = 0
     _scripts: dict[str | None, deque[Step]] = field(default_factory=lambda: defaultdict(deque))
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _gate: threading.Condition = field(default_factory=threading.Condition)
+    _clients: set[tuple[str, int]] = field(default_factory=set)
     _server: ThreadingHTTPServer | None = None
 
     @property
@@ -125,6 +130,11 @@ class FakeTwilio:
         if not urlsplit(handler.path).path.endswith("/Messages.json"):
             return _send(handler, 404, {"code": 20404, "message": "Not found", "status": 404})
         body = form.get("Body", "")
+        if self.gate_clients:
+            with self._gate:
+                self._clients.add(handler.client_address[:2])
+                self._gate.notify_all()
+                self._gate.wait_for(lambda: len(self._clients) >= self.gate_clients, timeout=60)
         with self._lock:
             self.posts[body] += 1
             queue = self._scripts.get(body) or self._scripts.get(None)

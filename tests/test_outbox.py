@@ -31,15 +31,19 @@ def fake() -> Iterator[ft.FakeTwilio]:
     server.stop()
 
 
-@pytest.fixture
-def transport(fake: ft.FakeTwilio) -> TwilioTransport:
+def _transport(fake: ft.FakeTwilio, timeout: float = 0.25) -> TwilioTransport:
     return TwilioTransport(
         account_sid=ft.ACCOUNT_SID,
         auth_token=ft.AUTH_TOKEN,
         from_number="+6435550100",
         base_url=fake.url,
-        timeout=0.25,
+        timeout=timeout,
     )
+
+
+@pytest.fixture
+def transport(fake: ft.FakeTwilio) -> TwilioTransport:
+    return _transport(fake)
 
 
 @pytest.fixture
@@ -181,15 +185,18 @@ def test_never_sends_to_a_contact_who_opted_out_after_it_was_queued(
 
 
 def test_two_workers_at_once_never_send_a_message_twice(
-    session: Session, engine: Engine, transport: TwilioTransport, fake: ft.FakeTwilio
+    session: Session, engine: Engine, fake: ft.FakeTwilio
 ) -> None:
     fake.send_delay = 0.005
+    fake.gate_clients = 2
     bodies = [f"Message {n}" for n in range(40)]
     for body in bodies:
         enqueue_sms(session, to=PHONE, body=body, purpose="bulk", commit=False)
     session.commit()
-    workers = [
-        OutboxWorker(engine=engine, transport=transport, batch_size=3, rng=random.Random(n))
+    workers = [  # a transport each: their own HTTP connections, as two hosts would have
+        OutboxWorker(
+            engine=engine, transport=_transport(fake, 10), batch_size=3, rng=random.Random(n)
+        )
         for n in range(2)
     ]
     claimed = [0, 0]
@@ -213,6 +220,20 @@ def test_two_workers_at_once_never_send_a_message_twice(
     rows = session.exec(select(OutboxMessage)).all()
     assert {r.status for r in rows} == {"sent"}
     assert len({r.twilio_sid for r in rows}) == 40
+
+
+def test_a_claim_takes_at_most_one_batch_and_a_second_claim_takes_the_next(
+    session: Session, engine: Engine
+) -> None:
+    for n in range(7):
+        enqueue_sms(session, to=PHONE, body=f"Batch {n}", purpose="bulk", commit=False)
+    session.commit()
+    worker = OutboxWorker(engine=engine, transport=DevTransport(), batch_size=3)
+    now = utcnow()
+    first, second, third = (worker.claim(now) for _ in range(3))
+    assert [len(first), len(second), len(third)] == [3, 3, 1]
+    assert not {c.id for c in first} & {c.id for c in second}
+    assert worker.claim(now) == []
 
 
 def _stuck(session: Session, body: str, minutes_ago: int) -> OutboxMessage:
@@ -300,3 +321,49 @@ def test_back_off_doubles_with_jitter_up_to_the_cap(attempts: int, low: int, hig
     delays = [backoff.delay(attempts, rng).total_seconds() for _ in range(50)]
     assert all(low <= d <= high for d in delays)
     assert len(set(delays)) > 1
+
+
+def test_two_worker_processes_never_send_a_message_twice(
+    session: Session, settings: Settings, fake: ft.FakeTwilio
+) -> None:
+    """``python -m assistant worker --once`` twice at the same time, on this test's database."""
+    import os
+    import re
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    fake.send_delay = 0.01
+    fake.gate_clients = 2
+    bodies = [f"Process message {n}" for n in range(60)]
+    for body in bodies:
+        enqueue_sms(session, to=PHONE, body=body, purpose="bulk", commit=False)
+    session.commit()
+    env = os.environ | {
+        "ENVIRONMENT": "test",
+        "DATABASE_URL": settings.database_url,
+        "TWILIO_ACCOUNT_SID": ft.ACCOUNT_SID,
+        "TWILIO_AUTH_TOKEN": ft.AUTH_TOKEN,
+        "TWILIO_FROM_NUMBER": "+6435550100",
+        "TWILIO_API_BASE_URL": fake.url,
+        "TWILIO_TIMEOUT_SECONDS": "5",
+    }
+    root = Path(__file__).resolve().parent.parent
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "assistant", "worker", "--once"],
+            cwd=root,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    outputs = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outputs
+    claimed = [int(re.search(r"Claimed (\d+)", out).group(1)) for out, _ in outputs]  # type: ignore[union-attr]
+    assert sum(claimed) == 60 and min(claimed) > 0, claimed
+    assert all(fake.posts[b] == 1 for b in bodies)
+    session.expire_all()
+    assert {m.status for m in session.exec(select(OutboxMessage))} == {"sent"}

@@ -1,9 +1,9 @@
 """Draining the outbox: claim due messages, send each at most once, retry or give up.
 
 At-most-once rests on three things:
-- A claim is one conditional UPDATE (``status='queued'`` -> ``'sending'`` with a fresh claim
-  token); on PostgreSQL its sub-select takes the rows ``FOR UPDATE SKIP LOCKED``, so concurrent
-  workers never claim the same row and never wait on each other.
+- A claim picks due rows and moves them ``queued`` -> ``sending`` with a fresh claim token,
+  in one transaction, by an UPDATE that only matches rows still ``queued``; on PostgreSQL
+  the pick is ``FOR UPDATE SKIP LOCKED``, so concurrent workers never wait on each other.
 - Every later change is guarded by that claim token, so a worker that lost its claim changes
   nothing.
 - A send whose outcome is unknown (a timeout or a dropped connection after the request left)
@@ -132,24 +132,29 @@ class OutboxWorker:
             .limit(self.batch_size)
         )
         if self._postgres:
+            # Rows another worker is claiming right now are skipped, not waited for.
             due = due.with_for_update(skip_locked=True)
-        stmt = (
-            update(OutboxMessage)
-            .where(
-                col(OutboxMessage.id).in_(due),
-                col(OutboxMessage.status) == OutboxStatus.queued,
-            )
-            .values(
-                status=OutboxStatus.sending,
-                claim_token=token,
-                claimed_at=now,
-                attempts=col(OutboxMessage.attempts) + 1,
-                updated_at=now,
-            )
-        )
         with Session(self.engine) as session:
-            session.exec(stmt)
+            ids = list(session.exec(due))
+            if ids:
+                # The status guard makes the claim safe even without row locks (SQLite).
+                session.exec(
+                    update(OutboxMessage)
+                    .where(
+                        col(OutboxMessage.id).in_(ids),
+                        col(OutboxMessage.status) == OutboxStatus.queued,
+                    )
+                    .values(
+                        status=OutboxStatus.sending,
+                        claim_token=token,
+                        claimed_at=now,
+                        attempts=col(OutboxMessage.attempts) + 1,
+                        updated_at=now,
+                    )
+                )
             session.commit()
+            if not ids:
+                return []
             rows = session.exec(
                 select(OutboxMessage)
                 .where(OutboxMessage.claim_token == token)
