@@ -21,6 +21,7 @@ from assistant.security.passwords import hash_password
 # Other areas add "module:function" loaders taking (session) after the foundation's.
 EXTRA_LOADERS: list[str] = [
     "assistant.support.demo:load_demo_tickets",
+    "assistant.pcw.demo:load_demo_pcw",
 ]
 
 
