@@ -138,7 +138,7 @@ def parse_entry(
         synonyms = []
 
     variants: dict[str, Variant] = {}
-    body_line = text.count("\n", 0, text.find(body)) + 1 if body else 1
+    body_line = header_text.count("\n") + 4  # the line after the closing ---
     en = _variant(
         problems,
         lang="en",
