@@ -191,3 +191,4 @@ def test_chat_page_in_arabic_is_right_to_left(
     login(asker)
     page = client.get("/chat").text
     assert 'dir="rtl"' in page
+    assert parse(page).find("h1").text() == "اطرح سؤالًا"  # "Ask a question"
