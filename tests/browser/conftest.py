@@ -16,6 +16,15 @@ Fixtures (use them from any test module in tests/browser/, marked ``@pytest.mark
 - ``js_disabled_page``: a fresh context with JavaScript turned off.
 - ``login_as(page, email, password=DEMO_PASSWORD)``: signs the page in through the login form
   and waits for the home page.
+- ``page_as(email, password=DEMO_PASSWORD, **context_options)``: a new page already signed in
+  (the sign-in is done once per session and user, then reused: faster than ``login_as``).
+  Signing that page out ends the shared session: use ``login_as`` for sign-out tests, and do
+  not change a demo user's saved language (create your own user for that).
+
+Checks for what a user notices, to call on any page (each returns a list of problems):
+``contrast_problems(page)`` (text below WCAG AA contrast), ``unlabelled_controls(page)``
+(inputs without a label), ``overflowing_elements(page)`` (things sticking out sideways, for
+``mobile_page``), and ``has_horizontal_scroll(page)``.
 """
 
 from __future__ import annotations
@@ -25,10 +34,11 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
-from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 from sqlmodel import Session
 
 from assistant import db as dbmod
@@ -159,7 +169,117 @@ def login_as(page: Page, email: str, password: str = DEMO_PASSWORD) -> None:
     assert "/login" not in page.url, f"could not sign in as {email}"
 
 
+@pytest.fixture(scope="session")
+def _signed_in_states(browser: Browser, live_server: str) -> dict[str, Any]:
+    return {}
+
+
+@pytest.fixture
+def page_as(
+    browser: Browser, live_server: str, _signed_in_states: dict[str, Any]
+) -> Iterator[Callable[..., Page]]:
+    contexts: list[BrowserContext] = []
+
+    def _page_as(email: str, password: str = DEMO_PASSWORD, **options: Any) -> Page:
+        if email not in _signed_in_states:
+            context = browser.new_context(base_url=live_server)
+            login_as(context.new_page(), email, password)
+            _signed_in_states[email] = context.storage_state()
+            context.close()
+        context = browser.new_context(
+            base_url=live_server, storage_state=_signed_in_states[email], **options
+        )
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield _page_as
+    for context in contexts:
+        context.close()
+
+
 @pytest.fixture(name="login_as")
 def login_as_fixture() -> Callable[..., None]:
     """The ``login_as`` helper as a fixture, for tests that prefer fixtures to imports."""
     return login_as
+
+
+# Relative luminance contrast of each visible text element against its effective background.
+_CONTRAST_JS = """
+() => {
+  const parse = (c) => {
+    const m = c.match(/rgba?\\(([^)]+)\\)/);
+    if (!m) return null;
+    const p = m[1].split(',').map((x) => parseFloat(x));
+    return {r: p[0], g: p[1], b: p[2], a: p.length > 3 ? p[3] : 1};
+  };
+  const lum = ({r, g, b}) => {
+    const f = (v) => {
+      v /= 255;
+      return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4);
+    };
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+  };
+  const background = (el) => {
+    for (let n = el; n; n = n.parentElement) {
+      const c = parse(getComputedStyle(n).backgroundColor);
+      if (c && c.a > 0.5) return c;
+    }
+    return {r: 255, g: 255, b: 255, a: 1};
+  };
+  const bad = [];
+  for (const el of document.querySelectorAll('body *')) {
+    const own = [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
+    const box = el.getBoundingClientRect();
+    if (!own || box.width === 0 || box.height === 0) continue;
+    const style = getComputedStyle(el);
+    if (style.visibility === 'hidden') continue;
+    const fg = parse(style.color), bg = background(el);
+    const [hi, lo] = [lum(fg), lum(bg)].sort((a, b) => b - a);
+    const ratio = (hi + 0.05) / (lo + 0.05);
+    const size = parseFloat(style.fontSize), bold = parseInt(style.fontWeight) >= 700;
+    const large = size >= 24 || (size >= 18.66 && bold);
+    const text = el.textContent.trim().slice(0, 30);
+    if (ratio < (large ? 3 : 4.5)) bad.push(`${el.tagName} "${text}" ${ratio.toFixed(2)}`);
+  }
+  return bad;
+}
+"""
+
+_OVERFLOWING_JS = """
+() => [...document.querySelectorAll('body *')]
+  .filter((el) => { const b = el.getBoundingClientRect();
+    const w = document.documentElement.clientWidth;  // wholly off-screen (skip link) is fine
+    return b.width > 0 && b.right > 0 && b.left < w && (b.left < -1 || b.right > w + 1); })
+  .map((el) => el.tagName + (el.id ? '#' + el.id : '') + (el.className ? '.' + el.className : ''))
+"""
+
+_NO_HORIZONTAL_SCROLL_JS = (
+    "() => document.documentElement.scrollWidth <= document.documentElement.clientWidth"
+)
+
+_UNLABELLED_JS = """
+() => [...document.querySelectorAll('input, select, textarea')]
+  .filter((el) => el.type !== 'hidden' && !(el.labels && el.labels.length)
+    && !el.getAttribute('aria-label') && !el.getAttribute('aria-labelledby'))
+  .map((el) => `${el.tagName} name=${el.name || el.id}`)
+"""
+
+
+def contrast_problems(page: Page) -> list[str]:
+    """Visible text whose contrast with its background is below WCAG AA."""
+    return list(page.evaluate(_CONTRAST_JS))
+
+
+def unlabelled_controls(page: Page) -> list[str]:
+    """Form controls without a label (or aria-label)."""
+    return list(page.evaluate(_UNLABELLED_JS))
+
+
+def overflowing_elements(page: Page) -> list[str]:
+    """Elements sticking out of the viewport sideways (wholly off-screen ones are fine)."""
+    return list(page.evaluate(_OVERFLOWING_JS))
+
+
+def has_horizontal_scroll(page: Page) -> bool:
+    return not page.evaluate(_NO_HORIZONTAL_SCROLL_JS)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page
@@ -10,63 +11,16 @@ from sqlmodel import Session
 
 from assistant.people.models import Role
 from tests import factories
-from tests.browser.conftest import ADMIN_EMAIL, login_as
+from tests.browser.conftest import (
+    ADMIN_EMAIL,
+    contrast_problems,
+    has_horizontal_scroll,
+    login_as,
+    overflowing_elements,
+    unlabelled_controls,
+)
 
 pytestmark = pytest.mark.browser
-
-# Relative luminance contrast of each visible text element against its effective background.
-CONTRAST_JS = """
-() => {
-  const parse = (c) => {
-    const m = c.match(/rgba?\\(([^)]+)\\)/);
-    if (!m) return null;
-    const p = m[1].split(',').map((x) => parseFloat(x));
-    return {r: p[0], g: p[1], b: p[2], a: p.length > 3 ? p[3] : 1};
-  };
-  const lum = ({r, g, b}) => {
-    const f = (v) => {
-      v /= 255;
-      return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4);
-    };
-    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
-  };
-  const background = (el) => {
-    for (let n = el; n; n = n.parentElement) {
-      const c = parse(getComputedStyle(n).backgroundColor);
-      if (c && c.a > 0.5) return c;
-    }
-    return {r: 255, g: 255, b: 255, a: 1};
-  };
-  const bad = [];
-  for (const el of document.querySelectorAll('body *')) {
-    const own = [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
-    const box = el.getBoundingClientRect();
-    if (!own || box.width === 0 || box.height === 0) continue;
-    const style = getComputedStyle(el);
-    if (style.visibility === 'hidden') continue;
-    const fg = parse(style.color), bg = background(el);
-    const [hi, lo] = [lum(fg), lum(bg)].sort((a, b) => b - a);
-    const ratio = (hi + 0.05) / (lo + 0.05);
-    const size = parseFloat(style.fontSize), bold = parseInt(style.fontWeight) >= 700;
-    const large = size >= 24 || (size >= 18.66 && bold);
-    const text = el.textContent.trim().slice(0, 30);
-    if (ratio < (large ? 3 : 4.5)) bad.push(`${el.tagName} "${text}" ${ratio.toFixed(2)}`);
-  }
-  return bad;
-}
-"""
-
-OVERFLOWING_JS = """
-() => [...document.querySelectorAll('body *')]
-  .filter((el) => { const b = el.getBoundingClientRect();
-    const w = document.documentElement.clientWidth;  // wholly off-screen (skip link) is fine
-    return b.width > 0 && b.right > 0 && b.left < w && (b.left < -1 || b.right > w + 1); })
-  .map((el) => el.tagName + (el.id ? '#' + el.id : '') + (el.className ? '.' + el.className : ''))
-"""
-
-NO_HORIZONTAL_SCROLL_JS = (
-    "() => document.documentElement.scrollWidth <= document.documentElement.clientWidth"
-)
 
 
 def test_sign_in_and_out(page: Page) -> None:
@@ -129,21 +83,36 @@ def test_login_works_with_javascript_disabled(js_disabled_page: Page) -> None:
     assert page.get_by_role("heading", level=1).inner_text().startswith("Kia ora")
 
 
-@pytest.mark.parametrize("path", ["/login", "/"])
-def test_usable_at_360px_without_horizontal_scrolling(mobile_page: Page, path: str) -> None:
-    if path != "/login":
-        login_as(mobile_page, ADMIN_EMAIL)
+SMALL_SCREEN_PAGES = [
+    "/login",
+    "/",
+    "/admin",
+    "/admin/practices",
+    "/admin/practices/new",
+    "/admin/users",
+    "/admin/users/new",
+    "/admin/portfolios",
+]
+
+
+@pytest.mark.parametrize("path", SMALL_SCREEN_PAGES)
+def test_usable_at_360px_without_horizontal_scrolling(page_as: Any, path: str) -> None:
+    mobile_page = page_as(ADMIN_EMAIL, viewport={"width": 360, "height": 740}, has_touch=True)
+    if path == "/login":
+        mobile_page.context.clear_cookies()
     mobile_page.goto(path)
-    assert mobile_page.evaluate(NO_HORIZONTAL_SCROLL_JS), f"{path} scrolls sideways at 360px"
-    overflowing = mobile_page.evaluate(OVERFLOWING_JS)
-    assert overflowing == [], f"{path}: these stick out of a 360px screen"
+    assert not has_horizontal_scroll(mobile_page), f"{path} scrolls sideways at 360px"
+    assert overflowing_elements(mobile_page) == [], f"{path}: these stick out of a 360px screen"
 
 
-@pytest.mark.parametrize("path", ["/login", "/", "/admin", "/admin/practices", "/admin/users"])
-def test_text_contrast_passes_wcag_aa(page: Page, path: str) -> None:
-    login_as(page, ADMIN_EMAIL)
+@pytest.mark.parametrize("path", SMALL_SCREEN_PAGES)
+def test_text_contrast_and_labels(page_as: Any, path: str) -> None:
+    page = page_as(ADMIN_EMAIL)
+    if path == "/login":
+        page.context.clear_cookies()
     page.goto(path)
-    assert page.evaluate(CONTRAST_JS) == []
+    assert contrast_problems(page) == []
+    assert unlabelled_controls(page) == []
 
 
 def test_focus_is_visible(page: Page) -> None:
