@@ -201,7 +201,11 @@ def test_bar_chart_right_to_left_grows_from_the_right() -> None:
         right_edge = float(rect.get("x")) + float(rect.get("width"))  # type: ignore[arg-type]
         assert right_edge == pytest.approx(359, abs=0.2)
     labels = [g.find(f"{SVG}text") for g in svg.findall(f"{SVG}g")]
-    assert {t.get("text-anchor") for t in labels} == {"end"}  # type: ignore[union-attr]
+    # the text runs right to left, starting at the right edge
+    assert {t.get("text-anchor") for t in labels} == {"start"}  # type: ignore[union-attr]
+    assert {t.get("direction") for t in labels} == {"rtl"}  # type: ignore[union-attr]
+    assert {float(t.get("x")) for t in labels} == {359.0}  # type: ignore[union-attr, arg-type]
+    assert svg.get("direction") == "ltr"  # the geometry itself is not mirrored twice
 
 
 def test_empty_charts_say_so() -> None:

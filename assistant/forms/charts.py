@@ -49,10 +49,14 @@ def _open_svg(chart_id: str, title: str, desc: str, width: int, height: int) -> 
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" id="{escape(chart_id)}" '
         f'role="img" aria-labelledby="{escape(t_id)} {escape(d_id)}" '
         f'viewBox="0 0 {width} {height}" width="100%" preserveAspectRatio="xMinYMin meet" '
-        f'font-family="{FONT}" font-size="13">',
+        f'direction="ltr" font-family="{FONT}" font-size="14">',
         f'<title id="{escape(t_id)}">{escape(title)}</title>',
         f'<desc id="{escape(d_id)}">{escape(desc)}</desc>',
     ]
+
+
+def _direction(rtl: bool) -> str:
+    return ' direction="rtl"' if rtl else ""
 
 
 def _fmt(value: float, formatter: Callable[[float], str] | None) -> str:
@@ -93,17 +97,15 @@ def bar_chart(
         label_y = y + 13
         bar_y = y + 18
         shown = _fmt(d.value, formatter)
+        # Text runs in the page's direction, so "start" is where reading starts.
         if rtl:
-            x_label, anchor = width - 1, "end"
-            x_bar = width - 1 - length
-            x_value, value_anchor = width - 1 - length - 6, "end"
+            x_label, x_bar, x_value = width - 1, width - 1 - length, width - 1 - length - 6
         else:
-            x_label, anchor = 1, "start"
-            x_bar = 1
-            x_value, value_anchor = 1 + length + 6, "start"
+            x_label, x_bar, x_value = 1, 1, 1 + length + 6
+        text_dir = _direction(rtl)
         parts.append(f'<g class="bar"><title>{escape(d.label)}: {escape(shown)}</title>')
         parts.append(
-            f'<text x="{x_label}" y="{label_y}" text-anchor="{anchor}" fill="{INK}">'
+            f'<text x="{x_label}" y="{label_y}" text-anchor="start"{text_dir} fill="{INK}">'
             f"{escape(d.label)}</text>"
         )
         parts.append(
@@ -111,7 +113,7 @@ def bar_chart(
             f'height="{bar_h}" rx="2" fill="{BAR_FILL}"/>'
         )
         parts.append(
-            f'<text x="{x_value:.1f}" y="{bar_y + 12.5:g}" text-anchor="{value_anchor}" '
+            f'<text x="{x_value:.1f}" y="{bar_y + 12.5:g}" text-anchor="start"{text_dir} '
             f'fill="{INK}" font-weight="600">{escape(shown)}</text></g>'
         )
     parts.append("</svg>")
@@ -128,7 +130,7 @@ def line_chart(
     width: int = 360,
     height: int = 220,
     formatter: Callable[[float], str] | None = None,
-    max_x_labels: int = 6,
+    max_x_labels: int = 4,
     empty_text: str = "",
 ) -> Markup:
     """A line with a dot per datum (e.g. per week), y gridlines and sparse x labels."""
@@ -169,9 +171,14 @@ def line_chart(
         if i % every == 0 or i == n - 1:
             if i != n - 1 and n - 1 - i < every:
                 continue  # keep the last label clear of its neighbour
+            anchor = "middle"
+            if n > 1 and i == 0:
+                anchor = "start"
+            elif n > 1 and i == n - 1:
+                anchor = "end"
             parts.append(
-                f'<text x="{x_at(i):.1f}" y="{height - bottom + 18}" text-anchor="middle" '
-                f'fill="{MUTED}" font-size="11">{escape(d.label)}</text>'
+                f'<text x="{x_at(i):.1f}" y="{height - bottom + 18}" text-anchor="{anchor}"'
+                f'{_direction(rtl)} fill="{MUTED}" font-size="12">{escape(d.label)}</text>'
             )
     points = " ".join(f"{x_at(i):.1f},{y_at(float(d.value)):.1f}" for i, d in enumerate(data))
     parts.append(
