@@ -206,3 +206,5 @@ def test_pages_in_another_language(client: Client, login: object, session: Sessi
     login(pcw)  # type: ignore[operator]
     page = client.get("/pcw/referrals")
     assert 'dir="rtl"' in page.text
+    assert "<h1>الإحالات</h1>" in page.text  # "Referrals"
+    assert "لم يتولّها أحد بعد" in page.text  # "Not claimed yet"
