@@ -105,6 +105,8 @@ EXPECTED: dict[tuple[str, str], Access] = {
     ("POST", "/inbox/tickets/{ticket_id}/resolve"): PHO_STAFF,
     ("POST", "/inbox/tickets/{ticket_id}/reopen"): PHO_STAFF,
     ("POST", "/inbox/tickets/{ticket_id}/events/{event_id}/draft"): PHO_STAFF,
+    ("GET", "/inbox/drafts"): PHO_STAFF,
+    ("POST", "/inbox/drafts/{draft_id}/status"): allow(Role.coordinator, Role.admin),
     # sms: the Twilio webhook (signature-guarded: 403 without one) and the staff simulator
     ("POST", "/sms/twilio"): 403,
     ("GET", "/sms/simulator"): allow(*PHO_STAFF, Role.pcw),

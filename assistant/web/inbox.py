@@ -15,7 +15,7 @@ from assistant.errors import Forbidden, Invalid, NotFound
 from assistant.htmx import is_htmx, redirect
 from assistant.i18n import _, lazy_gettext
 from assistant.people.models import Practice, Role, TeamKind, User
-from assistant.support import inbox, tickets
+from assistant.support import drafts, inbox, tickets
 from assistant.support.models import Ticket, TicketEvent
 from assistant.support.routing import TEAM_QUEUES
 from assistant.templating import render
@@ -223,3 +223,35 @@ def draft(
         tickets.save_draft(session, ticket=ticket, event=event, author=user, title=title)
 
     return _change(request, session, user, ticket_id, act)
+
+
+ReviewerUser = Annotated[User, Depends(require_roles(Role.coordinator, Role.admin))]
+
+
+@router.get("/drafts")
+def drafts_page(request: Request, session: SessionDep, user: InboxUser) -> Response:
+    items = drafts.list_drafts(session)
+    ticket_ids = {d.ticket_id for d in items if d.ticket_id}
+    tickets_by_id = {t.id: t for t in (session.get(Ticket, i) for i in ticket_ids) if t}
+    return render(
+        request,
+        "inbox/drafts.html",
+        {
+            "drafts": [
+                (d, drafts.draft_markdown(d, ticket=tickets_by_id.get(d.ticket_id))) for d in items
+            ],
+            "people": inbox.names(session, user_ids={d.author_id for d in items if d.author_id}),
+            "can_review": user.role in (Role.coordinator, Role.admin),
+        },
+    )
+
+
+@router.post("/drafts/{draft_id}/status")
+def draft_status(
+    session: SessionDep,
+    user: ReviewerUser,
+    draft_id: int,
+    status: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    drafts.set_status(session, draft_id=draft_id, actor=user, status=status)
+    return RedirectResponse("/inbox/drafts", status_code=303)
