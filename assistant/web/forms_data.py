@@ -40,7 +40,7 @@ Oversight = Annotated[User, Depends(require_roles(Role.coordinator, Role.admin))
 register("/dashboard", lazy_gettext("Dashboard"), Role.coordinator, Role.admin)
 register("/dashboard/exports", lazy_gettext("Exports"), Role.coordinator, Role.admin)
 
-RECENT_LIMIT = 50
+RECENT_LIMIT = 20
 
 
 def _form_or_404(form_id: str) -> FormDefinition:
