@@ -38,7 +38,6 @@ router = APIRouter()
 Oversight = Annotated[User, Depends(require_roles(Role.coordinator, Role.admin))]
 
 register("/dashboard", lazy_gettext("Dashboard"), Role.coordinator, Role.admin)
-register("/dashboard/exports", lazy_gettext("Exports"), Role.coordinator, Role.admin)
 
 RECENT_LIMIT = 20
 
