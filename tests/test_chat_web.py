@@ -192,3 +192,29 @@ def test_chat_page_in_arabic_is_right_to_left(
     page = client.get("/chat").text
     assert 'dir="rtl"' in page
     assert parse(page).find("h1").text() == "اطرح سؤالًا"  # "Ask a question"
+
+
+def test_practice_adds_to_its_question(
+    client: Client, login: Any, asker: User, session: Session, liaison: User
+) -> None:
+    login(asker)
+    send_unknown(client)
+    ticket = session.exec(select(Ticket)).one()
+    tickets.resolve(session, ticket=ticket, actor=liaison)
+    page = parse(client.get(f"/chat/questions/{ticket.id}").text)
+    assert "opens the question again" in page.text()
+    response = client.post(f"/chat/questions/{ticket.id}/followup", data={"body": "Also Venus?"})
+    assert response.status_code == 303
+    session.refresh(ticket)
+    assert ticket.status == "open"
+    assert "Also Venus?" in client.get(f"/chat/questions/{ticket.id}").text
+    empty = client.post(f"/chat/questions/{ticket.id}/followup", data={"body": " "})
+    assert empty.status_code == 422
+    client.post("/logout")
+    login(factories.user(session))  # another practice
+    denied = client.post(f"/chat/questions/{ticket.id}/followup", data={"body": "x"})
+    assert denied.status_code == 403
+    client.post("/logout")
+    login(liaison)
+    inbox_page = client.get(f"/inbox/tickets/{ticket.id}").text
+    assert "Follow-up from Rita Reception" in inbox_page and "Also Venus?" in inbox_page

@@ -97,6 +97,7 @@ EXPECTED: dict[tuple[str, str], Access] = {
     ("POST", "/chat/handoff"): allow(Role.practice_staff),
     ("GET", "/chat/updates"): allow(Role.practice_staff),
     ("GET", "/chat/questions/{ticket_id}"): allow(Role.practice_staff),
+    ("POST", "/chat/questions/{ticket_id}/followup"): allow(Role.practice_staff),
     ("GET", "/inbox"): PHO_STAFF,
     ("GET", "/inbox/tickets/{ticket_id}"): PHO_STAFF,
     ("POST", "/inbox/tickets/{ticket_id}/reply"): PHO_STAFF,
@@ -123,6 +124,9 @@ EXPECTED: dict[tuple[str, str], Access] = {
     ("GET", "/pcw/tasks"): allow(Role.pcw, Role.coordinator, Role.admin),
     ("POST", "/pcw/tasks/{task_id}/done"): allow(Role.pcw, Role.coordinator, Role.admin),
     ("GET", "/pcw/outbox"): allow(Role.coordinator, Role.admin),
+    ("POST", "/pcw/referrals/{referral_id}/tasks"): allow(Role.pcw, Role.coordinator, Role.admin),
+    ("POST", "/pcw/outbox/{message_id}/cancel"): allow(Role.coordinator, Role.admin),
+    ("POST", "/pcw/outbox/{message_id}/resend"): allow(Role.coordinator, Role.admin),
     # forms data: coordinators' dashboard and exports (CSV, XLSX, FHIR)
     ("GET", "/dashboard"): allow(Role.coordinator, Role.admin),
     ("GET", "/dashboard/exports"): allow(Role.coordinator, Role.admin),

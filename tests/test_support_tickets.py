@@ -254,3 +254,19 @@ def test_only_replies_become_drafts(session: Session, world: World) -> None:
     note = tickets.add_note(session, ticket=ticket, author=world.liaison, body="internal")
     with pytest.raises(Invalid):
         tickets.save_draft(session, ticket=ticket, event=note, author=world.liaison)
+
+
+def test_practice_follow_up_reopens_a_resolved_question(session: Session, world: World) -> None:
+    ticket = new_ticket(session, world)
+    tickets.resolve(session, ticket=ticket, actor=world.liaison, now=MONDAY_10AM)
+    friday = datetime(2026, 11, 27, 11, 0, tzinfo=NZ).astimezone(UTC)
+    tickets.follow_up(
+        session, ticket=ticket, author=world.colleague, body="Still rejected.", now=friday
+    )
+    assert ticket.status == TicketStatus.open
+    assert ticket.due_at.astimezone(NZ) == datetime(2026, 11, 30, 17, 0, tzinfo=NZ)
+    seen = inbox.events(session, ticket=ticket, for_practice=True)
+    assert [(e.kind, e.body) for e in seen][-2:] == [
+        (EventKind.followup, "Still rejected."),
+        (EventKind.reopened, ""),
+    ]

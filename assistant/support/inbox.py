@@ -20,7 +20,13 @@ View = Literal["mine", "team", "overdue", "resolved"]
 VIEWS: tuple[View, ...] = ("mine", "team", "overdue", "resolved")
 INBOX_ROLES = (Role.liaison, Role.coordinator, Role.mso, Role.admin)
 # What the practice sees of a ticket's history: never notes or internal routing.
-PRACTICE_EVENTS = (EventKind.created, EventKind.reply, EventKind.resolved, EventKind.reopened)
+PRACTICE_EVENTS = (
+    EventKind.created,
+    EventKind.reply,
+    EventKind.followup,
+    EventKind.resolved,
+    EventKind.reopened,
+)
 LIST_LIMIT = 200
 
 

@@ -19,6 +19,7 @@ class TicketStatus(StrEnum):
 class EventKind(StrEnum):
     created = "created"
     reply = "reply"  # seen by the practice
+    followup = "followup"  # the practice adds to its question
     note = "note"  # internal: never shown to the practice
     assigned = "assigned"
     escalated = "escalated"

@@ -142,6 +142,22 @@ def reply(
     return event
 
 
+def follow_up(
+    session: Session, *, ticket: Ticket, author: User, body: str, now: datetime | None = None
+) -> TicketEvent:
+    """The practice adds to its question; a resolved question opens again with a new due time."""
+    now = now or utcnow()
+    event = _event(
+        session, ticket, EventKind.followup, actor_id=author.id, now=now, body=_text(body, 4000)
+    )
+    if ticket.status == TicketStatus.resolved:
+        ticket.status, ticket.resolved_at = TicketStatus.open, None
+        ticket.due_at, ticket.escalated_at = business_hours.due_at(now), None
+        _event(session, ticket, EventKind.reopened, actor_id=author.id, now=now)
+    session.commit()
+    return event
+
+
 def add_note(
     session: Session, *, ticket: Ticket, author: User, body: str, now: datetime | None = None
 ) -> TicketEvent:

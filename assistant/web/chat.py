@@ -14,6 +14,7 @@ from assistant.htmx import is_htmx, trigger
 from assistant.i18n import lazy_gettext
 from assistant.people.models import Role, User
 from assistant.support import chat, inbox, tickets
+from assistant.support.models import Ticket
 from assistant.templating import render
 from assistant.web.nav import register
 
@@ -149,10 +150,9 @@ def updates(request: Request, session: SessionDep, user: PracticeUser) -> Respon
     return render(request, "chat/page.html", _questions_context(session, user), block="questions")
 
 
-@router.get("/questions/{ticket_id}")
-def question(request: Request, session: SessionDep, user: PracticeUser, ticket_id: int) -> Response:
-    ticket = inbox.get_ticket(session, user=user, ticket_id=ticket_id)
-    tickets.mark_replies_read(session, ticket=ticket, reader=user)
+def _question_page(
+    request: Request, session: SessionDep, user: User, ticket: Ticket, *, error: str = ""
+) -> Response:
     history = inbox.events(session, ticket=ticket, for_practice=True)
     people = inbox.names(
         session, user_ids={ticket.asker_id} | {e.author_id for e in history if e.author_id}
@@ -160,5 +160,30 @@ def question(request: Request, session: SessionDep, user: PracticeUser, ticket_i
     return render(
         request,
         "chat/question.html",
-        {"ticket": ticket, "history": history, "people": people},
+        {"ticket": ticket, "history": history, "people": people, "error": error},
+        status_code=422 if error else 200,
     )
+
+
+@router.get("/questions/{ticket_id}")
+def question(request: Request, session: SessionDep, user: PracticeUser, ticket_id: int) -> Response:
+    ticket = inbox.get_ticket(session, user=user, ticket_id=ticket_id)
+    tickets.mark_replies_read(session, ticket=ticket, reader=user)
+    return _question_page(request, session, user, ticket)
+
+
+@router.post("/questions/{ticket_id}/followup")
+def follow_up(
+    request: Request,
+    session: SessionDep,
+    user: PracticeUser,
+    ticket_id: int,
+    body: Annotated[str, Form(max_length=4000)] = "",
+) -> Response:
+    ticket = inbox.get_ticket(session, user=user, ticket_id=ticket_id, audit_view=False)
+    try:
+        tickets.follow_up(session, ticket=ticket, author=user, body=body)
+    except Invalid as exc:
+        session.rollback()
+        return _question_page(request, session, user, ticket, error=exc.message)
+    return RedirectResponse(f"/chat/questions/{ticket_id}", status_code=303)
