@@ -27,8 +27,8 @@ def test_barrier_assessment_starts_with_consent_and_covers_the_domains() -> None
     first = form.pages[0]
     assert form.consent_field == "consent"
     assert [f.name for f in first.fields if f.is_input] == ["consent"]
-    # every later page is shown only with consent
-    assert all(p.relevant == "${consent} = 'yes'" for p in form.pages[1:])
+    # every later page is skipped without consent
+    assert all(p.relevant == "${consent} != 'no'" for p in form.pages[1:])
     for name in (
         "enrolment_status",
         "cost_difficulty",

@@ -39,7 +39,9 @@ self.addEventListener("fetch", function (ev) {
   var url = new URL(req.url);
   if (url.origin !== self.location.origin) return;
   if (url.pathname.indexOf("/static/") === 0) { ev.respondWith(staleWhileRevalidate(req)); return; }
-  if (/^\/forms(\/|$)/.test(url.pathname) || /^\/api\/forms\/[^/]+$/.test(url.pathname)) {
+  // Only the shell: the forms list, blank fill pages and definitions (never a sent form).
+  if (/^\/forms\/?$/.test(url.pathname) || /^\/forms\/[^/]+\/fill$/.test(url.pathname) ||
+      /^\/api\/forms\/[^/]+$/.test(url.pathname)) {
     if (req.headers.get("HX-Request")) return;
     ev.respondWith(networkFirst(req));
   }
