@@ -14,6 +14,7 @@ CHECKERS: dict[str, str] = {
     "locales": "assistant.content_check:check_locales",
     "knowledge": "assistant.knowledge.check:check_knowledge",
     "forms": "assistant.forms.check:check_forms",
+    "sms-suburbs": "assistant.sms.places:check_gazetteer",
 }
 
 

@@ -30,9 +30,8 @@ class Place:
     aka: tuple[str, ...] = ()
 
 
-@cache
-def gazetteer() -> tuple[Place, ...]:
-    rows: list[dict[str, Any]] = yaml.safe_load(GAZETTEER.read_text(encoding="utf-8"))
+def load_gazetteer(path: Path = GAZETTEER) -> tuple[Place, ...]:
+    rows: list[dict[str, Any]] = yaml.safe_load(path.read_text(encoding="utf-8"))
     return tuple(
         Place(
             name=str(row["name"]),
@@ -46,6 +45,11 @@ def gazetteer() -> tuple[Place, ...]:
 
 
 @cache
+def gazetteer() -> tuple[Place, ...]:
+    return load_gazetteer()
+
+
+@cache
 def _names() -> dict[str, Place]:
     names: dict[str, Place] = {}
     for place in gazetteer():
@@ -54,19 +58,28 @@ def _names() -> dict[str, Place]:
     return names
 
 
-def check_gazetteer() -> list[str]:
+def check_gazetteer(path: Path = GAZETTEER) -> list[str]:
     """Problems in the gazetteer file, as "path:line: message" (for `assistant check`)."""
-    problems = []
+    shown = path.relative_to(path.parents[2]) if len(path.parents) > 2 else path
     try:
-        places = gazetteer()
+        places = load_gazetteer(path)
     except Exception as exc:  # a broken file is reported, not raised
-        return [f"{GAZETTEER}:1: cannot read: {exc}"]
+        return [f"{shown}:1: cannot read: {exc}"]
+    lines = path.read_text(encoding="utf-8").splitlines()
+
+    def line_of(name: str) -> int:
+        for number, line in enumerate(lines, start=1):
+            if f"name: {name}," in line or f"name: {name}}}" in line:
+                return number
+        return 1
+
+    problems = []
     seen: set[str] = set()
-    for index, place in enumerate(places, start=1):
-        where = f"{GAZETTEER}:{index + 2}"
+    for place in places:
+        where = f"{shown}:{line_of(place.name)}"
         if not re.fullmatch(r"\d{4}", place.postcode):
             problems.append(f"{where}: postcode {place.postcode!r} is not four digits")
-        if not (-48 < place.lat < -40 and 168 < place.lon < 176):
+        if not (-45 < place.lat < -42 and 170 < place.lon < 174):
             problems.append(f"{where}: {place.name} is not in Canterbury")
         for name in (place.name, *place.aka):
             key = fold(name)
