@@ -230,3 +230,42 @@ def test_concurrent_http_posts_store_one_row(client: Client, session: Session, l
         t.join()
     assert sorted(statuses) == [200, 200, 200, 201]
     assert count(session) == 1
+
+
+def test_agreed_actions_become_follow_up_tasks_once(
+    client: Client, session: Session, login: Any
+) -> None:
+    from assistant.pcw.models import FollowUpTask
+
+    pcw = factories.user(session, Role.pcw)
+    login(pcw)
+    answers = {
+        "consent": "yes",
+        "person_name": "Mele",
+        "main_language": "tongan",
+        "interpreter_needed": "yes",
+        "enrolment_status": "not_enrolled",
+        "eligibility": "citizen_resident",
+        "cost_difficulty": "very_hard",
+        "cost_stopped_visit": "yes",
+        "transport_barrier": "yes",
+        "lonely": "often",
+        "housing": ["cold_damp"],
+        "food_worry": "sometimes",
+        "feels_safe": "yes",
+        "knows_how_to_enrol": "no",
+        "knows_after_hours": "no",
+        "visit_worry": "never",
+        "phone_access": "own_phone",
+        "internet_access": "yes",
+        "barriers": ["cost", "transport"],
+        "actions": ["transport_referral", "csc"],
+        "follow_up_date": "2099-01-31",
+    }
+    body = barrier_payload(**answers)
+    assert client.post(URL.format("barrier_assessment"), json=body).status_code == 201
+    assert client.post(URL.format("barrier_assessment"), json=body).status_code == 200
+    tasks = session.exec(select(FollowUpTask)).all()
+    assert len(tasks) == 2
+    assert {t.assignee_id for t in tasks} == {pcw.id}
+    assert {t.due.isoformat() for t in tasks} == {"2099-01-31"}

@@ -43,6 +43,15 @@ def flag_problem_ticket(
     )
 
 
+def barrier_follow_ups(
+    session: Session, *, submission: FormSubmission, form: FormDefinition, user: User
+) -> None:
+    """Each agreed action becomes a follow-up task in the PCW's task list."""
+    from assistant.forms.actions import create_actions
+
+    create_actions(session, submission=submission, definition=form, actor=user, commit=False)
+
+
 def _describe(f: Field, value: object) -> str:
     if isinstance(value, list):
         return ", ".join(_choice(f, v) for v in value)

@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 # Form id -> "module:function(session, *, submission, form, user)" run after a new submission.
 AFTER_SUBMIT: dict[str, str] = {
     "flag_problem": "assistant.forms.hooks:flag_problem_ticket",
+    "barrier_assessment": "assistant.forms.hooks:barrier_follow_ups",
 }
 VIEW_ALL = frozenset({Role.coordinator, Role.admin})
 
