@@ -175,6 +175,8 @@ def test_stop_opts_out_and_nothing_more_is_sent_until_start(
     assert text("1") == ""
     assert text("HELP") == ""
     assert text("my chest pain is bad") == ""  # not even safety replies: they asked us to stop
+    [urgent] = text.referrals()  # but a community worker hears of it
+    assert urgent.urgent and urgent.reason == "safety"
     assert text("START") == said(lang, msg.opted_in)
     assert not is_opted_out(session, phone=text.phone)
     assert text("1") == said(lang, msg.eligibility_citizen)
@@ -231,6 +233,12 @@ def test_menu_or_zero_returns_to_the_main_menu(text: Texter, word: str) -> None:
 def test_a_menu_number_out_of_range_repeats_the_menu(text: Texter) -> None:
     text("hello")
     assert text("9") == said("en", msg.menu_number_unknown)
+
+
+def test_a_message_without_words_gets_a_menu(text: Texter) -> None:
+    assert text("") == said("en", msg.language_menu)
+    text("2")
+    assert text("  ") == said("mi", msg.menu_again)
 
 
 # -- idle ----------------------------------------------------------------------------------

@@ -271,12 +271,20 @@ class _Turn:
                 contact.opted_out = False
                 contact.opted_out_at = None
                 self.answers = {}
-                self.goto(Step.menu if contact.step != Step.new else Step.new)
                 if contact.step == Step.new:
                     self.goto(Step.lang)
                     return self.say(msg.language_menu)
+                self.goto(Step.menu)
                 return self.say(msg.opted_in)
-            return ""  # nothing is ever sent to an opted-out number
+            # Nothing is ever texted to an opted-out number, but a PCW still hears of an
+            # emergency or a crisis (a phone call is not a text).
+            self._safety(silent=True)
+            return ""
+        if not self.body.strip():  # a picture without words, say
+            if contact.step in (Step.new, Step.lang):
+                self.goto(Step.lang)
+                return self.say(msg.language_menu)
+            return self.say(msg.menu_again)
 
         detected: str | None = None
         if contact.step in (Step.new, Step.lang):
@@ -326,14 +334,14 @@ class _Turn:
             return reply
         return self._free_text()
 
-    def _safety(self) -> str | None:
+    def _safety(self, *, silent: bool = False) -> str | None:
         if number(self.body) is not None or answer(self.body) is not None:
             return None
         result = self.match()
         if result.status != "safety":
             return None
         build = msg.crisis_support if result.safety == "crisis-support" else msg.emergency
-        reply = self.say(build)
+        reply = "" if silent else self.say(build)
         self.refer(reason="safety", reply=reply, urgent=True)
         return reply
 
