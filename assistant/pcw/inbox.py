@@ -9,6 +9,7 @@ anyone who can see a referral may add a note.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Literal
 
 from sqlalchemy import or_, update
@@ -21,7 +22,8 @@ from assistant.errors import Conflict, Invalid, NotFound
 from assistant.i18n import _
 from assistant.outbox.models import OutboxMessage
 from assistant.outbox.queue import enqueue_sms
-from assistant.pcw.models import NoteKind, Referral, ReferralNote, ReferralStatus
+from assistant.pcw.models import FollowUpTask, NoteKind, Referral, ReferralNote, ReferralStatus
+from assistant.pcw.tasks import create_task
 from assistant.people.models import Role, User
 from assistant.sms.contacts import is_opted_out
 
@@ -256,6 +258,56 @@ def set_status(session: Session, *, user: User, referral_id: int, status: str) -
     session.commit()
     session.refresh(referral)
     return referral
+
+
+def tasks_for(session: Session, *, referral_id: int) -> list[FollowUpTask]:
+    stmt = (
+        select(FollowUpTask)
+        .where(FollowUpTask.referral_id == referral_id)
+        .order_by(col(FollowUpTask.done), col(FollowUpTask.due), col(FollowUpTask.id))
+    )
+    return list(session.exec(stmt))
+
+
+def add_follow_up(
+    session: Session, *, user: User, referral_id: int, title: str, due: str | dt.date | None
+) -> FollowUpTask:
+    """A task in the task list of whoever holds the referral (the team's, if nobody)."""
+    referral = _for_action(session, user=user, referral_id=referral_id)
+    text = title.strip()
+    if not text:
+        raise Invalid(_("Say what needs doing."))
+    if isinstance(due, str):
+        try:
+            due = dt.date.fromisoformat(due.strip())
+        except ValueError:
+            due = None
+    if due is None:
+        raise Invalid(_("Choose a due date."))
+    assignee = user.id if user.role == Role.pcw else referral.claimed_by_id
+    task = create_task(
+        session,
+        assignee_id=assignee,
+        agency_id=referral.agency_id,
+        title=text,
+        kind="follow-up",
+        due=due,
+        source_ref=f"referral:{referral_id}",
+        referral_id=referral_id,
+        commit=False,
+    )
+    audit.record(
+        session,
+        actor_id=user.id,
+        action="task-added",
+        entity="referral",
+        entity_id=referral_id,
+        task_id=task.id,
+        commit=False,
+    )
+    session.commit()
+    session.refresh(task)
+    return task
 
 
 def _for_action(session: Session, *, user: User, referral_id: int) -> Referral:

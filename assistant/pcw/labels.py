@@ -56,3 +56,15 @@ def label(table: dict[str, Any], key: str) -> str:
     """The translated name, or the key itself for values we have no name for."""
     value = table.get(key)
     return str(value) if value is not None else key
+
+
+# Why a referral was made: the SMS conversation's reason codes (free text passes through).
+REASON_LABELS: dict[str, Any] = {
+    "safety": lazy_gettext("Sent an emergency or crisis message: check they are safe."),
+    "barrier": lazy_gettext("Mentioned something that makes it hard to see a doctor."),
+    "question": lazy_gettext("Asked a question the service could not answer."),
+    "callback": lazy_gettext("Asked for a call back."),
+    "eligibility-unsure": lazy_gettext("Not sure whether they are eligible for funded care."),
+    "not-eligible": lazy_gettext("May not be eligible for funded care."),
+    "no-practice": lazy_gettext("No practice near them is taking new patients."),
+}

@@ -14,6 +14,7 @@ from assistant.deps import SessionDep, SettingsDep, require_roles
 from assistant.errors import AppError
 from assistant.htmx import is_htmx
 from assistant.i18n import LANGUAGE_NAMES, _, html_lang, lazy_gettext, text_direction
+from assistant.outbox import review
 from assistant.outbox.models import OutboxMessage
 from assistant.pcw import inbox, labels
 from assistant.pcw.models import Referral, ReferralStatus
@@ -94,6 +95,8 @@ def _detail(
         "referral": referral,
         "notes": notes,
         "messages": messages,
+        "tasks": inbox.tasks_for(session, referral_id=referral.id),
+        "today": utcnow().date(),
         "names": names,
         "can_act": referral.claimed_by_id == user.id or inbox.sees_everything(user),
         "opted_out": bool(referral.phone and is_opted_out(session, phone=referral.phone)),
@@ -190,6 +193,22 @@ def change_status(
     return _act(request, session, user, referral_id, run)
 
 
+@router.post("/referrals/{referral_id}/tasks")
+def add_follow_up(
+    request: Request,
+    referral_id: int,
+    user: PCWWork,
+    session: SessionDep,
+    title: Annotated[str, Form()] = "",
+    due: Annotated[str, Form()] = "",
+) -> Response:
+    def run() -> str:
+        inbox.add_follow_up(session, user=user, referral_id=referral_id, title=title, due=due)
+        return _("Follow-up added to the task list.")
+
+    return _act(request, session, user, referral_id, run)
+
+
 @router.get("/tasks")
 def tasks(request: Request, user: PCWWork, session: SessionDep, show: str = "open") -> Response:
     done = show == "done"
@@ -235,6 +254,22 @@ def outbox(
         "development": not settings.twilio_account_sid,
     }
     return render(request, "pcw/outbox.html", ctx)
+
+
+@router.post("/outbox/{message_id}/cancel")
+def outbox_cancel(
+    request: Request, message_id: int, user: Oversight, session: SessionDep
+) -> Response:
+    review.cancel_message(session, user=user, message_id=message_id)
+    return RedirectResponse("/pcw/outbox", status_code=303)
+
+
+@router.post("/outbox/{message_id}/resend")
+def outbox_resend(
+    request: Request, message_id: int, user: Oversight, session: SessionDep
+) -> Response:
+    review.resend_message(session, user=user, message_id=message_id)
+    return RedirectResponse("/pcw/outbox", status_code=303)
 
 
 def _names(session: SessionDep, ids: set[int | None]) -> dict[int, str]:
