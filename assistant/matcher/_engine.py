@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
 
 from assistant.knowledge import Entry, KnowledgeBase, get_knowledge_base
 from assistant.matcher import Audience, Candidate, MatchResult, SafetyKind
@@ -32,6 +33,7 @@ UNKNOWN_WEIGHT = 0.8  # share of the largest idf charged for a word nobody uses
 FUZZY_CUTOFF = 85.0
 PHRASE_BONUS = 10.0
 TITLE_BONUS = 3.0
+FOCUS_BONUS = 20.0
 TOP_K = 12
 PART_OF_PHRASE = 0.75
 WEAK_WORD_WEIGHT = 0.5  # a word found only in bodies cannot carry an answer alone
@@ -47,6 +49,15 @@ class _Index:
     unknown_idf: float
     title_tokens: list[frozenset[str]]
     phrases: list[list[frozenset[str]]]  # per entry: its multi-word titles and keywords
+    focus: list[dict[str, float]]  # per entry: share of its titles and keywords with a word
+
+
+@dataclass(frozen=True)
+class _EntryTerms:
+    weights: dict[str, float]
+    title: frozenset[str]
+    phrases: list[frozenset[str]]
+    focus: dict[str, float]
 
 
 @dataclass(frozen=True)
@@ -176,14 +187,14 @@ class Matcher:
             pieces.append(unknown)
         return [p for p in pieces if p not in self._han_stopwords]
 
-    def tokens(self, text: str, *, correct: bool = True) -> list[str]:
+    def tokens(self, text: str, *, correct: bool = True, concepts: bool = True) -> list[str]:
         """The scoring tokens of ``text`` (query or entry field)."""
         if correct:
             words = [self._correct(word) for word in fold(text).split()]
         else:
             words = self._plain_tokens(text)
         padded = f" {' '.join(w for w in words if w not in self.stopwords)} "
-        for pattern, spaced in self._concepts:
+        for pattern, spaced in self._concepts if concepts else ():
             if spaced:
                 padded = pattern.sub(lambda m: self._concept_of[m.group(0)], padded)
             else:
@@ -206,15 +217,19 @@ class Matcher:
             yield variant.body_text
         yield from entry.synonyms
 
-    def _fields(
-        self, entry: Entry
-    ) -> tuple[dict[str, float], frozenset[str], list[frozenset[str]]]:
-        """Each word's weight in ``entry``, its title words, and its multi-word phrases."""
+    def _fields(self, entry: Entry) -> _EntryTerms:
+        """Each word's weight in ``entry``, its title words, phrases and focus."""
         weights: dict[str, float] = {}
         title: set[str] = set()
         phrases: set[frozenset[str]] = set()
+        mentions: dict[str, int] = defaultdict(int)
+        strong_texts = 0
+
+        def put(token: str, weight: float) -> None:
+            weights[token] = max(weights.get(token, 0.0), weight)
 
         def add(name: str, text: str) -> None:
+            nonlocal strong_texts
             tokens = set(self.tokens(text, correct=False))
             weight = FIELD_WEIGHTS[name]
             if name in ("keywords", "synonyms") and len(tokens) > 1:
@@ -225,7 +240,14 @@ class Matcher:
                 if len(tokens) > 1:
                     phrases.add(frozenset(tokens))
             for token in tokens:
-                weights[token] = max(weights.get(token, 0.0), weight)
+                put(token, weight)
+            # The words inside a synonym phrase count too, more weakly ("unfunded" alone).
+            for token in set(self.tokens(text, correct=False, concepts=False)) - tokens:
+                put(token, weight * PART_OF_PHRASE)
+            if name != "body":
+                strong_texts += 1
+                for token in tokens:
+                    mentions[token] += 1
 
         for variant in entry.variants.values():
             add("title", variant.title)
@@ -234,18 +256,26 @@ class Matcher:
             add("body", variant.body_text)
         for synonym in entry.synonyms:
             add("synonyms", synonym)
-        return weights, frozenset(title), sorted(phrases, key=len, reverse=True)
+        focus = {token: count / max(strong_texts, 1) for token, count in mentions.items()}
+        return _EntryTerms(
+            weights=weights,
+            title=frozenset(title),
+            phrases=sorted(phrases, key=len, reverse=True),
+            focus=focus,
+        )
 
     def _build_index(self, entries: list[Entry]) -> _Index:
         postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
         titles: list[frozenset[str]] = []
         phrases: list[list[frozenset[str]]] = []
+        focus: list[dict[str, float]] = []
         for number, entry in enumerate(entries):
-            weights, title, entry_phrases = self._fields(entry)
-            phrases.append(entry_phrases)
-            for token, weight in weights.items():
+            terms = self._fields(entry)
+            phrases.append(terms.phrases)
+            focus.append(terms.focus)
+            for token, weight in terms.weights.items():
                 postings[token].append((number, weight))
-            titles.append(title)
+            titles.append(terms.title)
         total = max(len(entries), 1)
         idf = {token: math.log(1 + total / len(hits)) for token, hits in postings.items()}
         best_weight = {token: max(w for _n, w in hits) for token, hits in postings.items()}
@@ -257,6 +287,7 @@ class Matcher:
             unknown_idf=math.log(1 + total) * UNKNOWN_WEIGHT,
             title_tokens=titles,
             phrases=phrases,
+            focus=focus,
         )
 
     # -- safety --------------------------------------------------------------------------
@@ -283,7 +314,19 @@ class Matcher:
             if unspaced
             else None
         )
-        self._flag_choices = sorted(w for w in self._flag_words if len(w) >= MIN_FUZZY_LEN + 1)
+        # Typos are forgiven in words of a longer red flag ("chset pain") and in long single
+        # words ("unconcious"); short single words must be exact ("stroke" is not "strike").
+        single = {
+            words[0]
+            for starts in self._flag_starts.values()
+            for _k, words in starts
+            if len(words) == 1
+        }
+        self._flag_choices = sorted(
+            w
+            for w in self._flag_words
+            if len(w) >= MIN_FUZZY_LEN + 1 and (w not in single or len(w) >= 8)
+        )
         self._flag_cache: dict[str, str] = {}
 
     def _flag_word(self, word: str) -> str:
@@ -292,8 +335,12 @@ class Matcher:
             return word
         found = self._flag_cache.get(word)
         if found is None:
+            # One slip (a wrong, missing, extra or swapped letter; two in long words).
             best = process.extractOne(
-                word, self._flag_choices, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF
+                word,
+                self._flag_choices,
+                scorer=OSA.distance,
+                score_cutoff=1 if len(word) < 8 else 2,
             )
             found = best[0] if best else word
             if len(self._flag_cache) > 50_000:
@@ -342,6 +389,8 @@ class Matcher:
                 if weight > FIELD_WEIGHTS["body"]:
                     strong.add(number)
         query_set = frozenset(tokens)
+        known = [(t, index.idf[t]) for t in tokens if t in index.idf]
+        known_weight = sum(idf for _t, idf in known) or 1.0
         scored: list[_Scored] = []
         for number, total in sorted(totals.items(), key=lambda item: -item[1])[:TOP_K]:
             # Ties go to the entry whose multi-word keyword or title appears whole in the
@@ -349,11 +398,17 @@ class Matcher:
             whole = sum(1 for phrase in index.phrases[number] if phrase <= query_set)
             title = index.title_tokens[number]
             covered = len(title & query_set) / len(title) if title else 0.0
+            # ...then to the entry most about those words (how many of its titles and
+            # keywords, in every language, carry them).
+            focus = index.focus[number]
+            about = sum(idf * focus.get(t, 0.0) for t, idf in known) / known_weight
             scored.append(
                 _Scored(
                     entry=index.entries[number],
                     base=min(100.0, 100.0 * total / ideal),
-                    bonus=PHRASE_BONUS * min(whole, 2) + TITLE_BONUS * covered,
+                    bonus=PHRASE_BONUS * min(whole, 2)
+                    + TITLE_BONUS * covered
+                    + FOCUS_BONUS * about,
                     strong=number in strong,
                 )
             )

@@ -15,7 +15,7 @@ from functools import lru_cache
 _APOSTROPHES = dict.fromkeys(map(ord, "'’‘`´ʻʼ‛"), None)
 _ARABIC = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ة": "ه", "ـ": None})
 _ARABIC_MARKS = re.compile("[\u064b-\u065f\u0670]")
-_PUNCT = re.compile(r"[^\w\u0900-\u097f]+")
+_PUNCT = re.compile(r"[^\w\u0900-\u0963\u0966-\u097f]+")  # keeps Devanagari signs, not ।
 _LETTER_PREFIX = re.compile(r"(?<![^\W\d_])([A-Za-z])-(?=[A-Za-z]{2})")
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 
@@ -53,6 +53,7 @@ def is_latin(token: str) -> bool:
     return token.isascii()
 
 
+_ARABIC_PREFIXES = ("وال", "بال", "كال", "فال", "لل", "ال")
 _KEEP_S = ("ss", "us", "is", "ous")
 
 
@@ -60,8 +61,9 @@ _KEEP_S = ("ss", "us", "is", "ous")
 def stem(token: str) -> str:
     """A light English stemmer: plurals and a few verb endings; other scripts as they are."""
     if not token.isascii() or len(token) <= 3 or token.isdigit():
-        if token.startswith("ال") and len(token) > 4:
-            return token[2:]  # Arabic definite article
+        for prefix in _ARABIC_PREFIXES:
+            if token.startswith(prefix) and len(token) - len(prefix) >= 3:
+                return token[len(prefix) :]  # the article with or without a joined particle
         return token
     if token.endswith("ies") and len(token) > 4:
         return token[:-3] + "y"
