@@ -248,3 +248,36 @@ def test_tasks_a_pcw_sees(session: Session) -> None:
     with pytest.raises(NotFound):
         set_task_done(session, user=colleague, task_id=own)
     assert [e.action for e in events_for(session, "follow_up_task", own)] == ["done"]
+
+
+def test_a_follow_up_from_a_referral_lands_in_the_holders_task_list(session: Session) -> None:
+    pcw = factories.user(session, Role.pcw)
+    coordinator = factories.user(session, Role.coordinator)
+    referral = _referral(session)
+    rid = referral.id
+    assert rid is not None
+    with pytest.raises(inbox.NotClaimed):
+        inbox.add_follow_up(session, user=pcw, referral_id=rid, title="Ring", due="2026-12-01")
+    inbox.claim_referral(session, user=pcw, referral_id=rid)
+    for title, due, text in [
+        ("", "2026-12-01", "Say what needs doing."),
+        ("Ring", "", "Choose a due date."),
+        ("Ring", "1 December", "Choose a due date."),
+    ]:
+        with pytest.raises(Invalid) as caught:
+            inbox.add_follow_up(session, user=pcw, referral_id=rid, title=title, due=due)
+        assert caught.value.message == text
+    mine = inbox.add_follow_up(
+        session, user=pcw, referral_id=rid, title="Ring about the GP visit", due="2026-12-01"
+    )
+    theirs = inbox.add_follow_up(
+        session, user=coordinator, referral_id=rid, title="Check on it", due=dt.date(2026, 12, 3)
+    )
+    assert (mine.assignee_id, mine.due, mine.source_ref) == (
+        pcw.id,
+        dt.date(2026, 12, 1),
+        f"referral:{rid}",
+    )
+    assert theirs.assignee_id == pcw.id  # the holder's list, not the coordinator's
+    assert [t.id for t in list_tasks(session, user=pcw)] == [mine.id, theirs.id]
+    assert [t.id for t in inbox.tasks_for(session, referral_id=rid)] == [mine.id, theirs.id]

@@ -208,3 +208,21 @@ def test_pages_in_another_language(client: Client, login: object, session: Sessi
     assert 'dir="rtl"' in page.text
     assert "<h1>الإحالات</h1>" in page.text  # "Referrals"
     assert "لم يتولّها أحد بعد" in page.text  # "Not claimed yet"
+
+
+def test_adding_a_follow_up_from_the_referral_page(
+    client: Client, login: object, session: Session
+) -> None:
+    pcw = factories.user(session, Role.pcw)
+    referral = _referral(session)
+    url = f"/pcw/referrals/{referral.id}"
+    login(pcw)  # type: ignore[operator]
+    client.post(f"{url}/claim")
+    bad = client.post(f"{url}/tasks", data={"title": "Ring back", "due": ""})
+    assert bad.status_code == 422 and "Choose a due date." in bad.text
+    response = client.post(f"{url}/tasks", data={"title": "Ring back", "due": "2026-12-01"})
+    assert response.status_code == 303
+    page = client.get(url)
+    assert "Ring back" in page.text and len(attr_values(page.text, "data-task")) == 1
+    tasks_page = client.get("/pcw/tasks")
+    assert "Ring back" in tasks_page.text
