@@ -22,6 +22,7 @@ from assistant.security.passwords import hash_password
 EXTRA_LOADERS: list[str] = [
     "assistant.support.demo:load_demo_tickets",
     "assistant.pcw.demo:load_demo_pcw",
+    "assistant.forms.dashboard_demo:load_demo_assessments",
 ]
 
 

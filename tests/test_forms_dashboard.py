@@ -367,3 +367,19 @@ def test_fhir_downloads_validate_and_viewing_a_response_is_audited(
     ).all()
     assert [(e.actor_id, e.entity_id) for e in viewed] == [(admin.id, str(sub.id))]
     assert client.get("/dashboard/submissions/not-there/fhir.json").status_code == 404
+
+
+def test_demo_assessments_load_once_and_fill_the_dashboard(session: Session) -> None:
+    from assistant.forms.dashboard_demo import COUNT, load_demo_assessments
+    from assistant.forms.models import FormSubmission
+    from assistant.pcw.models import FollowUpTask
+
+    factories.user(session, Role.pcw)
+    load_demo_assessments(session)
+    tasks_once = len(session.exec(select(FollowUpTask)).all())
+    load_demo_assessments(session)
+    assert len(session.exec(select(FormSubmission)).all()) == COUNT
+    assert len(session.exec(select(FollowUpTask)).all()) == tasks_once > 0
+    board = build_dashboard(session, weeks=26)
+    assert board.total == COUNT
+    assert board.barriers and board.open_follow_ups == tasks_once
