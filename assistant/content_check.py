@@ -15,6 +15,7 @@ CHECKERS: dict[str, str] = {
     "knowledge": "assistant.knowledge.check:check_knowledge",
     "forms": "assistant.forms.check:check_forms",
     "sms-suburbs": "assistant.sms.places:check_gazetteer",
+    "sms-words": "assistant.sms.keywords:check_words",
 }
 
 

@@ -11,7 +11,15 @@ from twilio.request_validator import RequestValidator
 
 from assistant.settings import Settings
 from assistant.sms.contacts import is_opted_out, mark_opted_in, mark_opted_out
-from assistant.sms.keywords import Answer, Keyword, answer, barriers, keyword, language_choice
+from assistant.sms.keywords import (
+    Answer,
+    Keyword,
+    answer,
+    barriers,
+    check_words,
+    keyword,
+    language_choice,
+)
 from assistant.sms.language import detect
 from assistant.sms.models import SmsContact
 from assistant.sms.phone import InvalidPhone, mask_phone, to_e164
@@ -270,3 +278,26 @@ def test_mark_opted_out_can_join_the_callers_transaction(session: Session) -> No
     mark_opted_out(session, phone="+64211234567", commit=False)
     session.rollback()
     assert not is_opted_out(session, phone="+64211234567")
+
+
+# -- the word lists ----------------------------------------------------------------------------
+
+
+def test_the_word_lists_are_clean() -> None:
+    assert check_words() == []
+
+
+def test_the_word_list_check_catches_unquoted_and_clashing_words(tmp_path: Path) -> None:
+    bad = tmp_path / "a" / "b" / "words.yaml"
+    bad.parent.mkdir(parents=True)
+    bad.write_text(
+        "keywords: {stop: [stop], start: [start], help: [help], menu: ['0'], lang: [lang]}\n"
+        "answers: {'yes': [yes, 'ok'], 'no': ['stop'], 'unsure': ['3']}\n"
+        "language_names: {en: [english]}\n"
+        "barriers: {cost: [afford], transport: [bus], language: [interpreter]}\n",
+        encoding="utf-8",
+    )
+    problems = check_words(bad)
+    assert any("answers.yes: quote every word" in p for p in problems)
+    assert any("'stop' is both stop and no" in p for p in problems)
+    assert any("language_names.mi has no words" in p for p in problems)

@@ -1,10 +1,19 @@
-"""Keywords and short answers people text, in every language (matched after ``fold``)."""
+"""Keywords and short answers people text, in every language (the words are in words.yaml)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
+from functools import cache
+from pathlib import Path
+from typing import Any
 
+import yaml
+
+from assistant.i18n import LANGUAGES
 from assistant.sms.text import fold
+
+WORDS_FILE = Path(__file__).resolve().parent / "words.yaml"
 
 
 class Keyword(StrEnum):
@@ -15,118 +24,93 @@ class Keyword(StrEnum):
     lang = "lang"
 
 
-# Whole-message keywords. The English STOP and START families are Twilio's own; the other
-# words are the same commands in our languages.
-KEYWORDS: dict[Keyword, frozenset[str]] = {
-    Keyword.stop: frozenset(
-        {
-            "stop",
-            "stopall",
-            "unsubscribe",
-            "cancel",
-            "end",
-            "quit",
-            "revoke",
-            "optout",
-            "opt out",
-            "kati",
-            "whakamutu",
-            "taofi",
-            "tuu",
-            "tuku",
-            "停止",
-            "退订",
-            "取消订阅",
-            "बंद",
-            "बंद करो",
-            "रोको",
-            "band karo",
-            "توقف",
-            "إيقاف",
-            "ايقاف",
-            "الغاء",
-        }
-    ),  # fmt: skip
-    Keyword.start: frozenset(
-        {
-            "start",
-            "unstop",
-            "timata",
-            "amata",
-            "kamata",
-            "开始",
-            "शुरू",
-            "shuru",
-            "ابدأ",
-            "ابدا",
-            "بدء",
-        }
-    ),  # fmt: skip
-    Keyword.help: frozenset(
-        {
-            "help",
-            "info",
-            "awhina",
-            "fesoasoani",
-            "tokoni",
-            "帮助",
-            "帮忙",
-            "मदद",
-            "madad",
-            "सहायता",
-            "مساعدة",
-            "ساعدني",
-        }
-    ),  # fmt: skip
-    Keyword.menu: frozenset(
-        {"menu", "0", "main menu", "菜单", "主菜单", "मेनू", "मेन्यू", "القائمة", "قائمة", "٠"}
-    ),
-    Keyword.lang: frozenset(
-        {
-            "lang",
-            "language",
-            "languages",
-            "reo",
-            "gagana",
-            "lea",
-            "语言",
-            "भाषा",
-            "bhasha",
-            "لغة",
-            "اللغة",
-        }
-    ),  # fmt: skip
-}
+class Answer(StrEnum):
+    yes = "yes"
+    no = "no"
+    unsure = "unsure"
 
-# Twilio also takes YES as opting back in; we do the same for an opted-out contact only.
+
+BARRIERS = ("cost", "transport", "language")
+
+# Twilio also takes YES as opting back in; we do the same, for an opted-out contact only.
 OPT_IN_EXTRA = frozenset({"yes"})
+
+# The language menu's order: 1 English ... 7 Arabic.
+MENU_ORDER: tuple[str, ...] = LANGUAGES
+
+
+@dataclass(frozen=True)
+class Words:
+    keywords: dict[Keyword, frozenset[str]]
+    answers: dict[Answer, frozenset[str]]
+    language_names: dict[str, frozenset[str]]
+    barriers: dict[str, tuple[str, ...]]
+
+
+def _folded(items: Any) -> frozenset[str]:
+    return frozenset(fold(str(item)) for item in items or ())
+
+
+def load_words(path: Path = WORDS_FILE) -> Words:
+    raw: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return Words(
+        keywords={kind: _folded(raw["keywords"].get(kind.value)) for kind in Keyword},
+        answers={kind: _folded(raw["answers"].get(kind.value)) for kind in Answer},
+        language_names={lang: _folded(raw["language_names"].get(lang)) for lang in LANGUAGES},
+        barriers={
+            name: tuple(fold(str(w)) for w in raw["barriers"].get(name) or ()) for name in BARRIERS
+        },
+    )
+
+
+@cache
+def words() -> Words:
+    return load_words()
+
+
+def check_words(path: Path = WORDS_FILE) -> list[str]:
+    """Problems in words.yaml, as "path:line: message" (for `assistant check`)."""
+    shown = path.relative_to(path.parents[2]) if len(path.parents) > 2 else path
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        loaded = load_words(path)
+    except Exception as exc:  # a broken file is reported, not raised
+        return [f"{shown}:1: cannot read: {exc!r}"]
+    problems = []
+    for section, names in (
+        ("keywords", [k.value for k in Keyword]),
+        ("answers", [a.value for a in Answer]),
+        ("language_names", list(LANGUAGES)),
+        ("barriers", list(BARRIERS)),
+    ):
+        for name in names:
+            items = raw[section].get(name)
+            if not items:
+                problems.append(f"{shown}:1: {section}.{name} has no words")
+            elif any(not isinstance(item, str) for item in items):
+                problems.append(f"{shown}:1: {section}.{name}: quote every word (yes, no, 1...)")
+    seen: dict[str, str] = {}
+    for group in (loaded.keywords, loaded.answers, loaded.language_names):
+        for kind, found in group.items():
+            for word in found:
+                if word in seen and seen[word] != str(kind):
+                    problems.append(f"{shown}:1: {word!r} is both {seen[word]} and {kind}")
+                seen[word] = str(kind)
+    return problems
 
 
 def keyword(text: str) -> Keyword | None:
     folded = fold(text)
-    for kind, words in KEYWORDS.items():
-        if folded in words:
+    for kind, found in words().keywords.items():
+        if folded in found:
             return kind
     return None
-
-
-LANGUAGE_NAMES_FOLDED: dict[str, frozenset[str]] = {
-    "en": frozenset({"english", "ingarihi", "igilisi", "faka pilitania", "英语", "अंग्रेज़ी"}),
-    "mi": frozenset({"maori", "te reo", "te reo maori", "reo maori"}),
-    "sm": frozenset({"samoan", "samoa", "gagana samoa", "faasamoa"}),
-    "to": frozenset({"tongan", "tonga", "lea faka tonga", "faka tonga", "lea fakatonga"}),
-    "zh_Hans": frozenset({"chinese", "mandarin", "中文", "简体中文", "普通话", "汉语", "zhongwen"}),
-    "hi": frozenset({"hindi", "हिन्दी", "हिंदी"}),
-    "ar": frozenset({"arabic", "العربية", "عربي", "عربى"}),
-}
-
-MENU_ORDER: tuple[str, ...] = ("en", "mi", "sm", "to", "zh_Hans", "hi", "ar")
 
 
 def language_named(text: str) -> str | None:
     """The language whose name is the whole message ("Samoan", "中文", "हिन्दी")."""
     folded = fold(text)
-    for lang, names in LANGUAGE_NAMES_FOLDED.items():
+    for lang, names in words().language_names.items():
         if folded in names:
             return lang
     return None
@@ -150,165 +134,25 @@ def number(text: str) -> int | None:
     return int(folded) if folded.isdigit() and len(folded) <= 2 else None
 
 
-class Answer(StrEnum):
-    yes = "yes"
-    no = "no"
-    unsure = "unsure"
-
-
-ANSWERS: dict[Answer, frozenset[str]] = {
-    Answer.yes: frozenset(
-        {
-            "1",
-            "y",
-            "yes",
-            "yeah",
-            "yep",
-            "yup",
-            "ok",
-            "okay",
-            "sure",
-            "please",
-            "yes please",
-            "ae",
-            "ae koa",
-            "ioe",
-            "io",
-            "ioe faamolemole",
-            "是",
-            "是的",
-            "对",
-            "对的",
-            "好",
-            "好的",
-            "要",
-            "可以",
-            "haan",
-            "han",
-            "haa",
-            "ha",
-            "ji",
-            "ji haan",
-            "हाँ",
-            "हां",
-            "जी",
-            "जी हाँ",
-            "हाँ जी",
-            "نعم",
-            "ايوه",
-            "ايوا",
-            "أيوه",
-            "اي",
-            "aiwa",
-            "naam",
-        }
-    ),  # fmt: skip
-    Answer.no: frozenset(
-        {
-            "2",
-            "n",
-            "no",
-            "nope",
-            "nah",
-            "no thanks",
-            "kao",
-            "kahore",
-            "kaore",
-            "leai",
-            "ikai",
-            "不",
-            "不是",
-            "不要",
-            "没有",
-            "否",
-            "不用",
-            "nahin",
-            "nahi",
-            "na",
-            "नहीं",
-            "नही",
-            "ना",
-            "لا",
-            "لأ",
-            "la",
-        }
-    ),  # fmt: skip
-    Answer.unsure: frozenset(
-        {
-            "3",
-            "not sure",
-            "unsure",
-            "dont know",
-            "i dont know",
-            "idk",
-            "maybe",
-            "aua",
-            "kaore au i te mohio",
-            "kare au i te mohio",
-            "ou te le iloa",
-            "le iloa",
-            "ikai ke u ilo",
-            "ikai ke ilo",
-            "ikai ilo",
-            "不知道",
-            "不确定",
-            "不清楚",
-            "पता नहीं",
-            "pata nahi",
-            "pata nahin",
-            "मालूम नहीं",
-            "لا أعرف",
-            "لا اعرف",
-            "مش عارف",
-            "لست متأكد",
-            "لست متاكد",
-            "ربما",
-        }
-    ),  # fmt: skip
-}
-
-
 def answer(text: str) -> Answer | None:
     folded = fold(text).translate(_DIGITS)
-    for kind, words in ANSWERS.items():
-        if folded in words:
+    for kind, found in words().answers.items():
+        if folded in found:
             return kind
     return None
 
 
-# Barriers a person mentions: cost, transport, language (substrings of the folded text).
-BARRIER_WORDS: dict[str, tuple[str, ...]] = {
-    "cost": (
-        "afford", "no money", "too expensive", "cant pay", "cannot pay", "cost too much",
-        "kaore he moni", "kore moni", "utu nui", "leai se tupe", "taugata", "ikai ha paanga",
-        "ikai ha seniti", "mamafa", "付不起", "太贵", "没钱", "没有钱", "पैसे नहीं",
-        "महंगा", "paise nahi", "ليس لدي مال", "لا أملك المال", "غالي", "لا أستطيع الدفع",
-    ),
-    "transport": (
-        "transport", "no car", "no ride", "get there", "bus fare", "cant drive", "no bus",
-        "waka", "kaore he motuka", "leai se taavale", "ikai ha mealele", "ikai ha kaa",
-        "交通", "没有车", "没车", "去不了", "गाड़ी नहीं", "यातायात", "परिवहन", "gaadi nahi",
-        "مواصلات", "ليس لدي سيارة", "النقل",
-    ),
-    "language": (
-        "interpreter", "translator", "no english", "dont speak english", "my english",
-        "kaiwhakamaori", "faaliliu", "tagata faaliliu", "fakatonulea", "翻译", "不会英语",
-        "英语不好", "दुभाषिया", "अंग्रेज़ी नहीं", "अंग्रेजी नहीं", "مترجم", "لا أتكلم الإنجليزية",
-        "لا اتكلم الانجليزية", "ترجمة",
-    ),
-}  # fmt: skip
-
-
 def barriers(text: str) -> list[str]:
+    """The barriers (cost, transport, language) a message mentions."""
     folded = f" {fold(text)} "
-    found = []
-    for barrier, words in BARRIER_WORDS.items():
-        if any(_contains(folded, fold(word)) for word in words):
-            found.append(barrier)
-    return found
+    return [
+        barrier
+        for barrier, phrases in words().barriers.items()
+        if any(_contains(folded, phrase) for phrase in phrases)
+    ]
 
 
-def _contains(folded_text: str, word: str) -> bool:
-    if word.isascii():
-        return f" {word}" in folded_text
-    return word in folded_text
+def _contains(folded_text: str, phrase: str) -> bool:
+    if phrase.isascii():
+        return f" {phrase}" in folded_text
+    return phrase in folded_text
