@@ -116,10 +116,13 @@ def submit(
                 "Please check the answers and send it again."
             )
     typed, errors = validation.normalise(form, answers, lang)
-    errors = with_errors | errors | validation.validate_all(form, typed, lang, today=today)
+    state = validation.evaluate_state(form, typed, today=today)
+    errors = (
+        with_errors | errors | validation.validate_all(form, typed, lang, today=today, state=state)
+    )
     if errors:
         raise InvalidSubmission(errors)
-    stored = validation.final_answers(form, typed, today=today)
+    stored = validation.final_answers(form, typed, today=today, state=state)
     submission = FormSubmission(
         instance_id=instance_id,
         form_id=form.id,

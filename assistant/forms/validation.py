@@ -360,14 +360,25 @@ def validate_page(
 
 
 def validate_all(
-    form: FormDefinition, answers: Answers, lang: str, *, today: date | None = None
+    form: FormDefinition,
+    answers: Answers,
+    lang: str,
+    *,
+    today: date | None = None,
+    state: State | None = None,
 ) -> Errors:
-    return validate_fields(form, form.top_fields(), answers, lang, today=today)
+    return validate_fields(form, form.top_fields(), answers, lang, today=today, state=state)
 
 
-def final_answers(form: FormDefinition, answers: Answers, *, today: date | None = None) -> Answers:
+def final_answers(
+    form: FormDefinition,
+    answers: Answers,
+    *,
+    today: date | None = None,
+    state: State | None = None,
+) -> Answers:
     """What is stored: relevant answers only (no consent, nothing personal), calculations in."""
-    state = evaluate_state(form, answers, today=today)
+    state = state or evaluate_state(form, answers, today=today)
     out: Answers = {}
     for f in form.top_fields():
         if not state.is_relevant(f) or f.type == "note":
