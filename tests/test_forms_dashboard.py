@@ -330,14 +330,17 @@ def test_csv_and_xlsx_downloads(
     assert client.get("/dashboard/exports/barrier_assessment/tables/nope.csv").status_code == 404
     book = client.get("/dashboard/exports/barrier_assessment/xlsx?since=2000-01-01")
     wb = load_workbook(io.BytesIO(book.content), read_only=True)
-    assert wb.sheetnames == ["barrier_assessment", "household_members"]
+    assert wb.sheetnames == ["barrier_assessment", "household_members", "codebook"]
     wb.close()
+    book = client.get("/dashboard/exports/barrier_assessment/tables/codebook.csv")
+    assert book.content.decode("utf-8-sig").startswith("table,column,type,label,choices")
     events = exported(session)
     assert [json.loads(e.detail)["format"] for e in events] == [
         "csv",
         "csv:household_members",
         "csv:main",
         "xlsx",
+        "csv:codebook",
     ]
     assert {e.actor_id for e in events} == {coordinator.id}
     assert client.get("/dashboard/exports/no_such_form/xlsx").status_code == 404

@@ -19,6 +19,7 @@ from assistant.forms.definition import FormDefinition, load_form
 from assistant.forms.exports import (
     META_COLUMNS,
     build_tables,
+    codebook,
     csv_zip,
     export_csv,
     export_xlsx,
@@ -169,7 +170,13 @@ def test_csv_zip_holds_one_file_per_table(
         assert zf.namelist() == [
             "barrier_assessment.csv",
             "barrier_assessment-household_members.csv",
+            "barrier_assessment-codebook.csv",
         ]
+        book = list(
+            csv.DictReader(
+                io.StringIO(zf.read("barrier_assessment-codebook.csv").decode("utf-8-sig"))
+            )
+        )
         main_text = zf.read("barrier_assessment.csv").decode("utf-8-sig")
         members_text = zf.read("barrier_assessment-household_members.csv").decode("utf-8-sig")
     main_rows = list(csv.DictReader(io.StringIO(main_text)))
@@ -179,6 +186,20 @@ def test_csv_zip_holds_one_file_per_table(
     assert main_rows[0]["practice_id"] == ""
     member_rows = list(csv.DictReader(io.StringIO(members_text)))
     assert {r["instance_id"] for r in member_rows} == {sub.instance_id}
+    # the codebook explains every form column and its codes
+    by_column = {(r["table"], r["column"]): r for r in book}
+    assert by_column[("barrier_assessment", "barriers")]["type"] == "select_multiple"
+    assert "transport = Transport" in by_column[("barrier_assessment", "barriers")]["choices"]
+    assert ("household_members", "member_age") in by_column
+    assert ("barrier_assessment", "person_name") not in by_column  # left out, so not explained
+
+
+def test_codebook_in_another_language(form: FormDefinition) -> None:
+    tables = build_tables(form, [])
+    book = codebook(form, tables, lang="sm")
+    row = next(r for r in book.rows if r[1] == "barriers")
+    assert row[3] == form.fields["barriers"].label_text("sm")
+    assert f"cost = {form.fields['barriers'].choice('cost').text('sm')}" in row[4]  # type: ignore[union-attr]
 
 
 def test_csv_starts_with_a_byte_order_mark_for_spreadsheets(
@@ -195,7 +216,7 @@ def test_xlsx_has_a_main_sheet_and_one_per_repeat(
     sub = add_submission(session, pcw, ANA)
     add_submission(session, pcw, NO_CONSENT)
     wb = load_workbook(io.BytesIO(export_xlsx(session, form=form)), read_only=True)
-    assert wb.sheetnames == ["barrier_assessment", "household_members"]
+    assert wb.sheetnames == ["barrier_assessment", "household_members", "codebook"]
     main = list(wb["barrier_assessment"].iter_rows(values_only=True))
     assert main[0][: len(META_COLUMNS)] == META_COLUMNS
     assert len(main) == 3

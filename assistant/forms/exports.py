@@ -162,6 +162,21 @@ def build_tables(
     return [main, *(t for _r, _k, t in repeat_tables)]
 
 
+def codebook(form: FormDefinition, tables: Sequence[Table], *, lang: str = "en") -> Table:
+    """What each form column holds: its table, type, question and choice codes (in ``lang``)."""
+    book = Table("codebook", ["table", "column", "type", "label", "choices"])
+    for table in tables:
+        for name in table.headers:
+            f = form.fields.get(name)
+            if f is None:
+                continue
+            choices = "; ".join(f"{c.value} = {c.text(lang)}" for c in f.choices)
+            book.rows.append(
+                [table.name, name, f.type, _text(f.label_text(lang) or name), _text(choices)]
+            )
+    return book
+
+
 def table_csv(table: Table) -> bytes:
     """One table as CSV (UTF-8 with a byte-order mark, so spreadsheets read macrons and Arabic)."""
     buf = io.StringIO()
@@ -172,11 +187,12 @@ def table_csv(table: Table) -> bytes:
     return buf.getvalue().encode("utf-8-sig")
 
 
-def csv_zip(tables: Sequence[Table], *, form: FormDefinition) -> bytes:
-    """Every table as its own CSV file in one zip: ``<form>.csv``, ``<form>-<repeat>.csv``."""
+def csv_zip(tables: Sequence[Table], *, form: FormDefinition, extra: Sequence[Table] = ()) -> bytes:
+    """Every table as its own CSV file in one zip: ``<form>.csv``, ``<form>-<repeat>.csv``
+    (and ``<form>-codebook.csv`` when given in ``extra``)."""
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        for i, table in enumerate(tables):
+        for i, table in enumerate([*tables, *extra]):
             zf.writestr(csv_filename(form, table, main=i == 0), table_csv(table))
     return buf.getvalue()
 
@@ -196,11 +212,11 @@ def _sheet_title(name: str, used: set[str]) -> str:
     return title
 
 
-def workbook_bytes(tables: Sequence[Table]) -> bytes:
-    """A workbook: the main sheet first, then one sheet per repeat group."""
+def workbook_bytes(tables: Sequence[Table], *, extra: Sequence[Table] = ()) -> bytes:
+    """A workbook: the main sheet first, then one sheet per repeat group (then ``extra``)."""
     wb = Workbook(write_only=True)
     used: set[str] = set()
-    for table in tables:
+    for table in [*tables, *extra]:
         ws = wb.create_sheet(_sheet_title(table.name, used))
         ws.append(table.headers)
         for row in table.rows:
@@ -211,14 +227,28 @@ def workbook_bytes(tables: Sequence[Table]) -> bytes:
 
 
 def export_csv(
-    session: Session, *, form: FormDefinition, since: date | None = None, until: date | None = None
+    session: Session,
+    *,
+    form: FormDefinition,
+    since: date | None = None,
+    until: date | None = None,
+    lang: str = "en",
 ) -> bytes:
+    """The zip of CSV files for a form's submissions, with its codebook."""
     subs = submissions_for(session, form_id=form.id, since=since, until=until)
-    return csv_zip(build_tables(form, subs), form=form)
+    tables = build_tables(form, subs)
+    return csv_zip(tables, form=form, extra=[codebook(form, tables, lang=lang)])
 
 
 def export_xlsx(
-    session: Session, *, form: FormDefinition, since: date | None = None, until: date | None = None
+    session: Session,
+    *,
+    form: FormDefinition,
+    since: date | None = None,
+    until: date | None = None,
+    lang: str = "en",
 ) -> bytes:
+    """The workbook for a form's submissions, with its codebook as the last sheet."""
     subs = submissions_for(session, form_id=form.id, since=since, until=until)
-    return workbook_bytes(build_tables(form, subs))
+    tables = build_tables(form, subs)
+    return workbook_bytes(tables, extra=[codebook(form, tables, lang=lang)])

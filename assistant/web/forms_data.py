@@ -225,8 +225,11 @@ def export_csv_zip(
     form = _form_or_404(form_id)
     tables, n = _tables(session, form, since, until)
     _audit_export(session, user, form, "csv", n)
+    book = exports.codebook(form, tables, lang=current_locale())
     return _download(
-        exports.csv_zip(tables, form=form), "application/zip", f"{form.id}-{_stamp()}.zip"
+        exports.csv_zip(tables, form=form, extra=[book]),
+        "application/zip",
+        f"{form.id}-{_stamp()}.zip",
     )
 
 
@@ -241,23 +244,17 @@ def export_csv_table(
 ) -> Response:
     form = _form_or_404(form_id)
     tables, n = _tables(session, form, since, until)
-    chosen = next(
-        (
-            t
-            for i, t in enumerate(tables)
-            if (i == 0 and table == "main") or (i > 0 and t.name == table)
-        ),
-        None,
-    )
+    named = {"main": tables[0]} | {t.name: t for t in tables[1:]}
+    named["codebook"] = exports.codebook(form, tables, lang=current_locale())
+    chosen = named.get(table)
     if chosen is None:
         raise NotFound(_("We could not find that table."))
     _audit_export(session, user, form, f"csv:{table}", n)
+    filename = exports.csv_filename(form, chosen, main=chosen is tables[0])
     return _download(
         exports.table_csv(chosen),
         "text/csv; charset=utf-8",
-        exports.csv_filename(form, chosen, main=chosen is tables[0]).replace(
-            ".csv", f"-{_stamp()}.csv"
-        ),
+        filename.replace(".csv", f"-{_stamp()}.csv"),
     )
 
 
@@ -272,8 +269,9 @@ def export_xlsx(
     form = _form_or_404(form_id)
     tables, n = _tables(session, form, since, until)
     _audit_export(session, user, form, "xlsx", n)
+    book = exports.codebook(form, tables, lang=current_locale())
     return _download(
-        exports.workbook_bytes(tables),
+        exports.workbook_bytes(tables, extra=[book]),
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         f"{form.id}-{_stamp()}.xlsx",
     )
