@@ -61,6 +61,11 @@ def wants_person(text: str) -> bool:
     return WANTS_PERSON.search(" ".join(text.lower().split())) is not None
 
 
+def _without_person_request(text: str) -> str:
+    rest = WANTS_PERSON.sub(" ", " ".join(text.lower().split()))
+    return " ".join(rest.split())
+
+
 def conversation_for(session: Session, *, user: User) -> ChatConversation:
     assert user.id is not None
     conversation = session.exec(
@@ -119,9 +124,12 @@ def ask(session: Session, *, user: User, text: str, lang: str, now: datetime | N
         conversation,
         ChatMessage(conversation_id=0, sender="user", text=text, lang=lang, created_at=now),
     )
-    result = match(text, audience="practice", lang=lang)
+    person = wants_person(text)
+    # Asking for a person about something: match what it is about, for the topic guess.
+    about = _without_person_request(text) if person else text
+    result = match(about or text, audience="practice", lang=lang)
     status: str = result.status
-    if result.status != "safety" and wants_person(text):
+    if result.status != "safety" and person:
         status = BotStatus.person
     shown = result.entry_id if status in (BotStatus.answer, BotStatus.safety) else None
     # A person was asked for: keep a confident answer only as the best-guess topic.
