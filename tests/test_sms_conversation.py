@@ -514,3 +514,18 @@ def _answers(text: Texter) -> dict[str, Any]:
 
     value: dict[str, Any] = json.loads(text.contact.answers)
     return value
+
+
+def test_when_the_matcher_fails_the_guide_still_works(
+    text: Texter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import assistant.matcher
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("index not loaded")
+
+    monkeypatch.setattr(assistant.matcher, "match", broken)
+    assert text("hello") == said("en", msg.welcome)
+    assert text("1") == said("en", msg.eligibility_citizen)
+    assert text("what about my cat?") == said("en", msg.abstain)
+    assert text("yes") == said("en", msg.callback_booked)

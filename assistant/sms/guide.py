@@ -11,6 +11,7 @@ current step's expected answer, and last a free-text question for the knowledge 
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -18,6 +19,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from assistant.i18n import use_locale
+from assistant.matcher import MatchResult
 from assistant.sms import messages as msg
 from assistant.sms.keywords import (
     OPT_IN_EXTRA,
@@ -34,6 +36,8 @@ from assistant.sms.language import detect
 from assistant.sms.models import SmsContact, SmsInbound
 from assistant.sms.places import find_place, nearby_practices
 from assistant.sms.text import fold
+
+log = logging.getLogger(__name__)
 
 IDLE_RESET = timedelta(hours=24)
 TRANSCRIPT_MESSAGES = 20
@@ -66,7 +70,7 @@ class Turn:
     now: datetime
     pho_phone: str
     answers: dict[str, Any] = field(default_factory=dict)
-    _match: Any = None
+    _match: MatchResult | None = None
 
     def run(self) -> str:
         contact = self.contact
@@ -93,14 +97,19 @@ class Turn:
     def goto(self, step: str) -> None:
         self.contact.step = step
 
-    def match(self) -> Any:
+    def match(self) -> MatchResult:
         if self._match is None:
             from assistant.matcher import match
 
             # Before a language is settled, the safety rules look at every language.
             settled = self.contact.step not in (Step.new, Step.lang)
             lang = self.contact.language if settled else None
-            self._match = match(self.body, audience="patient", lang=lang)
+            try:
+                self._match = match(self.body, audience="patient", lang=lang)
+            except Exception:
+                # The guide and the keywords keep working; the question goes to a person.
+                log.exception("sms: the matcher failed; treating the question as unanswered")
+                self._match = MatchResult(status="abstain")
         return self._match
 
     def transcript(self, reply: str) -> str:
@@ -248,7 +257,7 @@ class Turn:
         self.goto(Step.offer_callback)
         return self.say(msg.abstain)
 
-    def _knowledge_text(self, result: Any) -> str:
+    def _knowledge_text(self, result: MatchResult) -> str:
         if result.status not in ("answer", "choose"):
             return ""
         entry_id = result.entry_id or (result.candidates[0].entry_id if result.candidates else None)
