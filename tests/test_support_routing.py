@@ -9,6 +9,7 @@ from sqlmodel import Session
 
 from assistant.audit import events_for
 from assistant.clock import NZ
+from assistant.knowledge import get_knowledge_base
 from assistant.people.models import Practice, Role, TeamKind, User
 from assistant.support.routing import RouteReason, route
 from assistant.support.tickets import create_ticket
@@ -132,3 +133,30 @@ def test_ticket_due_time_is_next_business_day_close(
         now=_nz(2026, 2, 5, 10, 0),
     )
     assert ticket.due_at == _nz(2026, 2, 9, 17, 0)
+
+
+@pytest.mark.parametrize("team", ["coordination", "mso"])
+def test_create_ticket_sends_a_known_topic_to_its_owning_team(
+    session: Session, practice_with_liaison: Liaisoned, team: str
+) -> None:
+    practice, _liaison, _cover, asker = practice_with_liaison
+    entry = next(
+        e
+        for e in get_knowledge_base().entries
+        if e.owning_team == team and e.for_audience("practice")
+    )
+    ticket = create_ticket(
+        session, practice_id=practice.id, asker_id=asker.id, question="?", topic_id=entry.id
+    )
+    assert (ticket.team, ticket.assignee_id, ticket.topic_id) == (team, None, entry.id)
+
+
+@pytest.mark.parametrize("topic", ["liaison-contact", "no-such-topic"])
+def test_liaison_and_unknown_topic_ids_go_to_the_liaison(
+    session: Session, practice_with_liaison: Liaisoned, topic: str
+) -> None:
+    practice, liaison, _cover, asker = practice_with_liaison
+    ticket = create_ticket(
+        session, practice_id=practice.id, asker_id=asker.id, question="?", topic_id=topic
+    )
+    assert (ticket.team, ticket.assignee_id) == ("liaison", liaison.id)
