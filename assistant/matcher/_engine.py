@@ -85,11 +85,11 @@ class Matcher:
                 for keyword in variant.keywords:
                     self._han_words.update(w for w in fold(keyword).split() if is_han(w))
         self._han_max = max((len(w) for w in self._han_words), default=1)
-        self._concepts = self._compile_concepts(lexicon.concepts)
+        self._compile_concepts(lexicon.concepts)
         surface: dict[str, str] = {}  # a word as written (folded) -> its stem
-        for entry in kb.entries:
-            for text in self._entry_texts(entry):
-                surface.update((word, stem(word)) for word in fold(text).split())
+        texts = {text for entry in kb.entries for text in self._entry_texts(entry)}
+        for text in texts:
+            surface.update((word, stem(word)) for word in fold(text).split())
         for phrases in lexicon.concepts.values():
             for phrase in phrases:
                 surface.update((word, stem(word)) for word in fold(phrase).split())
@@ -105,8 +105,11 @@ class Matcher:
         }
         self._fuzzy_choices = sorted(self._surface)
         self._fuzzy_cache: dict[str, str] = {}
+        self._field_memo: dict[tuple[str, bool], list[str]] = {}
+        terms = {entry.id: self._fields(entry) for entry in kb.entries}
+        self._field_memo.clear()
         self._indexes = {
-            audience: self._build_index([e for e in kb.entries if e.for_audience(audience)])
+            audience: self._build_index([e for e in kb.entries if e.for_audience(audience)], terms)
             for audience in ("practice", "patient")
         }
         self._compile_safety(lexicon.safety)
@@ -121,10 +124,9 @@ class Matcher:
     def _content_tokens(self, text: str) -> list[str]:
         return [w for w in self._plain_tokens(text) if w not in self.stopwords]
 
-    def _compile_concepts(
-        self, concepts: dict[str, list[str]]
-    ) -> list[tuple[re.Pattern[str], bool]]:
-        spaced: dict[str, str] = {}
+    def _compile_concepts(self, concepts: dict[str, list[str]]) -> None:
+        """Synonym phrases as word tuples (longest first) and, for Chinese, one regex."""
+        spaced: dict[tuple[str, ...], str] = {}
         unspaced: dict[str, str] = {}
         for name, phrases in concepts.items():
             token = "~" + "_".join(self._plain_tokens(name))
@@ -135,16 +137,30 @@ class Matcher:
                 if all(is_han(word) for word in words):
                     unspaced.setdefault("".join(words), token)
                 else:
-                    spaced.setdefault(" ".join(words), token)
-        self._concept_of = spaced | unspaced
-        patterns: list[tuple[re.Pattern[str], bool]] = []
-        if spaced:
-            alternatives = "|".join(re.escape(p) for p in sorted(spaced, key=len, reverse=True))
-            patterns.append((re.compile(rf"(?<= )(?:{alternatives})(?= )"), True))
-        if unspaced:
-            alternatives = "|".join(re.escape(p) for p in sorted(unspaced, key=len, reverse=True))
-            patterns.append((re.compile(f"(?:{alternatives})"), False))
-        return patterns
+                    spaced.setdefault(tuple(words), token)
+        self._phrase_concepts = spaced
+        self._phrase_longest = max((len(p) for p in spaced), default=0)
+        self._han_concepts = unspaced
+        self._han_pattern = (
+            re.compile("|".join(re.escape(p) for p in sorted(unspaced, key=len, reverse=True)))
+            if unspaced
+            else None
+        )
+
+    def _replace_phrases(self, words: list[str]) -> list[str]:
+        out: list[str] = []
+        i = 0
+        while i < len(words):
+            for size in range(min(self._phrase_longest, len(words) - i), 0, -1):
+                concept = self._phrase_concepts.get(tuple(words[i : i + size]))
+                if concept is not None:
+                    out.append(concept)
+                    i += size
+                    break
+            else:
+                out.append(words[i])
+                i += 1
+        return out
 
     def _correct(self, word: str) -> str:
         """A stemmed word, or the knowledge base's word it is most likely a typo of."""
@@ -193,18 +209,18 @@ class Matcher:
             words = [self._correct(word) for word in fold(text).split()]
         else:
             words = self._plain_tokens(text)
-        padded = f" {' '.join(w for w in words if w not in self.stopwords)} "
-        for pattern, spaced in self._concepts if concepts else ():
-            if spaced:
-                padded = pattern.sub(lambda m: self._concept_of[m.group(0)], padded)
-            else:
-                padded = pattern.sub(lambda m: f" {self._concept_of[m.group(0)]} ", padded)
+        words = [w for w in words if w not in self.stopwords]
+        if concepts:
+            words = self._replace_phrases(words)
         result: list[str] = []
-        for word in padded.split():
-            if is_han(word):
-                result.extend(self._segment(word))
-            elif word not in self.stopwords:
+        for word in words:
+            if not is_han(word):
                 result.append(word)
+                continue
+            if concepts and self._han_pattern is not None:
+                word = self._han_pattern.sub(lambda m: f" {self._han_concepts[m.group(0)]} ", word)
+            for piece in word.split():
+                result.extend(self._segment(piece) if is_han(piece) else [piece])
         return result
 
     # -- index ---------------------------------------------------------------------------
@@ -230,7 +246,7 @@ class Matcher:
 
         def add(name: str, text: str) -> None:
             nonlocal strong_texts
-            tokens = set(self.tokens(text, correct=False))
+            tokens = set(self._field_tokens(text))
             weight = FIELD_WEIGHTS[name]
             if name in ("keywords", "synonyms") and len(tokens) > 1:
                 weight *= PART_OF_PHRASE  # one word of "annual review" is weaker than "diabetes"
@@ -242,7 +258,7 @@ class Matcher:
             for token in tokens:
                 put(token, weight)
             # The words inside a synonym phrase count too, more weakly ("unfunded" alone).
-            for token in set(self.tokens(text, correct=False, concepts=False)) - tokens:
+            for token in set(self._field_tokens(text, concepts=False)) - tokens:
                 put(token, weight * PART_OF_PHRASE)
             if name != "body":
                 strong_texts += 1
@@ -264,13 +280,22 @@ class Matcher:
             focus=focus,
         )
 
-    def _build_index(self, entries: list[Entry]) -> _Index:
+    def _field_tokens(self, text: str, *, concepts: bool = True) -> list[str]:
+        """Entry-side tokens, memoised while indexing (keywords repeat across entries)."""
+        key = (text, concepts)
+        found = self._field_memo.get(key)
+        if found is None:
+            found = self.tokens(text, correct=False, concepts=concepts)
+            self._field_memo[key] = found
+        return found
+
+    def _build_index(self, entries: list[Entry], terms_of: dict[str, _EntryTerms]) -> _Index:
         postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
         titles: list[frozenset[str]] = []
         phrases: list[list[frozenset[str]]] = []
         focus: list[dict[str, float]] = []
         for number, entry in enumerate(entries):
-            terms = self._fields(entry)
+            terms = terms_of[entry.id]
             phrases.append(terms.phrases)
             focus.append(terms.focus)
             for token, weight in terms.weights.items():

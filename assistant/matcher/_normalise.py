@@ -20,26 +20,19 @@ _LETTER_PREFIX = re.compile(r"(?<![^\W\d_])([A-Za-z])-(?=[A-Za-z]{2})")
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 
 
-def _is_devanagari(char: str) -> bool:
-    return "\u0900" <= char <= "\u097f"
+# Combining accents used by Latin, Greek and Cyrillic letters (not Devanagari vowel signs).
+_ACCENTS = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+_ASCII_PUNCT = re.compile(r"[^a-z0-9]+")
 
 
 def fold(text: str) -> str:
     """Case, accents, apostrophes, script variants and punctuation folded; words single-spaced."""
+    if text.isascii():
+        text = _LETTER_PREFIX.sub(r"\1", text.replace("'", "").replace("`", ""))
+        return " ".join(_ASCII_PUNCT.sub(" ", text.lower()).split())
     text = _LETTER_PREFIX.sub(r"\1", text.translate(_APOSTROPHES))  # e-referral -> ereferral
-    decomposed = unicodedata.normalize("NFKD", text)
-    kept: list[str] = []
-    previous = ""
-    for char in decomposed:
-        if (
-            unicodedata.combining(char)
-            and not _is_devanagari(char)
-            and not _is_devanagari(previous)
-        ):
-            continue
-        kept.append(char)
-        previous = char
-    folded = unicodedata.normalize("NFC", "".join(kept)).casefold()
+    decomposed = _ACCENTS.sub("", unicodedata.normalize("NFKD", text))
+    folded = unicodedata.normalize("NFC", decomposed).casefold()
     folded = _ARABIC_MARKS.sub("", folded.translate(_ARABIC))
     folded = _HAN.sub(lambda m: f" {m.group(0)} ", folded)
     return " ".join(_PUNCT.sub(" ", folded).replace("_", " ").split())
