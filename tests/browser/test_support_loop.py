@@ -8,6 +8,13 @@ from collections.abc import Callable
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from tests.browser.conftest import (
+    contrast_problems,
+    has_horizontal_scroll,
+    overflowing_elements,
+    unlabelled_controls,
+)
+
 pytestmark = pytest.mark.browser
 
 PRACTICE_USER = "reception@riccarton.example.nz"  # Riccarton: Mere's portfolio
@@ -91,3 +98,39 @@ def test_hand_off_works_without_javascript(
     handoff.get_by_role("button", name="Send to the liaison team").click()
     page.wait_for_url("**/chat#m-*")
     expect(page.locator("#questions")).to_contain_text(unknown)
+
+
+@pytest.mark.parametrize(
+    ("email", "path"),
+    [
+        (PRACTICE_USER, "/chat"),
+        (LIAISON, "/inbox?view=team"),
+        (LIAISON, "/inbox/drafts"),
+        ("admin@pho.example.nz", "/inbox?view=team"),
+    ],
+)
+def test_support_pages_at_360px_with_good_contrast_and_labels(
+    page_as: Callable[..., Page], email: str, path: str
+) -> None:
+    page = page_as(email, viewport={"width": 360, "height": 740}, has_touch=True)
+    page.goto(path)
+    if path == "/chat":
+        ask(page, "How do I submit a claim?")
+        expect(page.locator("#conversation article.answer").last).to_be_visible()
+        ask(page, "What is the weather on Mars?")
+        expect(page.locator("form.handoff").last).to_be_visible()
+    assert not has_horizontal_scroll(page), f"{path} scrolls sideways at 360px"
+    assert overflowing_elements(page) == []
+    assert contrast_problems(page) == []
+    assert unlabelled_controls(page) == []
+
+
+def test_ticket_page_at_360px(page_as: Callable[..., Page]) -> None:
+    page = page_as(LIAISON, viewport={"width": 360, "height": 740}, has_touch=True)
+    page.goto("/inbox?view=team")
+    page.locator("table.tickets a").first.click()
+    expect(page.locator("#ticket")).to_be_visible()
+    assert not has_horizontal_scroll(page)
+    assert overflowing_elements(page) == []
+    assert contrast_problems(page) == []
+    assert unlabelled_controls(page) == []
