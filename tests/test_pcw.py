@@ -281,3 +281,22 @@ def test_a_follow_up_from_a_referral_lands_in_the_holders_task_list(session: Ses
     assert theirs.assignee_id == pcw.id  # the holder's list, not the coordinator's
     assert [t.id for t in list_tasks(session, user=pcw)] == [mine.id, theirs.id]
     assert [t.id for t in inbox.tasks_for(session, referral_id=rid)] == [mine.id, theirs.id]
+
+
+def test_an_urgent_referral_puts_a_task_due_today_in_every_pcws_list(session: Session) -> None:
+    from assistant.clock import to_local, utcnow
+    from assistant.i18n import use_locale
+    from assistant.pcw.labels import task_title
+
+    pcw = factories.user(session, Role.pcw)
+    calm = _referral(session)
+    urgent = _referral(session, urgent=True, reason="safety")
+    tasks = list_tasks(session, user=pcw)
+    assert [(t.referral_id, t.kind, t.due) for t in tasks] == [
+        (urgent.id, "urgent", to_local(utcnow()).date())
+    ]
+    assert calm.id not in [t.referral_id for t in tasks]
+    english = "Urgent referral: make sure this person is safe and supported."
+    assert task_title(tasks[0]) == english
+    with use_locale("sm"):
+        assert task_title(tasks[0]) not in ("", english)

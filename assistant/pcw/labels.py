@@ -68,3 +68,10 @@ REASON_LABELS: dict[str, Any] = {
     "not-eligible": lazy_gettext("May not be eligible for funded care."),
     "no-practice": lazy_gettext("No practice near them is taking new patients."),
 }
+
+
+def task_title(task: Any) -> str:
+    """Urgent tasks made for a safety message carry no typed title: name them here."""
+    if task.kind == "urgent" and task.referral_id:
+        return str(lazy_gettext("Urgent referral: make sure this person is safe and supported."))
+    return str(task.title)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from assistant.clock import utcnow
+from assistant.clock import to_local, utcnow
 from assistant.pcw.models import Referral, ReferralSource, ReferralStatus
+from assistant.pcw.tasks import URGENT_KIND, create_task
 
 BARRIERS = (
     "cost",
@@ -37,7 +38,11 @@ def create_referral(
     agency_id: int | None = None,
     commit: bool = True,
 ) -> Referral:
-    """A new referral in the PCW inbox. With ``commit=False`` it joins the caller's transaction."""
+    """A new referral in the PCW inbox. With ``commit=False`` it joins the caller's transaction.
+
+    An urgent one (a safety message) also puts a task due today in the task list of every PCW
+    who can see the referral.
+    """
     ReferralSource(source)  # raises ValueError for an unknown source
     now = utcnow()
     referral = Referral(
@@ -55,6 +60,19 @@ def create_referral(
         updated_at=now,
     )
     session.add(referral)
+    if urgent:
+        session.flush()
+        create_task(
+            session,
+            assignee_id=None,
+            agency_id=agency_id,
+            title="Urgent referral",  # shown translated, by its kind
+            kind=URGENT_KIND,
+            due=to_local(now).date(),
+            source_ref=f"referral:{referral.id}",
+            referral_id=referral.id,
+            commit=False,
+        )
     if commit:
         session.commit()
         session.refresh(referral)

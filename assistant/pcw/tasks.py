@@ -15,6 +15,8 @@ from assistant.i18n import _
 from assistant.pcw.models import FollowUpTask
 from assistant.people.models import Role, User
 
+URGENT_KIND = "urgent"
+
 
 def create_task(
     session: Session,

@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlmodel import col, select
 
 from assistant import audit
-from assistant.clock import utcnow
+from assistant.clock import to_local, utcnow
 from assistant.deps import SessionDep, SettingsDep, require_roles
 from assistant.errors import AppError
 from assistant.htmx import is_htmx
@@ -96,7 +96,7 @@ def _detail(
         "notes": notes,
         "messages": messages,
         "tasks": inbox.tasks_for(session, referral_id=referral.id),
-        "today": utcnow().date(),
+        "today": to_local(utcnow()).date(),
         "names": names,
         "can_act": referral.claimed_by_id == user.id or inbox.sees_everything(user),
         "opted_out": bool(referral.phone and is_opted_out(session, phone=referral.phone)),
@@ -216,7 +216,7 @@ def tasks(request: Request, user: PCWWork, session: SessionDep, show: str = "ope
     ctx = _common() | {
         "tasks": items,
         "done": done,
-        "today": utcnow().date(),
+        "today": to_local(utcnow()).date(),
         "assignees": _names(session, {t.assignee_id for t in items}),
     }
     return render(request, "pcw/tasks.html", ctx, block="tasks")
@@ -232,7 +232,7 @@ def task_done(
 ) -> Response:
     task = set_task_done(session, user=user, task_id=task_id, done=done == "1")
     if is_htmx(request):
-        ctx = _common() | {"task": task, "today": utcnow().date(), "assignees": {}}
+        ctx = _common() | {"task": task, "today": to_local(utcnow()).date(), "assignees": {}}
         return render(request, "pcw/tasks.html", ctx, block="task_row")
     return RedirectResponse("/pcw/tasks", status_code=303)
 
