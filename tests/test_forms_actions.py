@@ -127,15 +127,23 @@ def test_forms_without_agreed_actions_create_no_tasks(session: Session) -> None:
     assert tasks(session) == []
 
 
-def test_after_submit_hook_adds_tasks_to_the_open_transaction(
-    session: Session, form: FormDefinition, pcw: User
+def test_submitting_through_the_api_creates_the_tasks_once(
+    session: Session, client: Any, login: Any, pcw: User
 ) -> None:
-    from assistant.forms.actions import after_submit
+    import uuid
 
-    sub = add_submission(session, pcw, AGREED)
-    after_submit(session, submission=sub, form=form, user=pcw)
-    session.rollback()  # the caller decides: nothing is kept without its commit
-    assert tasks(session) == []
-    after_submit(session, submission=sub, form=form, user=pcw)
-    session.commit()
-    assert len(tasks(session)) == 3
+    from benchmarks.bench_forms import ANSWERS
+
+    login(pcw)
+    body = {"instance_id": str(uuid.uuid4()), "form_version": "1", "lang": "sm", "answers": ANSWERS}
+    first = client.post("/api/forms/barrier_assessment/submissions", json=body)
+    assert first.status_code == 201, first.text
+    again = client.post("/api/forms/barrier_assessment/submissions", json=body)
+    assert again.status_code == 200
+    listed = list_tasks(session, user=pcw)
+    assert sorted(t.kind for t in listed) == ["follow-up", "transport"]
+    assert {t.due for t in listed} == {date(2099, 1, 1)}
+    assert {t.source_ref for t in listed} == {
+        f"form:{body['instance_id']}:transport_referral",
+        f"form:{body['instance_id']}:find_practice",
+    }

@@ -1,6 +1,7 @@
 """Turning a submitted barrier assessment into follow-up tasks in the PCW's task list.
 
-Call :func:`create_actions` once a submission is stored (the 201 path of the submissions API).
+:func:`create_actions` runs once a submission is stored (the submissions API's after-submit
+hook for the barrier assessment, ``assistant.forms.hooks.barrier_follow_ups``).
 Each agreed action the PCW ticked (the ``actions`` select_multiple; "other" uses the
 ``actions_other`` text) becomes one task for that PCW and their agency, due on the form's
 ``follow_up_date`` or, without one, seven days after the submission. It is idempotent: tasks
@@ -113,12 +114,3 @@ def create_actions(
     if commit:
         session.commit()
     return created
-
-
-def after_submit(
-    session: Session, *, submission: FormSubmission, form: FormDefinition, user: User
-) -> None:
-    """The submissions API's after-submit hook (``AFTER_SUBMIT`` in submissions.py):
-    ``"barrier_assessment": "assistant.forms.actions:after_submit"``. Runs inside the
-    submission's transaction, so the tasks are stored with the submission or not at all."""
-    create_actions(session, submission=submission, definition=form, actor=user, commit=False)
