@@ -329,3 +329,28 @@ def test_fill_page_loads_the_offline_script_and_marks_skip_logic(
     assert '<script src="/static/forms/forms.js" defer></script>' in page.text
     assert page.by_id["q-practice_name"]["data-relevant"].startswith("selected(")  # type: ignore[union-attr]
     assert re.search(r'data-new="1"', page.text)
+
+
+def test_resuming_a_draft_is_audited_and_a_draft_can_be_deleted(
+    client: Client, session: Session, login: Any
+) -> None:
+    pcw = pcw_user(session)
+    login(pcw)
+    instance_id, _page = start(client, "barrier_assessment")
+    data = {"instance_id": instance_id, "page": "0", "form_lang": "en", "consent": "yes"}
+    post(client, "barrier_assessment", data | {"action": "next"})
+    assert client.get(f"/forms/drafts/{instance_id}").status_code == 200
+    draft = session.exec(select(FormDraft).where(FormDraft.instance_id == instance_id)).one()
+    views = session.exec(
+        select(AuditEvent).where(
+            AuditEvent.entity == "form_draft", AuditEvent.entity_id == str(draft.id)
+        )
+    ).all()
+    assert [(v.action, v.actor_id) for v in views] == [("viewed", pcw.id)]
+    listing = client.get("/forms")
+    assert f'action="/forms/drafts/{instance_id}/discard"' in listing.text
+    response = client.post(f"/forms/drafts/{instance_id}/discard")
+    assert response.status_code == 303
+    session.expire_all()
+    assert session.exec(select(FormDraft)).all() == []
+    assert client.get(f"/forms/drafts/{instance_id}").status_code == 404

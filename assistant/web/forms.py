@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
-from assistant import i18n
+from assistant import audit, i18n
 from assistant.deps import CurrentUser, SessionDep, require_roles
 from assistant.errors import Forbidden, NotFound
 from assistant.forms import drafts, submissions, validation
@@ -113,6 +113,9 @@ def resume_draft(
     if draft is None:
         raise NotFound(_("We could not find that draft. It may have been sent already."))
     form = _fillable(_form(draft.form_id), user)
+    audit.record(
+        session, actor_id=user.id, action="viewed", entity="form_draft", entity_id=draft.id
+    )
     answers = submissions.answers_of(draft)
     index = draft.page if page is None else page
     return _render_fill(

@@ -314,7 +314,19 @@
     var action = form.dataset.lastAction || "next";
     offlineStep(form, { value: action });
   });
-  document.addEventListener("htmx:afterSwap", function () { setupFill(); });
+  document.addEventListener("htmx:afterSwap", function () {
+    setupFill();
+    // A new page or errors: start reading from the top, where the errors or the title are.
+    var form = fillForm();
+    if (!form) return;
+    var target = form.querySelector(".error-summary") ||
+      form.querySelector('.form-page:not([hidden]) h2');
+    if (target) {
+      if (!target.hasAttribute("tabindex")) target.setAttribute("tabindex", "-1");
+      target.focus();
+    }
+    window.scrollTo(0, 0);
+  });
 
   /* ---- signing out leaves nothing behind on a shared phone ---- */
   document.addEventListener("submit", function (ev) {
