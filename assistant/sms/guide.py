@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 
 from assistant.i18n import use_locale
 from assistant.matcher import MatchResult
+from assistant.people.models import Practice
 from assistant.sms import messages as msg
 from assistant.sms.keywords import (
     OPT_IN_EXTRA,
@@ -34,7 +35,7 @@ from assistant.sms.keywords import (
 )
 from assistant.sms.language import detect
 from assistant.sms.models import SmsContact, SmsInbound
-from assistant.sms.places import find_place, nearby_practices
+from assistant.sms.places import NearbyPractice, find_place, nearby_practices
 from assistant.sms.text import fold
 
 log = logging.getLogger(__name__)
@@ -344,9 +345,22 @@ class Turn:
             return self.say(msg.no_practices)
         self.answers["practices"] = [n.practice.id for n in found]
         self.goto(Step.practices)
-        return self.say(msg.practices, found)
+        return self._show_practices(found, first=0)
+
+    def _show_practices(self, found: list[NearbyPractice], *, first: int) -> str:
+        with use_locale(self.contact.language):
+            text, shown = msg.practices(found, first_number=first + 1)
+        self.answers["shown"] = first + shown
+        return text
 
     def on_practices(self) -> str | None:
+        ids = [int(i) for i in self.answers.get("practices", [])]
+        shown = int(self.answers.get("shown", len(ids)))
+        if number(self.body) == 2 and shown < len(ids):
+            rest = [self.session.get(Practice, i) for i in ids[shown:]]
+            more = [NearbyPractice(p, 0.0) for p in rest if p is not None]
+            if more:
+                return self._show_practices(more, first=shown)
         if answer(self.body) is Answer.yes:
             self.goto(Step.bring)
             return self.say(msg.what_to_bring)

@@ -152,18 +152,31 @@ def practice_line(number: int, nearby: NearbyPractice, *, with_fee: bool = True)
     return f"{number}. " + ", ".join(p for p in parts if p)
 
 
-def practices(found: Sequence[NearbyPractice]) -> str:
-    """The nearest practices that fit in the budget (three when they fit), nearest first."""
+def practices_footer_more() -> str:
+    # Translators: SMS, after a list of practices when there are more to show.
+    return _("Reply 1 for what to bring, 2 for more practices.")
+
+
+def practices(found: Sequence[NearbyPractice], *, first_number: int = 1) -> tuple[str, int]:
+    """The nearest practices that fit in one reply, and how many that is (at least one).
+
+    Up to three practices, each with its phone and fee note; in UCS-2 languages (70 characters
+    a segment) fewer fit, and the footer offers the rest ("2 for more"). Fee notes go only
+    when even one practice with its fee note does not fit.
+    """
     header = _("Taking new patients near you:")
-    footer = practices_footer()
-    # The fee note matters more than a third choice: drop practices before fee notes.
     for with_fee in (True, False):
         for count in range(len(found), 0, -1):
-            lines = [practice_line(i, n, with_fee=with_fee) for i, n in enumerate(found[:count], 1)]
+            footer = practices_footer() if count == len(found) else practices_footer_more()
+            lines = [
+                practice_line(first_number + i, n, with_fee=with_fee)
+                for i, n in enumerate(found[:count])
+            ]
             text = "\n".join([header, *lines, footer])
             if fits(text):
-                return text
-    return shorten(practice_line(1, found[0], with_fee=False), suffix=footer)
+                return text, count
+    footer = practices_footer() if len(found) == 1 else practices_footer_more()
+    return shorten(practice_line(first_number, found[0], with_fee=False), suffix=footer), 1
 
 
 def what_to_bring() -> str:
