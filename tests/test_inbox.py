@@ -9,6 +9,7 @@ import pytest
 from sqlmodel import Session, select
 
 from assistant.audit import events_for
+from assistant.knowledge import get_knowledge_base
 from assistant.people.models import Practice, Role, User
 from assistant.support import tickets
 from assistant.support.models import KnowledgeDraft, Ticket, TicketStatus
@@ -209,3 +210,22 @@ def test_practice_staff_have_no_inbox(
     login(factories.user(session, practice_id=ticket.practice_id))
     assert client.get("/inbox").status_code == 403
     assert client.get(f"/inbox/tickets/{ticket.id}").status_code == 403
+
+
+def test_ticket_shows_its_topic_by_title(
+    client: Client, login: Any, practice: Practice, session: Session
+) -> None:
+    asker = factories.user(session, practice_id=practice.id)
+    assert practice.id is not None and asker.id is not None
+    ticket = tickets.create_ticket(
+        session,
+        practice_id=practice.id,
+        asker_id=asker.id,
+        question="Rejected claims",
+        topic_id="claims-submission",
+    )
+    login(factories.user(session, Role.mso))
+    facts = parse(client.get(f"/inbox/tickets/{ticket.id}").text).find("dl", class_="facts")
+    entry = get_knowledge_base().get("claims-submission")
+    assert entry is not None
+    assert f"{entry.title} (claims-submission)" in facts.text()

@@ -15,7 +15,7 @@ from assistant.errors import Forbidden, Invalid, NotFound
 from assistant.htmx import is_htmx, redirect
 from assistant.i18n import _, lazy_gettext
 from assistant.people.models import Practice, Role, TeamKind, User
-from assistant.support import drafts, inbox, tickets
+from assistant.support import chat, drafts, inbox, tickets
 from assistant.support.models import Ticket, TicketEvent
 from assistant.support.routing import TEAM_QUEUES
 from assistant.templating import render
@@ -80,6 +80,7 @@ def _ticket_context(session: Session, user: User, ticket: Ticket) -> dict[str, A
         "people": inbox.names(session, user_ids=people_ids),
         "practice": practice,
         "overdue": inbox.is_overdue(ticket, utcnow()),
+        "topic": chat.entry_for(ticket.topic_id),
         "drafted": inbox.drafted_events(session, ticket=ticket),
         "assignable": inbox.assignable_people(session),
         "teams": [t.value for t in TEAM_QUEUES],
