@@ -11,6 +11,7 @@ from assistant.audit import events_for
 from assistant.clock import NZ
 from assistant.knowledge import get_knowledge_base
 from assistant.people.models import Practice, Role, TeamKind, User
+from assistant.support.models import Ticket
 from assistant.support.routing import RouteReason, route
 from assistant.support.tickets import create_ticket
 from tests import factories
@@ -160,3 +161,16 @@ def test_liaison_and_unknown_topic_ids_go_to_the_liaison(
         session, practice_id=practice.id, asker_id=asker.id, question="?", topic_id=topic
     )
     assert (ticket.team, ticket.assignee_id) == ("liaison", liaison.id)
+
+
+def test_create_ticket_can_join_the_callers_transaction(
+    session: Session, practice_with_liaison: Liaisoned
+) -> None:
+    practice, _liaison, _cover, asker = practice_with_liaison
+    ticket = create_ticket(
+        session, practice_id=practice.id, asker_id=asker.id, question="?", commit=False
+    )
+    assert ticket.id is not None
+    session.rollback()
+    assert session.get(Ticket, ticket.id) is None
+    assert events_for(session, "ticket", ticket.id) == []

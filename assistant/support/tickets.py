@@ -34,8 +34,13 @@ def create_ticket(
     transcript: str = "",
     topic_id: str | None = None,
     now: datetime | None = None,
+    commit: bool = True,
 ) -> Ticket:
-    """Store a question for the PHO, routed to a person or queue, with its due time."""
+    """Store a question for the PHO, routed to a person or queue, with its due time.
+
+    With ``commit=False`` the ticket is only flushed, so a caller can keep it in its own
+    transaction (a form submission and its ticket stored together, or neither).
+    """
     question = question.strip()
     if not question:
         raise Invalid(_("Please write your question."))
@@ -80,8 +85,11 @@ def create_ticket(
         reason=where.reason.value,
         topic=topic_id,
     )
-    session.commit()
-    session.refresh(ticket)
+    if commit:
+        session.commit()
+        session.refresh(ticket)
+    else:
+        session.flush()
     return ticket
 
 
