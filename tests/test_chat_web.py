@@ -8,6 +8,7 @@ import pytest
 from sqlmodel import Session, select
 
 from assistant.audit import events_for
+from assistant.knowledge import get_knowledge_base
 from assistant.people.models import Practice, Role, User
 from assistant.support import tickets
 from assistant.support.models import Ticket
@@ -218,3 +219,19 @@ def test_practice_adds_to_its_question(
     login(liaison)
     inbox_page = client.get(f"/inbox/tickets/{ticket.id}").text
     assert "Follow-up from Rita Reception" in inbox_page and "Also Venus?" in inbox_page
+
+
+def test_safety_card_in_the_users_language(
+    client: Client, login: Any, asker: User, session: Session
+) -> None:
+    asker.locale = "sm"
+    session.add(asker)
+    session.commit()
+    login(asker)
+    fragment = parse(client.post("/chat/ask", data={"q": EMERGENCY}, headers=HX).text)
+    card = fragment.find("article", class_="safety")
+    entry = get_knowledge_base().get("emergency")
+    assert entry is not None and "sm" in entry.variants
+    title = card.find("h3")
+    assert (title.attrs["lang"], title.text()) == ("sm", entry.variant("sm").title)
+    assert "111" in card.find("p", class_="safety-call").text()
