@@ -269,3 +269,10 @@ def test_agreed_actions_become_follow_up_tasks_once(
     assert len(tasks) == 2
     assert {t.assignee_id for t in tasks} == {pcw.id}
     assert {t.due.isoformat() for t in tasks} == {"2099-01-31"}
+
+
+def test_an_oversized_body_is_refused(client: Client, session: Session, login: Any) -> None:
+    login(factories.user(session, Role.pcw))
+    body = barrier_payload(notes="x" * 300_000)
+    assert client.post(URL.format("barrier_assessment"), json=body).status_code == 413
+    assert count(session) == 0

@@ -32,6 +32,7 @@ router = APIRouter()
 
 FORM_USERS = (Role.pcw, Role.practice_staff, Role.coordinator, Role.admin)
 FILLERS = (Role.pcw, Role.practice_staff)
+MAX_BODY_BYTES = 256 * 1024
 STATIC_FORMS = Path(__file__).resolve().parent.parent / "static" / "forms"
 
 FormUser = Annotated[User, Depends(require_roles(*FORM_USERS))]
@@ -267,8 +268,11 @@ async def api_submit(
         form = load_form(form_id)
     except FormNotFound:
         return JSONResponse({"detail": "unknown form"}, status_code=404)
+    raw = await request.body()
+    if len(raw) > MAX_BODY_BYTES:
+        return JSONResponse({"detail": "too large"}, status_code=413)
     try:
-        body = json.loads(await request.body())
+        body = json.loads(raw)
     except ValueError:
         body = None
     lang = body.get("lang") if isinstance(body, dict) else None

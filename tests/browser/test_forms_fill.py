@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import uuid
 from typing import Any
 
 from playwright.sync_api import Page, expect
@@ -252,3 +253,40 @@ def test_signing_out_clears_the_phones_stored_forms(mobile_page: Page) -> None:
     page.wait_for_url("**/login")
     keys = page.evaluate("() => Object.keys(localStorage)")
     assert [k for k in keys if k.startswith("forms.")] == []
+
+
+def test_a_queued_form_is_kept_when_the_server_does_not_confirm(
+    mobile_page: Page, live_session: Session
+) -> None:
+    """Signed out elsewhere (the session ended): the send is redirected, so it stays queued."""
+    from assistant.security.sessions import SESSION_COOKIE
+
+    page = mobile_page
+    login_as(page, TALA)
+    page.goto("/forms")
+    instance_id = str(uuid.uuid4())
+    item = {
+        "instance_id": instance_id,
+        "form_id": "barrier_assessment",
+        "title": "Iloiloga o faʻafitauli",
+        "saved": 0,
+        "state": "waiting",
+        "attempts": 0,
+        "next": 9e15,  # not due yet: nothing is sent while still signed in
+        "payload": {
+            "instance_id": instance_id,
+            "form_version": "1",
+            "lang": "sm",
+            "answers": {"consent": "no"},
+        },
+    }
+    page.evaluate("(item) => localStorage.setItem('forms.outbox', JSON.stringify([item]))", item)
+    page.reload()
+    expect(page.locator("#outbox li")).to_have_count(1)
+    page.context.clear_cookies(name=SESSION_COOKIE)
+    page.locator("[data-send-now]").click()
+    page.wait_for_function(
+        "() => (JSON.parse(localStorage.getItem('forms.outbox'))[0] || {}).attempts >= 1"
+    )
+    assert stored(live_session, instance_id) == []
+    expect(page.locator("#outbox li")).to_have_count(1)

@@ -52,12 +52,13 @@
     fetch("/api/forms/" + encodeURIComponent(item.form_id) + "/submissions", {
       method: "POST",
       credentials: "same-origin",
+      redirect: "manual",  // signed out: a redirect to /login must not look like success
       headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf() },
       body: JSON.stringify(item.payload)
     }).then(function (r) {
       delete inflight[item.instance_id];
       return r.json().catch(function () { return {}; }).then(function (body) {
-        if (r.status === 201 || r.status === 200) {
+        if ((r.status === 201 || r.status === 200) && body.instance_id === item.instance_id) {
           store(load().filter(function (i) { return i.instance_id !== item.instance_id; }));
           localStorage.removeItem(DRAFT + item.instance_id);
           sent(item, body);
