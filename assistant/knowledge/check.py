@@ -29,6 +29,28 @@ def check_knowledge(directory: Path | None = None) -> list[str]:
     for entry_id in SAFETY_ENTRIES:
         if kb.get(entry_id) is None and not any(f"'{entry_id}'" in p for p in problems):
             problems.append(f"{folder.name}/: the '{entry_id}' entry is missing")
-    _lexicon, lexicon_problems = read_lexicon(folder)
+    lexicon, lexicon_problems = read_lexicon(folder)
     problems += [f"{folder.name}/{problem}" for problem in lexicon_problems]
+    problems += _weak_phrases(folder, lexicon.concepts, lexicon.stopwords)
+    return problems
+
+
+def _weak_phrases(
+    folder: Path, concepts: dict[str, list[str]], stopwords: frozenset[str]
+) -> list[str]:
+    """Synonym phrases that shrink to one word once small words are ignored ("their work")."""
+    from assistant.matcher._normalise import fold, stem
+
+    ignored = {stem(word) for text in stopwords for word in fold(text).split()}
+    problems = []
+    for name, phrases in concepts.items():
+        for phrase in phrases:
+            words = [stem(word) for word in fold(phrase).split()]
+            content = [word for word in words if word not in ignored]
+            if len(words) > 1 and len(content) <= 1:
+                left = f"only '{content[0]}'" if content else "nothing"
+                problems.append(
+                    f"{folder.name}/_synonyms.yaml:1: concept '{name}': phrase '{phrase}' is "
+                    f"{left} once small words are ignored; it would match too much"
+                )
     return problems

@@ -36,6 +36,7 @@ TITLE_BONUS = 3.0
 FOCUS_BONUS = 20.0
 TOP_K = 12
 PART_OF_PHRASE = 0.75
+STRONG_WEIGHT = 0.9  # a whole title word, keyword or synonym; or two words of phrases
 WEAK_WORD_WEIGHT = 0.5  # a word found only in bodies cannot carry an answer alone
 MIN_FUZZY_LEN = 4
 
@@ -65,7 +66,7 @@ class _Scored:
     entry: Entry
     base: float  # share of the question's weight this entry covers, 0..100
     bonus: float  # tie-breakers: whole phrases, title coverage
-    strong: bool  # matched a title, keyword or synonym word
+    strong: bool  # matched a whole title word, keyword or synonym, or two words of phrases
 
     @property
     def rank(self) -> float:
@@ -257,9 +258,9 @@ class Matcher:
                     phrases.add(frozenset(tokens))
             for token in tokens:
                 put(token, weight)
-            # The words inside a synonym phrase count too, more weakly ("unfunded" alone).
+            # The words inside a synonym phrase count too, as weakly as body words.
             for token in set(self._field_tokens(text, concepts=False)) - tokens:
-                put(token, weight * PART_OF_PHRASE)
+                put(token, min(weight, FIELD_WEIGHTS["body"]))
             if name != "body":
                 strong_texts += 1
                 for token in tokens:
@@ -400,6 +401,7 @@ class Matcher:
             return []
         totals: dict[int, float] = defaultdict(float)
         strong: set[int] = set()
+        partial: dict[int, int] = defaultdict(int)  # words matched that are parts of phrases
         ideal = 0.0  # what one entry holding every query word in its title would score
         for token in tokens:
             hits = index.postings.get(token)
@@ -411,8 +413,10 @@ class Matcher:
             ideal += idf * (1.0 if best > FIELD_WEIGHTS["body"] else WEAK_WORD_WEIGHT)
             for number, weight in hits:
                 totals[number] += idf * weight
-                if weight > FIELD_WEIGHTS["body"]:
+                if weight >= STRONG_WEIGHT:
                     strong.add(number)
+                elif weight > FIELD_WEIGHTS["body"]:
+                    partial[number] += 1
         query_set = frozenset(tokens)
         known = [(t, index.idf[t]) for t in tokens if t in index.idf]
         known_weight = sum(idf for _t, idf in known) or 1.0
@@ -434,7 +438,7 @@ class Matcher:
                     bonus=PHRASE_BONUS * min(whole, 2)
                     + TITLE_BONUS * covered
                     + FOCUS_BONUS * about,
-                    strong=number in strong,
+                    strong=number in strong or partial[number] >= 2,
                 )
             )
         scored.sort(key=lambda item: -item.rank)
@@ -451,8 +455,9 @@ class Matcher:
             Candidate(item.entry.id, item.entry.variant(lang).title, round(item.base, 1))
             for item in ranked
         ]
-        # Abstain unless the best entry covers enough of the question, with at least one
-        # title, keyword or synonym word (body words alone are not enough).
+        # Abstain unless the best entry covers enough of the question, with a whole title word,
+        # keyword or synonym, or two words of its phrases (body words alone are not enough,
+        # nor is one word of a phrase: "work" of "unfunded work").
         if not ranked or ranked[0].base < SCORE_FLOOR or not ranked[0].strong:
             return MatchResult("abstain", None, candidates[:2])
         top = ranked[0]

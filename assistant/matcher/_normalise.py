@@ -16,6 +16,8 @@ _APOSTROPHES = dict.fromkeys(map(ord, "'’‘`´ʻʼ‛"), None)
 _ARABIC = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ة": "ه", "ـ": None})
 _ARABIC_MARKS = re.compile("[\u064b-\u065f\u0670]")
 _PUNCT = re.compile(r"[^\w\u0900-\u0963\u0966-\u097f]+")  # keeps Devanagari signs, not ।
+# Phrasal verbs people write apart or together: "log in" = "login", "sign up" = "signup".
+_PHRASAL = re.compile(r"\b(log|sign)[\s-]+(?:(?:me|us|them|him|her)\s+)?(in|on|up|out)\b")
 _LETTER_PREFIX = re.compile(r"(?<![^\W\d_])([A-Za-z])-(?=[A-Za-z]{2})")
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 
@@ -28,13 +30,13 @@ _ASCII_PUNCT = re.compile(r"[^a-z0-9]+")
 def fold(text: str) -> str:
     """Case, accents, apostrophes, script variants and punctuation folded; words single-spaced."""
     if text.isascii():
-        text = _LETTER_PREFIX.sub(r"\1", text.replace("'", "").replace("`", ""))
-        return " ".join(_ASCII_PUNCT.sub(" ", text.lower()).split())
+        text = _LETTER_PREFIX.sub(r"\1", text.replace("'", "").replace("`", "")).lower()
+        return " ".join(_ASCII_PUNCT.sub(" ", _PHRASAL.sub(r"\1\2", text)).split())
     text = _LETTER_PREFIX.sub(r"\1", text.translate(_APOSTROPHES))  # e-referral -> ereferral
     decomposed = _ACCENTS.sub("", unicodedata.normalize("NFKD", text))
     folded = unicodedata.normalize("NFC", decomposed).casefold()
     folded = _ARABIC_MARKS.sub("", folded.translate(_ARABIC))
-    folded = _HAN.sub(lambda m: f" {m.group(0)} ", folded)
+    folded = _HAN.sub(lambda m: f" {m.group(0)} ", _PHRASAL.sub(r"\1\2", folded))
     return " ".join(_PUNCT.sub(" ", folded).replace("_", " ").split())
 
 
@@ -53,6 +55,8 @@ _KEEP_S = ("ss", "us", "is", "ous")
 @lru_cache(maxsize=65536)
 def stem(token: str) -> str:
     """A light English stemmer: plurals and a few verb endings; other scripts as they are."""
+    if len(token) == 3 and token.isascii() and token.endswith("s") and token[1] not in "aiu":
+        return token[:2]  # gps -> gp, ids -> id (not bus, his, gas)
     if not token.isascii() or len(token) <= 3 or token.isdigit():
         for prefix in _ARABIC_PREFIXES:
             if token.startswith(prefix) and len(token) - len(prefix) >= 3:
