@@ -270,3 +270,27 @@ def test_practice_follow_up_reopens_a_resolved_question(session: Session, world:
         (EventKind.followup, "Still rejected."),
         (EventKind.reopened, ""),
     ]
+
+
+def test_escalate_overdue_command(
+    session: Session, world: World, monkeypatch: pytest.MonkeyPatch, db_url: str
+) -> None:
+    from typer.testing import CliRunner
+
+    from assistant.cli import app
+    from assistant.settings import get_settings
+
+    late = new_ticket(session, world, now=datetime.now(UTC) - timedelta(days=7))
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    monkeypatch.setenv("ENVIRONMENT", "test")
+    get_settings.cache_clear()
+    try:
+        first = CliRunner().invoke(app, ["escalate-overdue"])
+        again = CliRunner().invoke(app, ["escalate-overdue"])
+    finally:
+        get_settings.cache_clear()
+    assert first.exit_code == 0, first.output
+    assert "Escalated 1 overdue question(s)." in first.output
+    assert "Escalated 0 overdue question(s)." in again.output
+    session.refresh(late)
+    assert late.assignee_id is None and late.escalated_at is not None
