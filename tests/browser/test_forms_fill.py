@@ -12,7 +12,12 @@ from playwright.sync_api import Page, expect
 from sqlmodel import Session, select
 
 from assistant.forms.models import FormSubmission
-from tests.browser.conftest import has_horizontal_scroll, login_as
+from tests.browser.conftest import (
+    contrast_problems,
+    has_horizontal_scroll,
+    login_as,
+    unlabelled_controls,
+)
 
 TALA = "pcw.tala@pacifictrust.example.nz"  # works in Samoan
 AMINA = "pcw.amina@refugeecentre.example.nz"  # works in Arabic
@@ -93,6 +98,8 @@ def test_barrier_assessment_in_samoan_at_360px(mobile_page: Page, live_session: 
     expect(page.locator("#err-consent")).to_have_text("E manaʻomia se tali i lenei fesili.")
     goto_page(page, 0)
     assert not has_horizontal_scroll(page)
+    assert unlabelled_controls(page) == []
+    assert contrast_problems(page) == []
     option = page.locator("label.opt").first.bounding_box()
     assert option is not None and option["height"] >= 44  # a comfortable touch target
     instance_id = fill_barrier_assessment(page, name="Sina Toleafoa")
