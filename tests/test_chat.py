@@ -208,7 +208,7 @@ def test_unhelpful_answer_hand_off_counts_for_the_entry(session: Session, asker:
     assert usage(session)[-1] == (KNOWN_ID, "handoff")
 
 
-def _offer_choice(session: Session, user: User) -> ChatMessage:
+def offer_choice(session: Session, user: User) -> ChatMessage:
     """A close call as the matcher reports it, stored as the chat stores it."""
     conversation = chat.conversation_for(session, user=user)
     assert conversation.id is not None
@@ -231,7 +231,7 @@ def _offer_choice(session: Session, user: User) -> ChatMessage:
 
 
 def test_choosing_one_of_two_shows_that_answer(session: Session, asker: User) -> None:
-    offered = _offer_choice(session, asker)
+    offered = offer_choice(session, asker)
     assert offered.id is not None
     assert chat.best_guess_topic(offered) == "payment-schedule"
     with pytest.raises(Invalid):

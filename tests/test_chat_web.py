@@ -14,7 +14,7 @@ from assistant.support import tickets
 from assistant.support.models import Ticket
 from tests import factories
 from tests.conftest import Client
-from tests.test_chat import EMERGENCY, KNOWN, UNKNOWN, parse
+from tests.test_chat import EMERGENCY, KNOWN, UNKNOWN, offer_choice, parse
 
 HX = {"HX-Request": "true"}
 
@@ -235,3 +235,26 @@ def test_safety_card_in_the_users_language(
     title = card.find("h3")
     assert (title.attrs["lang"], title.text()) == ("sm", entry.variant("sm").title)
     assert "111" in card.find("p", class_="safety-call").text()
+
+
+def test_choosing_between_two_close_answers(
+    client: Client, login: Any, asker: User, session: Session
+) -> None:
+    offered = offer_choice(session, asker)
+    login(asker)
+    page = parse(client.get("/chat").text)
+    choice = page.find("li", id=f"m-{offered.id}")
+    assert choice.attrs["data-status"] == "choose"
+    forms = choice.find("ul", class_="choices").find_all("form")
+    assert len(forms) == 2
+    # The "neither" path offers the hand-off too.
+    assert choice.find("form", class_="handoff")
+    response = client.post(
+        forms[1].attrs["action"], data={"entry_id": "claims-submission"}, headers=HX
+    )
+    card = parse(response.text).find("li", class_="msg-bot")
+    assert card.attrs["data-status"] == "answer"
+    assert card.find("article", class_="answer")
+    plain = client.post(forms[1].attrs["action"], data={"entry_id": "payment-schedule"})
+    assert plain.status_code == 303
+    assert client.post(forms[1].attrs["action"], data={"entry_id": "training"}).status_code == 422
