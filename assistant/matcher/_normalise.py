@@ -69,7 +69,7 @@ def stem(token: str) -> str:
     if token.endswith("s") and not token.endswith(_KEEP_S):
         return token[:-1]
     for ending in ("ing", "ed"):
-        if token.endswith(ending) and len(token) > len(ending) + 3:
+        if token.endswith(ending) and len(token) > len(ending) + 2 + (ending == "ed"):
             root = token[: -len(ending)]
             if len(root) > 3 and root[-1] == root[-2] and root[-1] not in "ls":
                 root = root[:-1]  # transferred -> transfer, but not enrolled/bless
