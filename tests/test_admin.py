@@ -427,7 +427,7 @@ def test_create_and_edit_a_user_through_the_forms(as_admin: Client, session: Ses
     session.refresh(user)
     assert (user.name, user.locale, user.active) == ("Losa Tuilagi", None, False)
     actions = [e.action for e in events_for(session, "user", user.id)]
-    assert actions == ["created", "changed", "password_reset", "deactivated"]
+    assert actions == ["created", "viewed", "changed", "password_reset", "deactivated"]
 
 
 def test_admin_cannot_deactivate_themselves_through_the_form(

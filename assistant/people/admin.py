@@ -406,6 +406,14 @@ def get_user(session: Session, user_id: int) -> User:
     return _get(session, User, user_id)
 
 
+def view_user(session: Session, *, actor_id: int | None, user_id: int) -> User:
+    """A user's record for the edit page; the view is audited."""
+    user = get_user(session, user_id)
+    record(session, actor_id=actor_id, action="viewed", entity="user", entity_id=user_id)
+    session.refresh(user)
+    return user
+
+
 def create_user(session: Session, *, actor_id: int | None, data: UserData, password: str) -> User:
     user = User(
         name=data.name,

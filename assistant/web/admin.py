@@ -298,7 +298,7 @@ def user_create(
 
 @router.get("/users/{user_id}")
 def user_edit(request: Request, user: AdminUser, session: SessionDep, user_id: int) -> Response:
-    person = admin.get_user(session, user_id)
+    person = admin.view_user(session, actor_id=user.id, user_id=user_id)
     ctx = {"person": person, "values": _user_values(person)} | _user_choices(session)
     return _page(request, "admin/user_form.html", ctx)
 
