@@ -427,6 +427,24 @@ def test_an_emergency_as_the_first_message(text: Texter, lang: str) -> None:
     assert EMERGENCIES[lang] in referral.transcript
 
 
+def test_after_an_emergency_as_the_first_message_the_menu_follows(text: Texter) -> None:
+    text(EMERGENCIES["ar"])
+    assert text("1") == said("ar", msg.eligibility_citizen)
+
+
+def test_no_thanks_after_the_practices_goes_back_to_the_menu(
+    text: Texter, session: Session
+) -> None:
+    nearby_practices(session)
+    text("Talofa")
+    text("2")
+    text("Riccarton")
+    assert text("leai") == said("sm", msg.callback_declined)
+    assert text.contact.step == "menu"
+    assert text("3") == said("sm", msg.what_to_bring)
+    assert text("no") == said("sm", msg.callback_declined)
+
+
 @pytest.mark.parametrize("lang", list(EMERGENCIES))
 def test_an_emergency_in_the_middle_of_the_guide(text: Texter, lang: str) -> None:
     text(PATHS[lang][0])

@@ -190,6 +190,8 @@ class Turn:
 
         safety = self._safety()
         if safety is not None:
+            if detected and contact.step == Step.new:
+                self.goto(Step.menu)  # the language is known: carry on in it afterwards
             return safety
 
         if kw is Keyword.help:
@@ -361,16 +363,25 @@ class Turn:
             more = [NearbyPractice(p, 0.0) for p in rest if p is not None]
             if more:
                 return self._show_practices(more, first=shown)
-        if answer(self.body) is Answer.yes:
+        said = answer(self.body)
+        if said is Answer.yes:
             self.goto(Step.bring)
             return self.say(msg.what_to_bring)
-        return None
+        return self._declined(said)
 
     def on_bring(self) -> str | None:
-        if answer(self.body) is Answer.yes:
+        said = answer(self.body)
+        if said is Answer.yes:
             self.answers["callback_reason"] = "callback"
             self.goto(Step.offer_callback)
             return self.say(msg.costs)
+        return self._declined(said)
+
+    def _declined(self, said: Answer | None) -> str | None:
+        """A "no" to "reply 1 for ...": back to the menu, without a fuss."""
+        if said is Answer.no:
+            self.goto(Step.menu)
+            return self.say(msg.callback_declined)
         return None
 
     def on_offer_callback(self) -> str | None:
