@@ -135,10 +135,15 @@ class OutboxWorker:
             # Rows another worker is claiming right now are skipped, not waited for.
             due = due.with_for_update(skip_locked=True)
         with Session(self.engine) as session:
-            ids = list(session.exec(due))
-            if ids:
-                # The status guard makes the claim safe even without row locks (SQLite).
-                session.exec(
+            # Without row locks (SQLite) a concurrent worker can take the rows we picked
+            # first: then pick again rather than report an empty outbox.
+            for _ in range(5):
+                ids = list(session.exec(due))
+                if not ids:
+                    session.commit()
+                    return []
+                # The status guard makes the claim safe even without row locks.
+                result = session.exec(
                     update(OutboxMessage)
                     .where(
                         col(OutboxMessage.id).in_(ids),
@@ -152,9 +157,9 @@ class OutboxWorker:
                         updated_at=now,
                     )
                 )
-            session.commit()
-            if not ids:
-                return []
+                session.commit()
+                if result.rowcount:
+                    break
             rows = session.exec(
                 select(OutboxMessage)
                 .where(OutboxMessage.claim_token == token)
