@@ -99,7 +99,7 @@ def test_check_reports_a_catalog_that_cannot_be_read(
     po.write_text('msgid "Sign in"\nmsgstr "unterminated\n', encoding="utf-8")
     result = runner.invoke(app, ["check"])
     assert result.exit_code == 1
-    assert "locales" in result.output
+    assert "locales/ar: not in catalog: 'Kia ora, %(name)s'" in result.output
     assert "problem(s) found" in result.output
 
 
