@@ -297,3 +297,39 @@ def test_a_queued_form_is_kept_when_the_server_does_not_confirm(
     )
     assert stored(live_session, instance_id) == []
     expect(page.locator("#outbox li")).to_have_count(1)
+
+
+def test_a_form_started_without_signal_can_be_reopened_from_the_phone(
+    mobile_page: Page,
+) -> None:
+    page = mobile_page
+    login_as(page, TALA)
+    page.goto("/forms")
+    page.evaluate("async () => { await navigator.serviceWorker.ready; }")
+    page.reload()
+    page.wait_for_load_state("networkidle")
+    page.goto("/forms/barrier_assessment/fill")
+    goto_page(page, 0)
+    choose(page, "consent", "yes")
+    next_page(page, 1)
+    instance_id = page.locator("input[name=instance_id]").input_value()
+    context: Any = page.context
+    context.set_offline(True)
+    page.locator("#in-person_name").fill("Tavita")
+    choose(page, "main_language", "samoan")
+    choose(page, "interpreter_needed", "no")
+    next_page(page, 2)
+    # the tab is closed; later, still without signal, the forms page opens from the cache
+    page.goto("/forms")
+    started = page.locator("#local-drafts")
+    expect(started).to_be_visible()
+    started.locator("a").click()
+    goto_page(page, 2)
+    expect(page.locator("input[name=instance_id]")).to_have_value(instance_id)
+    expect(page.locator("#in-person_name")).to_have_value("Tavita")
+    expect(page.locator('input[name=consent][value="yes"]')).to_be_checked()
+    context.set_offline(False)
+    page.locator("button[value=back]").click()  # online again: the server saves the draft
+    goto_page(page, 1)
+    expect(page.locator("#in-person_name")).to_have_value("Tavita")
+    assert page.evaluate(f"() => localStorage.getItem('forms.draft.{instance_id}')") is None

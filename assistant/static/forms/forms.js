@@ -86,8 +86,35 @@
     }
   }
 
-  /* ---- the outbox list on the forms page ---- */
+  /* ---- the lists on the forms page ---- */
+  function localDrafts() {
+    return Object.keys(localStorage).filter(function (k) { return k.indexOf(DRAFT) === 0; })
+      .map(function (k) {
+        try { return Object.assign(JSON.parse(localStorage.getItem(k)), { id: k.slice(DRAFT.length) }); }
+        catch (e) { return null; }
+      })
+      .filter(function (d) { return d && d.form_id; });
+  }
+  function renderLocalDrafts() {
+    var box = document.getElementById("local-drafts");
+    if (!box) return;
+    var queued = {};
+    load().forEach(function (i) { queued[i.instance_id] = 1; });
+    var drafts = localDrafts().filter(function (d) { return !queued[d.id]; });
+    var list = box.querySelector("ul");
+    list.textContent = "";
+    drafts.forEach(function (d) {
+      var li = document.createElement("li");
+      var a = document.createElement("a");
+      a.href = "/forms/" + encodeURIComponent(d.form_id) + "/fill#resume=" + encodeURIComponent(d.id);
+      a.textContent = (d.title || d.form_id) + " (" + new Date(d.saved).toLocaleString() + ")";
+      li.appendChild(a);
+      list.appendChild(li);
+    });
+    box.hidden = drafts.length === 0;
+  }
   function render() {
+    renderLocalDrafts();
     var box = document.getElementById("outbox");
     if (!box) return;
     var items = load();
@@ -230,8 +257,42 @@
   }
   function saveLocal(form) {
     localStorage.setItem(DRAFT + form.elements.instance_id.value, JSON.stringify({
-      form_id: form.dataset.formId, page: current(form), answers: collect(form), saved: Date.now()
+      form_id: form.dataset.formId, title: form.dataset.title, page: current(form),
+      answers: collect(form), saved: Date.now()
     }));
+  }
+  function setValue(form, name, value) {
+    Array.prototype.forEach.call(form.querySelectorAll('[name="' + name + '"]'), function (el) {
+      if (el.type === "radio" || el.type === "checkbox") {
+        el.checked = Array.isArray(value) ? value.indexOf(el.value) >= 0 : el.value === value;
+      } else {
+        el.value = value === null || value === undefined ? "" : value;
+      }
+    });
+  }
+  /* A form started without signal, reopened from the phone's cache: put the answers back. */
+  function restore(form, id) {
+    var saved;
+    try { saved = JSON.parse(localStorage.getItem(DRAFT + id)); } catch (e) { saved = null; }
+    if (!saved || saved.form_id !== form.dataset.formId) return;
+    form.elements.instance_id.value = id;
+    Object.keys(saved.answers || {}).forEach(function (name) {
+      var value = saved.answers[name];
+      var box = form.querySelector('[data-repeat="' + name + '"]');
+      if (box && Array.isArray(value)) {
+        var count = box.querySelector('input[name="' + name + '.rows"]');
+        value.forEach(function (row, i) {
+          while ((parseInt(count.value, 10) || 0) <= i) addRow(form, name);
+          Object.keys(row).forEach(function (child) {
+            setValue(form, name + "." + i + "." + child, row[child]);
+          });
+        });
+      } else {
+        setValue(form, name, value);
+      }
+    });
+    refresh(form);
+    show(form, saved.page || 0);
   }
 
   function submitOffline(form) {
@@ -261,11 +322,13 @@
     var form = fillForm();
     if (!form || form.dataset.ready) return;
     form.dataset.ready = "1";
+    var resume = /^#resume=([0-9a-f-]{36})$/.exec(window.location.hash);
     if (form.dataset.new === "1" && window.crypto && crypto.randomUUID) {
       // A blank form may come from the phone's cache: always give it a fresh instance id.
       form.elements.instance_id.value = crypto.randomUUID();
     }
     refresh(form);
+    if (form.dataset.new === "1" && resume) restore(form, resume[1]);
     form.addEventListener("change", function () { refresh(form); });
     form.addEventListener("click", function (ev) {
       var btn = ev.target.closest("button[name=action]");
@@ -320,6 +383,8 @@
     // A new page or errors: start reading from the top, where the errors or the title are.
     var form = fillForm();
     if (!form) return;
+    // The server has every answer now (it saved the draft): the phone's copy can go.
+    localStorage.removeItem(DRAFT + form.elements.instance_id.value);
     var target = form.querySelector(".error-summary") ||
       form.querySelector('.form-page:not([hidden]) h2');
     if (target) {
