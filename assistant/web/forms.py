@@ -238,6 +238,7 @@ def show_submission(
         {
             "form": form,
             "submission": submission,
+            "submitter": session.get(User, submission.submitted_by_id),
             "answers": submissions.answers_of(submission),
             "sent": bool(sent),
             "display": display_value,
