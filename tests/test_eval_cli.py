@@ -92,7 +92,7 @@ def test_a_bad_file_is_refused(tmp_path: Path, content: str, message: str) -> No
     assert message in output
 
 
-@pytest.mark.parametrize("name", ["dev-queries.tsv", "heldout-queries.tsv"])
+@pytest.mark.parametrize("name", ["dev-queries.tsv", "heldout-queries.tsv", "tuning-queries.tsv"])
 def test_quality_targets(name: str) -> None:
     code, output = run_eval(DATA / name, "--json")
     assert code == 0

@@ -31,6 +31,7 @@ SCORE_FLOOR = 45.0  # below this: abstain
 MARGIN = 8.0  # a second best this close: offer both
 UNKNOWN_WEIGHT = 0.8  # share of the largest idf charged for a word nobody uses
 FUZZY_CUTOFF = 85.0
+OTHER_SCRIPT_UNKNOWN = 0.5
 PHRASE_BONUS = 10.0
 TITLE_BONUS = 3.0
 FOCUS_BONUS = 20.0
@@ -406,7 +407,9 @@ class Matcher:
         for token in tokens:
             hits = index.postings.get(token)
             if hits is None:
-                ideal += index.unknown_idf
+                # Our word lists know English best; an unknown word in another script is
+                # more likely an inflection or a small word than a sign of another topic.
+                ideal += index.unknown_idf * (1.0 if token.isascii() else OTHER_SCRIPT_UNKNOWN)
                 continue
             idf = index.idf[token]
             best = index.best_weight[token]
