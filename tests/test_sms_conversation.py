@@ -561,3 +561,13 @@ def test_when_the_matcher_fails_the_guide_still_works(
     assert text("1") == said("en", msg.eligibility_citizen)
     assert text("what about my cat?") == said("en", msg.abstain)
     assert text("yes") == said("en", msg.callback_booked)
+
+
+@pytest.mark.parametrize(("greeting", "lang"), [("Kia ora", "mi"), ("你好", "zh_Hans")])
+def test_a_greeting_at_the_menu_gets_the_welcome_again(
+    text: Texter, greeting: str, lang: str
+) -> None:
+    text(greeting)
+    assert text(greeting) == said(lang, msg.welcome)
+    assert text("ok") == said(lang, msg.menu_again)
+    assert text.referrals() == []

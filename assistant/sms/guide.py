@@ -33,7 +33,7 @@ from assistant.sms.keywords import (
     language_named,
     number,
 )
-from assistant.sms.language import detect
+from assistant.sms.language import detect, is_greeting
 from assistant.sms.models import SmsContact, SmsInbound
 from assistant.sms.places import NearbyPractice, find_place, nearby_practices
 from assistant.sms.text import fold
@@ -282,6 +282,10 @@ class Turn:
     def on_menu(self) -> str | None:
         choice = number(self.body)
         if choice is None:
+            if is_greeting(self.body):
+                return self.say(msg.welcome)
+            if answer(self.body) is not None:  # "ok", "thanks"-like answers: not a question
+                return self.say(msg.menu_again)
             return None
         if choice == 1:
             self.goto(Step.elig_citizen)

@@ -35,6 +35,12 @@ _KNOWN_WORDS: tuple[tuple[str, str], ...] = (
     ("marhaba", "ar"),
     ("ni hao", "zh_Hans"),
     ("nihao", "zh_Hans"),
+    ("你好", "zh_Hans"),
+    ("您好", "zh_Hans"),
+    ("नमस्ते", "hi"),
+    ("नमस्कार", "hi"),
+    ("مرحبا", "ar"),
+    ("السلام عليكم", "ar"),
     ("hello", "en"),
     ("hi", "en"),
     ("hey", "en"),
@@ -69,3 +75,12 @@ def detect(text: str) -> str | None:
         if f" {fold(phrase)} " in words:
             return lang
     return None
+
+
+def is_greeting(text: str) -> bool:
+    """True for a message that is only a greeting ("Kia ora", "talofa lava", "hi there")."""
+    words = fold(text).split()
+    if not words or len(words) > 4:
+        return False
+    joined = f" {' '.join(words)} "
+    return any(joined.startswith(f" {fold(phrase)} ") for phrase, _lang in _KNOWN_WORDS)
