@@ -326,6 +326,7 @@ def test_not_eligible_explains_casual_patients_and_offers_a_call(text: Texter, l
     assert text(yes) == said(lang, msg.callback_booked)
     [referral] = text.referrals()
     assert referral.reason == "not-eligible"
+    assert referral.barriers == ["enrolment"]
 
 
 @pytest.mark.parametrize("lang", ["en", "sm", "zh_Hans", "ar"])

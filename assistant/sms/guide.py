@@ -41,6 +41,12 @@ from assistant.sms.text import fold
 log = logging.getLogger(__name__)
 
 IDLE_RESET = timedelta(hours=24)
+# Referral reasons that are themselves a barrier the PCW team tracks.
+_REASON_BARRIERS = {
+    "not-eligible": ("enrolment",),
+    "eligibility-unsure": ("enrolment",),
+    "no-practice": ("enrolment",),
+}
 TRANSCRIPT_MESSAGES = 20
 
 
@@ -138,7 +144,11 @@ class Turn:
     ) -> None:
         from assistant.pcw.referrals import create_referral
 
-        barrier_list = sorted(set(found or []) | set(self.answers.get("barriers", [])))
+        barrier_list = sorted(
+            set(found or [])
+            | set(self.answers.get("barriers", []))
+            | set(_REASON_BARRIERS.get(reason, ()))
+        )
         create_referral(
             self.session,
             source="sms",
