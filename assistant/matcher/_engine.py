@@ -27,7 +27,8 @@ from assistant.matcher._lexicon import SAFETY_KINDS, Lexicon, get_lexicon
 from assistant.matcher._normalise import fold, is_han, stem
 
 FIELD_WEIGHTS = {"title": 1.0, "keywords": 1.0, "synonyms": 0.9, "body": 0.3}
-SCORE_FLOOR = 45.0  # below this: abstain
+SCORE_FLOOR = 38.0  # below this: abstain
+SINGLE_WORD_FLOOR = 46.0  # ... when only one of the question's words matched
 MARGIN = 8.0  # a second best this close: offer both
 UNKNOWN_WEIGHT = 0.8  # share of the largest idf charged for a word nobody uses
 FUZZY_CUTOFF = 85.0
@@ -68,6 +69,7 @@ class _Scored:
     base: float  # share of the question's weight this entry covers, 0..100
     bonus: float  # tie-breakers: whole phrases, title coverage
     strong: bool  # matched a whole title word, keyword or synonym, or two words of phrases
+    words: int  # how many of the question's words it matched
 
     @property
     def rank(self) -> float:
@@ -403,6 +405,7 @@ class Matcher:
         totals: dict[int, float] = defaultdict(float)
         strong: set[int] = set()
         partial: dict[int, int] = defaultdict(int)  # words matched that are parts of phrases
+        matched: dict[int, int] = defaultdict(int)
         ideal = 0.0  # what one entry holding every query word in its title would score
         for token in tokens:
             hits = index.postings.get(token)
@@ -416,6 +419,7 @@ class Matcher:
             ideal += idf * (1.0 if best > FIELD_WEIGHTS["body"] else WEAK_WORD_WEIGHT)
             for number, weight in hits:
                 totals[number] += idf * weight
+                matched[number] += 1
                 if weight >= STRONG_WEIGHT:
                     strong.add(number)
                 elif weight > FIELD_WEIGHTS["body"]:
@@ -442,6 +446,7 @@ class Matcher:
                     + TITLE_BONUS * covered
                     + FOCUS_BONUS * about,
                     strong=number in strong or partial[number] >= 2,
+                    words=matched[number],
                 )
             )
         scored.sort(key=lambda item: -item.rank)
@@ -461,7 +466,12 @@ class Matcher:
         # Abstain unless the best entry covers enough of the question, with a whole title word,
         # keyword or synonym, or two words of its phrases (body words alone are not enough,
         # nor is one word of a phrase: "work" of "unfunded work").
-        if not ranked or ranked[0].base < SCORE_FLOOR or not ranked[0].strong:
+        # One matching word among others unknown needs more cover ("sell me a car").
+        if (
+            not ranked
+            or not ranked[0].strong
+            or ranked[0].base < (SCORE_FLOOR if ranked[0].words > 1 else SINGLE_WORD_FLOOR)
+        ):
             return MatchResult("abstain", None, candidates[:2])
         top = ranked[0]
         if top.entry.id in SAFETY_KINDS:

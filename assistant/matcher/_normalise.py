@@ -63,11 +63,20 @@ def stem(token: str) -> str:
                 return token[len(prefix) :]  # the article with or without a joined particle
         return token
     if token.endswith("ies") and len(token) > 4:
-        return token[:-3] + "y"
-    if token.endswith(("sses", "shes", "ches", "xes", "zes")):
-        return token[:-2]
-    if token.endswith("s") and not token.endswith(_KEEP_S):
+        token = token[:-3] + "y"
+    elif token.endswith(("sses", "shes", "ches", "xes", "zes")):
+        token = token[:-2]
+    elif token.endswith("s") and not token.endswith(_KEEP_S):
+        token = token[:-1]
+    else:
+        token = _ending(token)
+    # A final silent e goes too, so "arrange" meets "arranging" and "nurses" meets "nursing".
+    if len(token) > 4 and token.endswith("e") and not token.endswith("ee"):
         return token[:-1]
+    return token
+
+
+def _ending(token: str) -> str:
     for ending in ("ing", "ed"):
         if token.endswith(ending) and len(token) > len(ending) + 2 + (ending == "ed"):
             root = token[: -len(ending)]
