@@ -9,12 +9,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
-from starlette.datastructures import FormData
 
 from assistant import audit, i18n
 from assistant.deps import CurrentUser, SessionDep, require_roles
 from assistant.errors import Forbidden, NotFound
-from assistant.forms import drafts, submissions, validation
+from assistant.forms import drafts, filling, submissions, validation
 from assistant.forms.definition import (
     FormDefinition,
     FormNotFound,
@@ -145,55 +144,33 @@ async def post_page(
     lang = str(data.get("form_lang") or data.get("lang") or "en")
     lang = lang if lang in i18n.LANGUAGES else "en"
     action = str(data.get("action") or "save")
-    page = _int(data.get("page"), 0, len(form.pages) - 1)
-    raw = answers_from_post(form, data)
-    if action.startswith("add:") or action.startswith("remove:"):
-        raw = _change_rows(form, raw, action)
-    typed, type_errors = validation.normalise(form, raw, lang)
-    state = validation.evaluate_state(form, typed)
-    errors: dict[str, str] = {}
-    if action == "next":
-        errors = _page_errors(form, page, typed, type_errors, lang)
-        if not errors:
-            page = _next_page(form, state, page)
-    elif action == "back":
-        page = _previous_page(form, state, page)
+    page = filling.to_int(data.get("page"), 0, len(form.pages) - 1)
+    raw = filling.answers_from_post(form, data)
+    if action.startswith(("add:", "remove:")):
+        raw = filling.change_rows(form, raw, action)
     try:
-        drafts.save_draft(
+        result = filling.step(
             session,
             form=form,
             user=user,
             instance_id=instance_id,
             lang=lang,
-            answers=raw,
+            action=action,
             page=page,
+            raw=raw,
         )
     except drafts.DraftNotYours:
         raise Forbidden() from None
-    except drafts.AlreadySubmitted as done:
-        return _go(request, f"/forms/submissions/{done.submission.id}")
-    if action == "lang":
-        return _go(request, f"/forms/drafts/{instance_id}?page={page}")
-    if action == "submit":
-        try:
-            outcome = submissions.submit(
-                session,
-                form=form,
-                user=user,
-                instance_id=instance_id,
-                form_version=form.version,
-                lang=lang,
-                answers=raw,
-            )
-        except submissions.InvalidSubmission as invalid:
-            errors = invalid.errors
-            page = _first_page_with(form, errors, page)
-        except submissions.InstanceConflict:
-            errors = {"instance_id": _("This form was already sent with different answers.")}
-        else:
-            return _go(request, f"/forms/submissions/{outcome.submission.id}?sent=1")
+    if result.redirect:
+        return _go(request, result.redirect)
     return _render_fill(
-        request, form, instance_id=instance_id, lang=lang, answers=raw, page=page, errors=errors
+        request,
+        form,
+        instance_id=instance_id,
+        lang=lang,
+        answers=raw,
+        page=result.page,
+        errors=result.errors,
     )
 
 
@@ -241,7 +218,7 @@ def show_submission(
             "submitter": session.get(User, submission.submitted_by_id),
             "answers": submissions.answers_of(submission),
             "sent": bool(sent),
-            "display": display_value,
+            "display": filling.display_value,
         },
     )
 
@@ -325,125 +302,6 @@ def _body_problems(body: Any, lang: str) -> dict[str, str]:
         return problems
 
 
-# --- helpers ----------------------------------------------------------------------------------
-
-
-def _int(value: Any, low: int, high: int) -> int:
-    try:
-        number = int(str(value))
-    except ValueError:
-        return low
-    return max(low, min(high, number))
-
-
-def answers_from_post(form: FormDefinition, data: FormData) -> dict[str, Any]:
-    """Every answer on the fill page (all pages are in the one HTML form)."""
-    raw: dict[str, Any] = {}
-    for f in form.top_fields():
-        if f.is_repeat:
-            count = _int(data.get(f"{f.name}.rows"), 0, f.max_count)
-            rows = []
-            for i in range(count):
-                row: dict[str, Any] = {}
-                for child in f.children:
-                    if child.is_input:
-                        row[child.name] = _read(data, f"{f.name}.{i}.{child.name}", child.type)
-                rows.append(row)
-            raw[f.name] = rows
-        elif f.is_input:
-            raw[f.name] = _read(data, f.name, f.type)
-    return raw
-
-
-def _read(data: FormData, key: str, ftype: str) -> Any:
-    if ftype == "select_multiple":
-        return [str(v) for v in data.getlist(key) if v]
-    value = data.get(key)
-    return str(value) if isinstance(value, str) and value != "" else None
-
-
-def _change_rows(form: FormDefinition, raw: dict[str, Any], action: str) -> dict[str, Any]:
-    parts = action.split(":")
-    f = form.fields.get(parts[1]) if len(parts) > 1 else None
-    if f is None or not f.is_repeat:
-        return raw
-    rows = list(raw.get(f.name) or [])
-    if parts[0] == "add" and len(rows) < f.max_count:
-        rows.append({c.name: None for c in f.children if c.is_input})
-    elif parts[0] == "remove" and len(parts) == 3:
-        index = _int(parts[2], 0, max(0, len(rows) - 1))
-        if rows:
-            rows.pop(index)
-    return raw | {f.name: rows}
-
-
-def _page_errors(
-    form: FormDefinition,
-    page: int,
-    typed: dict[str, Any],
-    type_errors: dict[str, str],
-    lang: str,
-) -> dict[str, str]:
-    the_page = form.pages[page]
-    names = {f.name for f in the_page.fields}
-    errors = {k: v for k, v in type_errors.items() if k.split(".")[0] in names}
-    return validation.validate_page(form, the_page, typed, lang) | errors
-
-
-def _next_page(form: FormDefinition, state: validation.State, page: int) -> int:
-    for i in range(page + 1, len(form.pages)):
-        if state.page_relevant(form.pages[i]):
-            return i
-    return page
-
-
-def _previous_page(form: FormDefinition, state: validation.State, page: int) -> int:
-    for i in range(page - 1, -1, -1):
-        if state.page_relevant(form.pages[i]):
-            return i
-    return page
-
-
-def _first_page_with(form: FormDefinition, errors: dict[str, str], default: int) -> int:
-    keys = {k.split(".")[0] for k in errors}
-    for i, p in enumerate(form.pages):
-        if any(f.name in keys for f in p.fields):
-            return i
-    return default
-
-
-def _last_relevant(form: FormDefinition, state: validation.State) -> int:
-    last = 0
-    for i, p in enumerate(form.pages):
-        if state.page_relevant(p):
-            last = i
-    return last
-
-
-def display_value(form: FormDefinition, name: str, value: Any, lang: str) -> str:
-    """An answer as a person reads it (choice labels in ``lang``)."""
-    f = form.fields.get(name)
-    if f is None or value is None:
-        return "" if value is None else str(value)
-    if isinstance(value, list):
-        return ", ".join(_choice_text(f, v, lang) for v in value)
-    if f.choices and isinstance(value, str):
-        return _choice_text(f, value, lang)
-    if f.type == "date" and isinstance(value, str):
-        from datetime import date
-
-        try:
-            return i18n.format_date(date.fromisoformat(value))
-        except ValueError:
-            return value
-    return str(value)
-
-
-def _choice_text(f: Any, value: str, lang: str) -> str:
-    choice = f.choice(value)
-    return str(choice.text(lang)) if choice else value
-
-
 def _render_fill(
     request: Request,
     form: FormDefinition,
@@ -461,7 +319,7 @@ def _render_fill(
     typed, _type_errors = validation.normalise(form, answers, lang)
     state = validation.evaluate_state(form, typed)
     if not state.page_relevant(form.pages[page]):
-        page = _next_page(form, state, page) if page else 0
+        page = filling.next_page(form, state, page) if page else 0
     return render(
         request,
         "forms/fill.html",
@@ -472,7 +330,7 @@ def _render_fill(
             "answers": answers,
             "errors": errors or {},
             "page": page,
-            "last_page": _last_relevant(form, state),
+            "last_page": filling.last_relevant(form, state),
             "state": state,
             "new": new,
             "action_url": f"/forms/{form.id}/fill",

@@ -1,0 +1,206 @@
+"""Filling a form page by page: reading a posted page, moving between pages, sending.
+
+The fill page holds every page of the form in one HTML form (only the current one shown), so
+each post carries every answer. :func:`step` is what each button does; the route renders or
+redirects by its result.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlmodel import Session
+from starlette.datastructures import ImmutableMultiDict
+
+from assistant import i18n
+from assistant.forms import drafts, submissions, validation
+from assistant.forms.definition import Field, FormDefinition
+from assistant.i18n import _
+from assistant.people.models import User
+
+
+@dataclass
+class Step:
+    """What a button did: show ``page`` (with ``errors``), or go to ``redirect``."""
+
+    page: int
+    errors: dict[str, str] = field(default_factory=dict)
+    redirect: str | None = None
+
+
+def step(
+    session: Session,
+    *,
+    form: FormDefinition,
+    user: User,
+    instance_id: str,
+    lang: str,
+    action: str,
+    page: int,
+    raw: dict[str, Any],
+    today: date | None = None,
+) -> Step:
+    """Save the draft, then do ``action``: next, back, lang, submit, add:<repeat>,
+    remove:<repeat>:<row>. Raises drafts.DraftNotYours for someone else's draft."""
+    typed, type_errors = validation.normalise(form, raw, lang)
+    state = validation.evaluate_state(form, typed, today=today)
+    errors: dict[str, str] = {}
+    if action == "next":
+        errors = page_errors(form, page, typed, type_errors, lang, today=today)
+        if not errors:
+            page = next_page(form, state, page)
+    elif action == "back":
+        page = previous_page(form, state, page)
+    try:
+        drafts.save_draft(
+            session,
+            form=form,
+            user=user,
+            instance_id=instance_id,
+            lang=lang,
+            answers=raw,
+            page=page,
+        )
+    except drafts.AlreadySubmitted as done:
+        return Step(page, redirect=f"/forms/submissions/{done.submission.id}")
+    if action == "lang":
+        return Step(page, redirect=f"/forms/drafts/{instance_id}?page={page}")
+    if action == "submit":
+        try:
+            outcome = submissions.submit(
+                session,
+                form=form,
+                user=user,
+                instance_id=instance_id,
+                form_version=form.version,
+                lang=lang,
+                answers=raw,
+                today=today,
+            )
+        except submissions.InvalidSubmission as invalid:
+            return Step(first_page_with(form, invalid.errors, page), invalid.errors)
+        except submissions.InstanceConflict:
+            with i18n.use_locale(lang):
+                message = _("This form was already sent with different answers.")
+            return Step(page, {"instance_id": message})
+        return Step(page, redirect=f"/forms/submissions/{outcome.submission.id}?sent=1")
+    return Step(page, errors)
+
+
+def to_int(value: Any, low: int, high: int) -> int:
+    try:
+        number = int(str(value))
+    except ValueError:
+        return low
+    return max(low, min(high, number))
+
+
+def answers_from_post(form: FormDefinition, data: ImmutableMultiDict[str, Any]) -> dict[str, Any]:
+    """Every answer on the fill page (all pages are in the one HTML form)."""
+    raw: dict[str, Any] = {}
+    for f in form.top_fields():
+        if f.is_repeat:
+            count = to_int(data.get(f"{f.name}.rows"), 0, f.max_count)
+            rows = []
+            for i in range(count):
+                row: dict[str, Any] = {}
+                for child in f.children:
+                    if child.is_input:
+                        row[child.name] = _read(data, f"{f.name}.{i}.{child.name}", child.type)
+                rows.append(row)
+            raw[f.name] = rows
+        elif f.is_input:
+            raw[f.name] = _read(data, f.name, f.type)
+    return raw
+
+
+def _read(data: ImmutableMultiDict[str, Any], key: str, ftype: str) -> Any:
+    if ftype == "select_multiple":
+        return [str(v) for v in data.getlist(key) if v]
+    value = data.get(key)
+    return str(value) if isinstance(value, str) and value != "" else None
+
+
+def change_rows(form: FormDefinition, raw: dict[str, Any], action: str) -> dict[str, Any]:
+    parts = action.split(":")
+    f = form.fields.get(parts[1]) if len(parts) > 1 else None
+    if f is None or not f.is_repeat:
+        return raw
+    rows = list(raw.get(f.name) or [])
+    if parts[0] == "add" and len(rows) < f.max_count:
+        rows.append({c.name: None for c in f.children if c.is_input})
+    elif parts[0] == "remove" and len(parts) == 3:
+        index = to_int(parts[2], 0, max(0, len(rows) - 1))
+        if rows:
+            rows.pop(index)
+    return raw | {f.name: rows}
+
+
+def page_errors(
+    form: FormDefinition,
+    page: int,
+    typed: dict[str, Any],
+    type_errors: dict[str, str],
+    lang: str,
+    *,
+    today: date | None = None,
+) -> dict[str, str]:
+    """The current page's errors (type errors of its answers included)."""
+    the_page = form.pages[page]
+    names = {f.name for f in the_page.fields}
+    errors = {k: v for k, v in type_errors.items() if k.split(".")[0] in names}
+    return validation.validate_page(form, the_page, typed, lang, today=today) | errors
+
+
+def next_page(form: FormDefinition, state: validation.State, page: int) -> int:
+    for i in range(page + 1, len(form.pages)):
+        if state.page_relevant(form.pages[i]):
+            return i
+    return page
+
+
+def previous_page(form: FormDefinition, state: validation.State, page: int) -> int:
+    for i in range(page - 1, -1, -1):
+        if state.page_relevant(form.pages[i]):
+            return i
+    return page
+
+
+def first_page_with(form: FormDefinition, errors: dict[str, str], default: int) -> int:
+    keys = {k.split(".")[0] for k in errors}
+    for i, p in enumerate(form.pages):
+        if any(f.name in keys for f in p.fields):
+            return i
+    return default
+
+
+def last_relevant(form: FormDefinition, state: validation.State) -> int:
+    last = 0
+    for i, p in enumerate(form.pages):
+        if state.page_relevant(p):
+            last = i
+    return last
+
+
+def display_value(form: FormDefinition, name: str, value: Any, lang: str) -> str:
+    """An answer as a person reads it (choice labels in ``lang``)."""
+    f = form.fields.get(name)
+    if f is None or value is None:
+        return "" if value is None else str(value)
+    if isinstance(value, list):
+        return ", ".join(_choice_text(f, v, lang) for v in value)
+    if f.choices and isinstance(value, str):
+        return _choice_text(f, value, lang)
+    if f.type == "date" and isinstance(value, str):
+        try:
+            return i18n.format_date(date.fromisoformat(value))
+        except ValueError:
+            return value
+    return str(value)
+
+
+def _choice_text(f: Field, value: str, lang: str) -> str:
+    choice = f.choice(value)
+    return str(choice.text(lang)) if choice else value

@@ -1,0 +1,115 @@
+"""What each button of the fill page does, as plain functions over a Session."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+import pytest
+from sqlmodel import Session, select
+from starlette.datastructures import ImmutableMultiDict
+
+from assistant.forms import drafts, filling
+from assistant.forms.definition import load_form
+from assistant.forms.models import FormDraft, FormSubmission
+from assistant.people.models import Role
+from tests import factories
+
+TODAY = date(2026, 11, 22)
+
+
+def test_posted_answers_are_read_for_every_page() -> None:
+    form = load_form("barrier_assessment")
+    data = ImmutableMultiDict(
+        [
+            ("consent", "yes"),
+            ("housing", "cold_damp"),
+            ("housing", "overcrowded"),
+            ("person_name", ""),
+            ("household_members.rows", "1"),
+            ("household_members.0.member_name", "Ana"),
+        ]
+    )
+    raw = filling.answers_from_post(form, data)
+    assert raw["consent"] == "yes"
+    assert raw["housing"] == ["cold_damp", "overcrowded"]
+    assert raw["person_name"] is None
+    assert raw["barriers"] == []
+    assert raw["household_members"][0]["member_name"] == "Ana"
+    assert "age_years" not in raw  # calculations are the server's
+
+
+@pytest.mark.parametrize(
+    ("action", "rows_after"),
+    [("add:household_members", 3), ("remove:household_members:0", 1), ("add:nope", 2)],
+)
+def test_adding_and_removing_rows(action: str, rows_after: int) -> None:
+    form = load_form("barrier_assessment")
+    raw: dict[str, Any] = {"household_members": [{"member_name": "A"}, {"member_name": "B"}]}
+    assert len(filling.change_rows(form, raw, action)["household_members"]) == rows_after
+
+
+def test_next_skips_pages_that_do_not_apply_and_back_returns(session: Session) -> None:
+    form = load_form("barrier_assessment")
+    user = factories.user(session, Role.pcw)
+    instance_id = str(uuid.uuid4())
+    common: dict[str, Any] = {
+        "form": form,
+        "user": user,
+        "instance_id": instance_id,
+        "lang": "en",
+        "today": TODAY,
+    }
+    blocked = filling.step(session, action="next", page=0, raw={}, **common)
+    assert blocked.page == 0 and blocked.errors == {"consent": "This question needs an answer."}
+    moved = filling.step(session, action="next", page=0, raw={"consent": "yes"}, **common)
+    assert moved.page == 1 and not moved.errors
+    back = filling.step(session, action="back", page=1, raw={"consent": "yes"}, **common)
+    assert back.page == 0
+    stays = filling.step(session, action="next", page=0, raw={"consent": "no"}, **common)
+    assert stays.page == 0  # without consent there is nothing further to ask
+    draft = session.exec(select(FormDraft).where(FormDraft.instance_id == instance_id)).one()
+    assert draft.page == 0 and draft.owner_id == user.id
+    sent = filling.step(session, action="submit", page=0, raw={"consent": "no"}, **common)
+    stored = session.exec(select(FormSubmission)).one()
+    assert sent.redirect == f"/forms/submissions/{stored.id}?sent=1"
+    again = filling.step(session, action="next", page=0, raw={"consent": "no"}, **common)
+    assert again.redirect == f"/forms/submissions/{stored.id}"
+
+
+def test_language_change_redirects_to_the_draft_and_drafts_are_private(
+    session: Session,
+) -> None:
+    form = load_form("flag_problem")
+    owner = factories.user(session, Role.practice_staff)
+    instance_id = str(uuid.uuid4())
+    result = filling.step(
+        session,
+        form=form,
+        user=owner,
+        instance_id=instance_id,
+        lang="zh_Hans",
+        action="lang",
+        page=1,
+        raw={"provider": "specialist"},
+    )
+    assert result.redirect == f"/forms/drafts/{instance_id}?page=1"
+    with pytest.raises(drafts.DraftNotYours):
+        filling.step(
+            session,
+            form=form,
+            user=factories.user(session, Role.practice_staff),
+            instance_id=instance_id,
+            lang="en",
+            action="next",
+            page=0,
+            raw={},
+        )
+
+
+def test_display_values_use_the_choice_labels() -> None:
+    form = load_form("barrier_assessment")
+    assert filling.display_value(form, "housing", ["cold_damp"], "sm") == "Malulu po o susū"
+    assert filling.display_value(form, "consent", "yes", "ar") == "نعم"
+    assert filling.display_value(form, "person_name", None, "en") == ""
