@@ -186,6 +186,31 @@ def test_check_wants_red_flags_in_every_language(tmp_path: Path) -> None:
     assert "knowledge/_safety.yaml:1: 'crisis-support' has no red-flag words for 'en'" in problems
 
 
+def test_check_rejects_a_red_flag_rule_with_one_group(tmp_path: Path) -> None:
+    folder = write_folder(tmp_path, {"sample-entry.md": GOOD})
+    safety = folder / "_safety.yaml"
+    safety.write_text(
+        safety.read_text(encoding="utf-8") + "    - [[only, one, group]]\n", encoding="utf-8"
+    )
+    assert check_knowledge(folder) == [
+        "knowledge/_safety.yaml:1: 'together' rule for 'crisis-support' needs two or more "
+        "lists of words"
+    ]
+
+
+def test_check_rejects_a_synonym_that_would_match_too_much(tmp_path: Path) -> None:
+    folder = write_folder(tmp_path, {"sample-entry.md": GOOD})
+    synonyms = folder / "_synonyms.yaml"
+    text = synonyms.read_text(encoding="utf-8").replace(
+        "concepts:\n", "concepts:\n  work-words: [their work, unfunded work]\n", 1
+    )
+    synonyms.write_text(text, encoding="utf-8")
+    assert check_knowledge(folder) == [
+        "knowledge/_synonyms.yaml:1: concept 'work-words': phrase 'their work' is only 'work' "
+        "once small words are ignored; it would match too much"
+    ]
+
+
 def test_check_command_reports_knowledge_problems(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -31,6 +31,14 @@ EMERGENCY = [
     ("ar", "والدي يشعر بألم في الصدر"),
     ("ar", "ابني لا يتنفس"),
     ("ar", "أمي فقدت الوعي"),
+    # words that are a red flag together, wherever they are in the message
+    ("en", "my chest is really sore"),
+    ("en", "bleeding wont stop"),
+    ("sm", "Tiga tele loʻu fatafata"),
+    ("zh_Hans", "流了很多血"),
+    ("zh_Hans", "我胸口很痛"),
+    ("hi", "मेरी छाती में बहुत दर्द है"),
+    ("ar", "ألم شديد في صدري"),
 ]
 
 CRISIS = [
@@ -51,6 +59,11 @@ CRISIS = [
     ("hi", "मैं जीना नहीं चाहती"),
     ("ar", "أفكر في الانتحار"),
     ("ar", "أريد أن أموت"),
+    ("en", "i wish i was dead"),
+    ("en", "life is not worth living"),
+    ("to", "ʻOku ou fie mate"),
+    ("zh_Hans", "我想结束自己的生命"),
+    ("ar", "أريد أن أنهي حياتي"),
 ]
 
 
@@ -114,6 +127,9 @@ def test_no_false_alarm_on_ordinary_questions(query: str, audience: str, expecte
         "nurses strike, who covers immunisation clinics",
         "cooking classes for diabetics",
         "emergency department sent us their follow-ups",
+        "chest x-ray referral pathway",
+        "blood test results not arriving",
+        "end of life care funding for home visits",
     ],
 )
 def test_near_misses_of_short_red_flags_are_not_alarms(query: str) -> None:

@@ -116,6 +116,7 @@ class Matcher:
             audience: self._build_index([e for e in kb.entries if e.for_audience(audience)], terms)
             for audience in ("practice", "patient")
         }
+        self._lexicon_together = lexicon.together
         self._compile_safety(lexicon.safety)
         self._safety_titles = {kind: kb.get(kind) for kind in SAFETY_KINDS}
 
@@ -338,6 +339,21 @@ class Matcher:
                     else:
                         unspaced.setdefault("".join(words), kind)
         self._flag_unspaced = unspaced
+        # Rules of words that must appear together ("chest" and "sore"), anywhere in a message.
+        self._together: list[tuple[str, list[tuple[frozenset[str], tuple[str, ...]]]]] = []
+        for kind in SAFETY_KINDS:
+            for rule in self._lexicon_together.get(kind, []):
+                groups = []
+                for group in rule:
+                    spaced_words = {
+                        self._plain_tokens(w)[0] for w in group if w.isascii() and fold(w)
+                    }
+                    others = tuple(
+                        "".join(self._plain_tokens(w)) for w in group if not w.isascii() and fold(w)
+                    )
+                    self._flag_words.update(spaced_words)
+                    groups.append((frozenset(spaced_words), others))
+                self._together.append((kind, groups))
         self._flag_pattern = (
             re.compile("|".join(re.escape(p) for p in sorted(unspaced, key=len, reverse=True)))
             if unspaced
@@ -388,6 +404,15 @@ class Matcher:
         for start, word in enumerate(words):
             for kind, phrase in self._flag_starts.get(word, ()):
                 if kind not in found and _phrase_at(phrase, words, start):
+                    found.add(kind)
+        if len(found) < len(SAFETY_KINDS) and self._together:
+            present = set(words)
+            joined = "".join(words)
+            for kind, groups in self._together:
+                if kind not in found and all(
+                    present & spaced or any(piece in joined for piece in others)
+                    for spaced, others in groups
+                ):
                     found.add(kind)
         for kind in SAFETY_KINDS:
             if kind in found:

@@ -20,6 +20,8 @@ class Lexicon:
     misspellings: dict[str, str] = field(default_factory=dict)  # wrong -> right
     stopwords: frozenset[str] = frozenset()
     safety: dict[str, dict[str, list[str]]] = field(default_factory=dict)  # kind -> lang -> phrases
+    # kind -> rules; a rule is word groups that must all appear somewhere in the message
+    together: dict[str, list[list[list[str]]]] = field(default_factory=dict)
 
 
 def _strings(value: Any) -> list[str]:
@@ -62,8 +64,32 @@ def read_lexicon(directory: Path | None = None) -> tuple[Lexicon, list[str]]:
         for lang in safety[kind]:
             if lang not in LANGUAGES:
                 problems.append(f"{safety_path.name}:1: '{kind}': unknown language '{lang}'")
+    together: dict[str, list[list[list[str]]]] = {kind: [] for kind in SAFETY_KINDS}
+    raw_together = safety_raw.get("together") or {}
+    if not isinstance(raw_together, dict):
+        problems.append(
+            f"{safety_path.name}:1: 'together' must map emergency/crisis-support to rules"
+        )
+        raw_together = {}
+    for kind, rules in raw_together.items():
+        if kind not in SAFETY_KINDS:
+            problems.append(f"{safety_path.name}:1: 'together': unknown kind '{kind}'")
+            continue
+        for rule in rules or []:
+            groups = [_strings(group) for group in rule] if isinstance(rule, list) else []
+            if len(groups) < 2 or not all(groups):
+                problems.append(
+                    f"{safety_path.name}:1: 'together' rule for '{kind}' needs two or more "
+                    "lists of words"
+                )
+                continue
+            together[str(kind)].append(groups)
     lexicon = Lexicon(
-        concepts=concepts, misspellings=misspellings, stopwords=stopwords, safety=safety
+        concepts=concepts,
+        misspellings=misspellings,
+        stopwords=stopwords,
+        safety=safety,
+        together=together,
     )
     return lexicon, problems
 
