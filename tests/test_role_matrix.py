@@ -18,21 +18,24 @@ Adding a route? Add its line to EXPECTED below, in your area's block.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+import shutil
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from fastapi.routing import iter_route_contexts
-from sqlmodel import Session
+from sqlalchemy import text
+from sqlmodel import Session, SQLModel
 
+from assistant import db as dbmod
 from assistant.app import create_app
 from assistant.people.models import Role
 from assistant.security.csrf import CSRF_COOKIE
 from assistant.security.sessions import SESSION_COOKIE, start_session
 from assistant.settings import Settings
 from tests import factories
-from tests.conftest import Client
+from tests.conftest import USE_POSTGRES, Client
 
 ANON = "anonymous"
 ROLES = tuple(role.value for role in Role)
@@ -202,17 +205,46 @@ def sample_url(method: str, path: str) -> str:
     return _PARAM.sub(lambda m: SAMPLE_PARAMS.get(m.group(1), "999999"), path)
 
 
-@pytest.fixture
-def tokens(session: Session, settings: Settings) -> Iterator[Any]:
-    """``tokens(role)`` starts a fresh server-side session for a user with that role."""
-    users = {role.value: factories.user(session, role) for role in Role}
+@pytest.fixture(scope="module")
+def matrix(
+    _template_db: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[FastAPI, Callable[[str], str]]]:
+    """One database for the whole matrix (only the guards are checked, so state may pile up):
+    the app, and ``token(role)`` starting a fresh session for a user with that role."""
+    if USE_POSTGRES:
+        url = _template_db
+    else:
+        path = tmp_path_factory.mktemp("matrix") / "matrix.db"
+        shutil.copyfile(_template_db, path)
+        url = f"sqlite:///{path}"
+    settings = Settings(
+        environment="test",
+        database_url=url,
+        secret_key="test-secret",
+        public_base_url="http://testserver",
+        login_slow_delay_seconds=0.0,
+        run_worker_in_app=False,
+        twilio_account_sid="AC00000000000000000000000000000000",
+        twilio_auth_token="test-auth-token",
+        twilio_from_number="+6435550100",
+    )
+    engine = dbmod.get_engine(url)
+    with Session(engine) as session:
+        user_ids = {role.value: factories.user(session, role).id for role in Role}
 
-    def _token(role: str) -> str:
-        user_id = users[role].id
-        assert user_id is not None
-        return start_session(session, user_id=user_id, max_age_seconds=600)
+        def token(role: str) -> str:
+            user_id = user_ids[role]
+            assert user_id is not None
+            return start_session(session, user_id=user_id, max_age_seconds=600)
 
-    yield _token
+        yield create_app(settings), token
+    if USE_POSTGRES:
+        tables = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
+        with engine.begin() as conn:
+            conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    else:
+        dbmod._engines.pop(url, None)
+        engine.dispose()
 
 
 def _is_login_redirect(response: Any) -> bool:
@@ -223,7 +255,8 @@ def _is_login_redirect(response: Any) -> bool:
 
 
 @pytest.mark.parametrize(("method", "path"), ROUTES, ids=[f"{m} {p}" for m, p in ROUTES])
-def test_route_guard(method: str, path: str, app: FastAPI, tokens: Any) -> None:
+def test_route_guard(method: str, path: str, matrix: tuple[FastAPI, Callable[[str], str]]) -> None:
+    app, tokens = matrix
     access = EXPECTED.get((method, path))
     if access is None:
         pytest.fail(f"{method} {path} has no line in EXPECTED (tests/test_role_matrix.py)")
