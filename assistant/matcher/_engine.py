@@ -432,12 +432,14 @@ class Matcher:
         partial: dict[int, int] = defaultdict(int)  # words matched that are parts of phrases
         matched: dict[int, int] = defaultdict(int)
         ideal = 0.0  # what one entry holding every query word in its title would score
+        foreign_unknown = 0.0
         for token in tokens:
             hits = index.postings.get(token)
             if hits is None:
-                # Our word lists know English best; an unknown word in another script is
-                # more likely an inflection or a small word than a sign of another topic.
-                ideal += index.unknown_idf * (1.0 if token.isascii() else OTHER_SCRIPT_UNKNOWN)
+                if token.isascii():
+                    ideal += index.unknown_idf
+                else:
+                    foreign_unknown += index.unknown_idf
                 continue
             idf = index.idf[token]
             best = index.best_weight[token]
@@ -454,6 +456,9 @@ class Matcher:
         known_weight = sum(idf for _t, idf in known) or 1.0
         scored: list[_Scored] = []
         for number, total in sorted(totals.items(), key=lambda item: -item[1])[:TOP_K]:
+            # Our word lists know English best: an unknown word in another script is more
+            # likely an inflection or a small word, so it weighs less once two words match.
+            share = OTHER_SCRIPT_UNKNOWN if matched[number] > 1 else 1.0
             # Ties go to the entry whose multi-word keyword or title appears whole in the
             # question, then to the entry whose title the question covers most.
             whole = sum(1 for phrase in index.phrases[number] if phrase <= query_set)
@@ -466,7 +471,7 @@ class Matcher:
             scored.append(
                 _Scored(
                     entry=index.entries[number],
-                    base=min(100.0, 100.0 * total / ideal),
+                    base=min(100.0, 100.0 * total / (ideal + foreign_unknown * share)),
                     bonus=PHRASE_BONUS * min(whole, 2)
                     + TITLE_BONUS * covered
                     + FOCUS_BONUS * about,
