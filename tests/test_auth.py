@@ -123,3 +123,11 @@ def test_anonymous_language_choice_is_kept_in_a_cookie(client: TestClient) -> No
     assert 'lang="to"' in client.get("/login").text
     client.post("/lang", data={"lang": "klingon", "next": "/login"})
     assert 'lang="to"' in client.get("/login").text
+
+
+def test_language_menu_with_javascript_reloads_the_page(client: TestClient) -> None:
+    response = client.post(
+        "/lang", data={"lang": "hi", "next": "/login"}, headers={"HX-Request": "true"}
+    )
+    assert response.status_code == 204 and response.headers["HX-Refresh"] == "true"
+    assert 'lang="hi"' in client.get("/login").text

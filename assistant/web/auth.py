@@ -11,6 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 from assistant import i18n
 from assistant.clock import utcnow
 from assistant.deps import OptionalUser, SessionDep, SettingsDep
+from assistant.htmx import is_htmx
 from assistant.i18n import _
 from assistant.people import accounts
 from assistant.security import throttle
@@ -108,7 +109,10 @@ def switch_language(
     lang: Annotated[str, Form()],
     next: Annotated[str, Form()] = "/",
 ) -> Response:
-    response = RedirectResponse(safe_next(next), status_code=303)
+    response: Response = RedirectResponse(safe_next(next), status_code=303)
+    if is_htmx(request):
+        # Chosen from the menu with JavaScript on: reload the page in the new language.
+        response = Response(status_code=204, headers={"HX-Refresh": "true"})
     if lang in i18n.LANGUAGES:
         if user is not None and user.id is not None:
             accounts.set_locale(session, user_id=user.id, lang=lang)

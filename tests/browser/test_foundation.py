@@ -48,9 +48,8 @@ def test_switching_to_arabic_renders_right_to_left_and_sticks(
     user = factories.user(live_session, Role.liaison, email=f"rtl-{uuid.uuid4().hex}@example.nz")
     login_as(page, user.email, factories.PASSWORD)
     assert page.locator("html").get_attribute("dir") == "ltr"
-    page.get_by_label("Language").select_option("ar")
-    with page.expect_navigation():
-        page.locator("form.lang-switch button").click()
+    with page.expect_navigation():  # with JavaScript on, choosing applies at once
+        page.get_by_label("Language").select_option("ar")
     assert page.locator("html").get_attribute("dir") == "rtl"
     assert page.locator("html").get_attribute("lang") == "ar"
     # The choice is saved for the user: signing in from a fresh browser brings Arabic back.
@@ -69,6 +68,16 @@ def test_language_preference_follows_the_user(page: Page) -> None:
     # Amina's saved preference is Arabic (demo data).
     login_as(page, "pcw.amina@refugeecentre.example.nz")
     assert page.locator("html").get_attribute("dir") == "rtl"
+
+
+def test_language_switch_works_with_javascript_disabled(js_disabled_page: Page) -> None:
+    page = js_disabled_page
+    page.goto("/login")
+    page.get_by_label("Language").select_option("zh_Hans")
+    with page.expect_navigation():
+        page.locator("form.lang-switch button").click()
+    assert page.locator("html").get_attribute("lang") == "zh-Hans"
+    assert page.get_by_role("heading", level=1).inner_text() == "登录"
 
 
 def test_login_works_with_javascript_disabled(js_disabled_page: Page) -> None:
