@@ -346,3 +346,22 @@ def test_other_roles_cannot_see_the_knowledge_pages(
 ) -> None:
     login(factories.user(session, role))  # type: ignore[operator]
     assert client.get("/knowledge").status_code == 403
+
+
+def test_coordinators_can_try_a_question_without_recording_usage(
+    session: Session, client: Client, login: object
+) -> None:
+    login(factories.user(session, Role.coordinator))  # type: ignore[operator]
+    page = client.get("/knowledge/try", params={"q": "claim was rejected", "audience": "practice"})
+    assert page.status_code == 200 and "<html" in page.text
+    assert 'data-status="answer"' in page.text
+    assert 'data-candidate="claims-submission"' in page.text
+    fragment = client.get(
+        "/knowledge/try",
+        params={"q": "what is the weather", "audience": "patient"},
+        headers={"HX-Request": "true"},
+    )
+    assert "<html" not in fragment.text and 'data-status="abstain"' in fragment.text
+    safety = client.get("/knowledge/try", params={"q": "chest pain", "audience": "patient"})
+    assert 'data-status="safety"' in safety.text
+    assert usage_counts(session) == {}

@@ -153,6 +153,7 @@ EXPECTED: dict[tuple[str, str], Access] = {
     # knowledge base: every entry with its review date and usage
     ("GET", "/knowledge"): allow(Role.coordinator, Role.admin),
     ("GET", "/knowledge/{entry_id}"): allow(Role.coordinator, Role.admin),
+    ("GET", "/knowledge/try"): allow(Role.coordinator, Role.admin),
 }
 
 # Dummy values for path parameters, by name (default "999999").

@@ -14,6 +14,7 @@ from assistant.i18n import LANGUAGES, current_locale, lazy_gettext
 from assistant.knowledge import AUDIENCES, get_knowledge_base
 from assistant.knowledge.overview import knowledge_overview
 from assistant.knowledge.usage import usage_counts
+from assistant.matcher import match
 from assistant.people.models import Role, User
 from assistant.templating import render
 from assistant.web.nav import register
@@ -63,6 +64,34 @@ def knowledge_list(
         "team_labels": TEAM_LABELS,
     }
     return render(request, "knowledge/index.html", context, block="results")
+
+
+STATUS_LABELS = {
+    "answer": lazy_gettext("Answers with this entry"),
+    "choose": lazy_gettext("Offers a choice between these two"),
+    "abstain": lazy_gettext("Hands the question to a person"),
+    "safety": lazy_gettext("Gives the safety answer straight away"),
+}
+
+
+@router.get("/try")
+def knowledge_try(
+    request: Request,
+    user: KnowledgeManager,
+    q: str = "",
+    audience: str = "practice",
+) -> Response:
+    """Try a question on the matcher: what would the chat or SMS answer?"""
+    chosen = audience if audience in ("practice", "patient") else "practice"
+    result = match(q, audience=chosen, lang=current_locale()) if q.strip() else None  # type: ignore[arg-type]
+    context = {
+        "q": q,
+        "audience": chosen,
+        "result": result,
+        "status_labels": STATUS_LABELS,
+        "audience_labels": AUDIENCE_LABELS,
+    }
+    return render(request, "knowledge/try.html", context, block="result")
 
 
 @router.get("/{entry_id}")
