@@ -39,6 +39,8 @@ EMERGENCY = [
     ("zh_Hans", "我胸口很痛"),
     ("hi", "मेरी छाती में बहुत दर्द है"),
     ("ar", "ألم شديد في صدري"),
+    ("en", "my friend has taken too many pills"),
+    ("en", "he swallowed the whole bottle of tablets"),
 ]
 
 CRISIS = [
@@ -130,6 +132,8 @@ def test_no_false_alarm_on_ordinary_questions(query: str, audience: str, expecte
         "chest x-ray referral pathway",
         "blood test results not arriving",
         "end of life care funding for home visits",
+        "the pills are too expensive",
+        "medication review for a patient on many medicines",
     ],
 )
 def test_near_misses_of_short_red_flags_are_not_alarms(query: str) -> None:

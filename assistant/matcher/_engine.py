@@ -56,6 +56,25 @@ class _Index:
 
 
 @dataclass(frozen=True)
+class _FlagGroup:
+    """One group of a "together" red-flag rule: any of its words or phrases."""
+
+    words: frozenset[str]
+    phrases: tuple[tuple[str, ...], ...]
+    others: tuple[str, ...]  # other scripts, matched inside the text without spaces
+
+    def found(self, tokens: list[str], present: set[str], joined: str) -> bool:
+        if present & self.words or any(piece in joined for piece in self.others):
+            return True
+        return any(
+            _phrase_at(phrase, tokens, start)
+            for phrase in self.phrases
+            for start, token in enumerate(tokens)
+            if token == phrase[0]
+        )
+
+
+@dataclass(frozen=True)
 class _EntryTerms:
     weights: dict[str, float]
     title: frozenset[str]
@@ -340,19 +359,26 @@ class Matcher:
                         unspaced.setdefault("".join(words), kind)
         self._flag_unspaced = unspaced
         # Rules of words that must appear together ("chest" and "sore"), anywhere in a message.
-        self._together: list[tuple[str, list[tuple[frozenset[str], tuple[str, ...]]]]] = []
+        self._together: list[tuple[str, list[_FlagGroup]]] = []
         for kind in SAFETY_KINDS:
             for rule in self._lexicon_together.get(kind, []):
                 groups = []
                 for group in rule:
-                    spaced_words = {
-                        self._plain_tokens(w)[0] for w in group if w.isascii() and fold(w)
-                    }
-                    others = tuple(
-                        "".join(self._plain_tokens(w)) for w in group if not w.isascii() and fold(w)
-                    )
-                    self._flag_words.update(spaced_words)
-                    groups.append((frozenset(spaced_words), others))
+                    singles: set[str] = set()
+                    sequences: list[tuple[str, ...]] = []
+                    others: list[str] = []
+                    for item in group:
+                        tokens = tuple(self._plain_tokens(item))
+                        if not tokens:
+                            continue
+                        if not item.isascii():
+                            others.append("".join(tokens))
+                        elif len(tokens) == 1:
+                            singles.add(tokens[0])
+                        else:
+                            sequences.append(tokens)
+                        self._flag_words.update(t for t in tokens if t.isascii())
+                    groups.append(_FlagGroup(frozenset(singles), tuple(sequences), tuple(others)))
                 self._together.append((kind, groups))
         self._flag_pattern = (
             re.compile("|".join(re.escape(p) for p in sorted(unspaced, key=len, reverse=True)))
@@ -409,10 +435,7 @@ class Matcher:
             present = set(words)
             joined = "".join(words)
             for kind, groups in self._together:
-                if kind not in found and all(
-                    present & spaced or any(piece in joined for piece in others)
-                    for spaced, others in groups
-                ):
+                if kind not in found and all(g.found(words, present, joined) for g in groups):
                     found.add(kind)
         for kind in SAFETY_KINDS:
             if kind in found:
