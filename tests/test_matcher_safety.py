@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from assistant.matcher import match
@@ -138,3 +140,15 @@ def test_no_false_alarm_on_ordinary_questions(query: str, audience: str, expecte
 )
 def test_near_misses_of_short_red_flags_are_not_alarms(query: str) -> None:
     assert match(query, audience="practice").status != "safety"
+
+
+def _red_flags() -> list[tuple[str, str]]:
+    path = Path(__file__).parent / "data" / "red-flags.tsv"
+    rows = path.read_text(encoding="utf-8").splitlines()[1:]
+    return [(kind, query) for kind, query in (row.split("\t") for row in rows if row)]
+
+
+@pytest.mark.parametrize(("expected", "query"), _red_flags())
+def test_red_flag_table(expected: str, query: str) -> None:
+    result = match(query, audience="patient")
+    assert (result.status, result.entry_id) == ("safety", expected)
