@@ -19,12 +19,12 @@ from dataclasses import dataclass
 from functools import cache
 
 from rapidfuzz import fuzz, process
-from rapidfuzz.distance import OSA
 
 from assistant.knowledge import Entry, KnowledgeBase, get_knowledge_base
-from assistant.matcher import Audience, Candidate, MatchResult, SafetyKind
+from assistant.matcher import Audience, Candidate, MatchResult
 from assistant.matcher._lexicon import SAFETY_KINDS, Lexicon, get_lexicon
 from assistant.matcher._normalise import fold, is_han, stem
+from assistant.matcher._redflags import RedFlags
 
 FIELD_WEIGHTS = {"title": 1.0, "keywords": 1.0, "synonyms": 0.9, "body": 0.3}
 SCORE_FLOOR = 38.0  # below this: abstain
@@ -53,25 +53,6 @@ class _Index:
     title_tokens: list[frozenset[str]]
     phrases: list[list[frozenset[str]]]  # per entry: its multi-word titles and keywords
     focus: list[dict[str, float]]  # per entry: share of its titles and keywords with a word
-
-
-@dataclass(frozen=True)
-class _FlagGroup:
-    """One group of a "together" red-flag rule: any of its words or phrases."""
-
-    words: frozenset[str]
-    phrases: tuple[tuple[str, ...], ...]
-    others: tuple[str, ...]  # other scripts, matched inside the text without spaces
-
-    def found(self, tokens: list[str], present: set[str], joined: str) -> bool:
-        if present & self.words or any(piece in joined for piece in self.others):
-            return True
-        return any(
-            _phrase_at(phrase, tokens, start)
-            for phrase in self.phrases
-            for start, token in enumerate(tokens)
-            if token == phrase[0]
-        )
 
 
 @dataclass(frozen=True)
@@ -135,8 +116,7 @@ class Matcher:
             audience: self._build_index([e for e in kb.entries if e.for_audience(audience)], terms)
             for audience in ("practice", "patient")
         }
-        self._lexicon_together = lexicon.together
-        self._compile_safety(lexicon.safety)
+        self.red_flags = RedFlags(lexicon)
         self._safety_titles = {kind: kb.get(kind) for kind in SAFETY_KINDS}
 
     # -- text pipeline -------------------------------------------------------------------
@@ -339,109 +319,6 @@ class Matcher:
             focus=focus,
         )
 
-    # -- safety --------------------------------------------------------------------------
-
-    def _compile_safety(self, safety: dict[str, dict[str, list[str]]]) -> None:
-        """Red flags: word sequences (English script) by first word; other scripts as a regex."""
-        self._flag_starts: dict[str, list[tuple[str, tuple[str, ...]]]] = defaultdict(list)
-        self._flag_words: set[str] = set()
-        unspaced: dict[str, str] = {}
-        for kind in SAFETY_KINDS:
-            for phrases in safety.get(kind, {}).values():
-                for phrase in phrases:
-                    words = tuple(self._plain_tokens(phrase))
-                    if not words:
-                        continue
-                    if all(word.isascii() for word in words):
-                        self._flag_starts[words[0]].append((kind, words))
-                        self._flag_words.update(words)
-                    else:
-                        unspaced.setdefault("".join(words), kind)
-        self._flag_unspaced = unspaced
-        # Rules of words that must appear together ("chest" and "sore"), anywhere in a message.
-        self._together: list[tuple[str, list[_FlagGroup]]] = []
-        for kind in SAFETY_KINDS:
-            for rule in self._lexicon_together.get(kind, []):
-                groups = []
-                for group in rule:
-                    singles: set[str] = set()
-                    sequences: list[tuple[str, ...]] = []
-                    others: list[str] = []
-                    for item in group:
-                        tokens = tuple(self._plain_tokens(item))
-                        if not tokens:
-                            continue
-                        if not item.isascii():
-                            others.append("".join(tokens))
-                        elif len(tokens) == 1:
-                            singles.add(tokens[0])
-                        else:
-                            sequences.append(tokens)
-                        self._flag_words.update(t for t in tokens if t.isascii())
-                    groups.append(_FlagGroup(frozenset(singles), tuple(sequences), tuple(others)))
-                self._together.append((kind, groups))
-        self._flag_pattern = (
-            re.compile("|".join(re.escape(p) for p in sorted(unspaced, key=len, reverse=True)))
-            if unspaced
-            else None
-        )
-        # Typos are forgiven in words of a longer red flag ("chset pain") and in long single
-        # words ("unconcious"); short single words must be exact ("stroke" is not "strike").
-        single = {
-            words[0]
-            for starts in self._flag_starts.values()
-            for _k, words in starts
-            if len(words) == 1
-        }
-        self._flag_choices = sorted(
-            w
-            for w in self._flag_words
-            if len(w) >= MIN_FUZZY_LEN + 1 and (w not in single or len(w) >= 8)
-        )
-        self._flag_cache: dict[str, str] = {}
-
-    def _flag_word(self, word: str) -> str:
-        """``word``, or the red-flag word it is a small typo of ("breath" for "braeth")."""
-        if word in self._flag_words or len(word) < MIN_FUZZY_LEN + 1 or not word.isascii():
-            return word
-        found = self._flag_cache.get(word)
-        if found is None:
-            # One slip (a wrong, missing, extra or swapped letter; two in long words).
-            best = process.extractOne(
-                word,
-                self._flag_choices,
-                scorer=OSA.distance,
-                score_cutoff=1 if len(word) < 8 else 2,
-            )
-            found = best[0] if best else word
-            if len(self._flag_cache) > 50_000:
-                self._flag_cache.clear()
-            self._flag_cache[word] = found
-        return found
-
-    def safety_kind(self, query: str) -> SafetyKind | None:
-        """The red flag in ``query``, if any; emergency wins when both kinds are present."""
-        words = [self._flag_word(word) for word in self._plain_tokens(query)]
-        found: set[str] = set()
-        if self._flag_pattern is not None:
-            found.update(
-                self._flag_unspaced[m.group(0)] for m in self._flag_pattern.finditer("".join(words))
-            )
-        for start, word in enumerate(words):
-            for kind, phrase in self._flag_starts.get(word, ()):
-                if kind not in found and _phrase_at(phrase, words, start):
-                    found.add(kind)
-        if len(found) < len(SAFETY_KINDS) and self._together:
-            present = set(words)
-            joined = "".join(words)
-            for kind, groups in self._together:
-                if kind not in found and all(g.found(words, present, joined) for g in groups):
-                    found.add(kind)
-        for kind in SAFETY_KINDS:
-            if kind in found:
-                return kind  # type: ignore[return-value]
-        return None
-
     # -- matching ------------------------------------------------------------------------
 
     def rank(self, query: str, *, audience: Audience) -> list[_Scored]:
@@ -506,7 +383,7 @@ class Matcher:
         return scored[:5]
 
     def match(self, query: str, *, audience: Audience, lang: str | None = None) -> MatchResult:
-        kind = self.safety_kind(query)
+        kind = self.red_flags.kind(query)
         if kind is not None:
             entry = self._safety_titles.get(kind)
             title = entry.variant(lang).title if entry else kind
@@ -537,17 +414,6 @@ class Matcher:
     def _title(self, entry_id: str, lang: str) -> str:
         entry = self.kb.get(entry_id)
         return entry.variant(lang).title if entry else entry_id
-
-
-def _phrase_at(phrase: tuple[str, ...], words: list[str], start: int, max_gap: int = 2) -> bool:
-    """``phrase`` starting at ``words[start]``, its words in order at most ``max_gap`` apart."""
-    position = start
-    for part in phrase[1:]:
-        window = words[position + 1 : position + 2 + max_gap]
-        if part not in window:
-            return False
-        position += window.index(part) + 1
-    return True
 
 
 @cache
