@@ -1,12 +1,19 @@
 """The matcher: everything is precomputed at load; a query costs a few dictionary look-ups.
 
-Scoring. Every text (query or entry field) goes through the same pipeline: fold, split, stem,
-correct misspellings against the knowledge base's vocabulary, replace synonym phrases by their
-concept, split Chinese into bigrams, drop stopwords. An entry's score is the share of the
-query's weight (inverse document frequency of each token) that the entry covers, each token
-counted at the weight of the best field it appears in (title and keywords > synonyms > body).
-Words the knowledge base has never seen count against every entry, so a question about
-something else scores low and the matcher abstains.
+Every text (question or entry field) goes through one pipeline: fold (case, accents, ʻokina,
+punctuation, script variants), split, stem, correct typos against the knowledge base's own
+words, drop stopwords, replace synonym phrases by their concept, and split Chinese into the
+known words it contains.
+
+Scoring: an entry's score is the share of the question's weight (inverse document frequency
+of each word) that the entry covers, each word counted at the weight of the best field it
+appears in (title and keywords > synonyms > one word of a phrase > body). Words the knowledge
+base has never seen count against every entry, so a question about something else scores low.
+Ties go to whole phrases, then title cover, then the entry most about those words.
+
+Deciding: red flags first (``_redflags``); then abstain below a score floor (higher when only
+one word matched) or when the best entry matched only body words; offer the top two when the
+second is within a margin; otherwise answer.
 """
 
 from __future__ import annotations
