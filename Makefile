@@ -33,10 +33,10 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 test: setup browser-deps lint
-	$(BIN)/python -m pytest -p no:cacheprovider -n 2 --dist loadfile
+	$(BIN)/python -m pytest -p no:cacheprovider -n 2 --dist loadfile -m "not postgres_only" --durations=15
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 	  echo "== PostgreSQL: $$TEST_DATABASE_URL"; \
-	  TEST_DB=postgres $(BIN)/python -m pytest -p no:cacheprovider -n 2 --dist loadfile -m "not browser"; \
+	  TEST_DB=postgres $(BIN)/python -m pytest -p no:cacheprovider -n 2 --dist loadfile -m "not browser" --durations=15; \
 	fi
 
 i18n: $(STAMP)
