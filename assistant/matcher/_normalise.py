@@ -17,7 +17,13 @@ _ARABIC = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "
 _ARABIC_MARKS = re.compile("[\u064b-\u065f\u0670]")
 _PUNCT = re.compile(r"[^\w\u0900-\u0963\u0966-\u097f]+")  # keeps Devanagari signs, not ।
 # Phrasal verbs people write apart or together: "log in" = "login", "sign up" = "signup".
-_PHRASAL = re.compile(r"\b(log|sign)[\s-]+(?:(?:me|us|them|him|her)\s+)?(in|on|up|out)\b")
+_PHRASAL = re.compile(r"\b(log|sign)[\s-]+(?:(?:me|us|them|him|her)\s+)?(in|into|on|onto|up|out)\b")
+
+
+def _join_phrasal(found: re.Match[str]) -> str:
+    return found.group(1) + found.group(2).removesuffix("to")
+
+
 _LETTER_PREFIX = re.compile(r"(?<![^\W\d_])([A-Za-z])-(?=[A-Za-z]{2})")
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 
@@ -31,12 +37,12 @@ def fold(text: str) -> str:
     """Case, accents, apostrophes, script variants and punctuation folded; words single-spaced."""
     if text.isascii():
         text = _LETTER_PREFIX.sub(r"\1", text.replace("'", "").replace("`", "")).lower()
-        return " ".join(_ASCII_PUNCT.sub(" ", _PHRASAL.sub(r"\1\2", text)).split())
+        return " ".join(_ASCII_PUNCT.sub(" ", _PHRASAL.sub(_join_phrasal, text)).split())
     text = _LETTER_PREFIX.sub(r"\1", text.translate(_APOSTROPHES))  # e-referral -> ereferral
     decomposed = _ACCENTS.sub("", unicodedata.normalize("NFKD", text))
     folded = unicodedata.normalize("NFC", decomposed).casefold()
     folded = _ARABIC_MARKS.sub("", folded.translate(_ARABIC))
-    folded = _HAN.sub(lambda m: f" {m.group(0)} ", _PHRASAL.sub(r"\1\2", folded))
+    folded = _HAN.sub(lambda m: f" {m.group(0)} ", _PHRASAL.sub(_join_phrasal, folded))
     return " ".join(_PUNCT.sub(" ", folded).replace("_", " ").split())
 
 
