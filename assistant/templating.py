@@ -9,11 +9,13 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from jinja2_fragments import render_block
+from sqlmodel import Session
 
 from assistant import i18n
+from assistant.db import get_engine
 from assistant.htmx import is_htmx
 from assistant.security.csrf import CSRF_FIELD, token_for
-from assistant.web.nav import links_for
+from assistant.web.nav import NavLink, links_for
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 
@@ -44,11 +46,28 @@ def _make_env() -> Environment:
 env = _make_env()
 
 
+def _nav_badge(request: Request, user: Any) -> Any:
+    """For the nav: the count behind a link, asked only when the full page draws it."""
+
+    def count(link: NavLink) -> int:
+        if link.badge is None or user is None:
+            return 0
+        settings = getattr(request.app.state, "settings", None)
+        if settings is None:
+            return 0
+        with Session(get_engine(settings.database_url)) as session:
+            return link.badge(session, user)
+
+    return count
+
+
 def page_context(request: Request) -> dict[str, Any]:
     lang = i18n.current_locale()
+    user = getattr(request.state, "user", None)
     return {
         "request": request,
-        "user": getattr(request.state, "user", None),
+        "user": user,
+        "nav_badge": _nav_badge(request, user),
         "lang": lang,
         "html_lang": i18n.html_lang(lang),
         "dir": i18n.text_direction(lang),

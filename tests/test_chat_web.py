@@ -150,6 +150,30 @@ def test_reply_appears_in_the_polled_fragment_with_a_badge(
     assert "viewed" in [e.action for e in events_for(session, "ticket", ticket.id)]
 
 
+def test_unread_replies_show_in_the_main_nav_on_every_page(
+    client: Client, login: Any, asker: User, session: Session, liaison: User
+) -> None:
+    login(asker)
+    send_unknown(client)
+    ticket = session.exec(select(Ticket)).one()
+
+    def nav_badge(path: str) -> str | None:
+        nav = parse(client.get(path).text).find("nav")
+        badges = nav.find("a", href="/chat").find_all("span", class_="nav-badge")
+        return badges[0].text() if badges else None
+
+    assert nav_badge("/") is None
+    tickets.reply(session, ticket=ticket, author=liaison, body="One")
+    tickets.reply(session, ticket=ticket, author=liaison, body="Two")
+    assert nav_badge("/") == "2 new replies"
+    assert nav_badge("/forms") == "2 new replies"
+    client.get(f"/chat/questions/{ticket.id}")
+    assert nav_badge("/") is None
+    # The liaison's nav has no such badge.
+    login(liaison)
+    assert not parse(client.get("/").text).find("nav").find_all("span", class_="nav-badge")
+
+
 def test_updates_without_htmx_go_to_the_chat_page(client: Client, login: Any, asker: User) -> None:
     login(asker)
     response = client.get("/chat/updates")

@@ -194,9 +194,24 @@ def _unread_by_ticket(session: Session, *, user: User) -> dict[int, int]:
     return {int(ticket_id): int(n) for ticket_id, n in session.exec(stmt)}
 
 
-def unread_reply_count(session: Session, *, user: User) -> int:
-    """Replies to this user's questions they have not opened yet (the badge)."""
-    return sum(_unread_by_ticket(session, user=user).values())
+def unread_reply_count(session: Session, user: User) -> int:
+    """Replies to this user's questions they have not opened yet (the badge in the nav).
+
+    One COUNT query, and none at all for anyone but practice staff.
+    """
+    if user.role != Role.practice_staff or user.id is None:
+        return 0
+    stmt = (
+        select(sa.func.count())
+        .select_from(TicketEvent)
+        .join(Ticket, col(Ticket.id) == col(TicketEvent.ticket_id))
+        .where(
+            Ticket.asker_id == user.id,
+            TicketEvent.kind == EventKind.reply,
+            col(TicketEvent.read_at).is_(None),
+        )
+    )
+    return int(session.exec(stmt).one())
 
 
 def assignable_people(session: Session) -> list[User]:

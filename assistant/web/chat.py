@@ -19,7 +19,9 @@ from assistant.templating import render
 from assistant.web.nav import register
 
 router = APIRouter(prefix="/chat")
-register("/chat", lazy_gettext("Ask a question"), Role.practice_staff)
+register(
+    "/chat", lazy_gettext("Ask a question"), Role.practice_staff, badge=inbox.unread_reply_count
+)
 
 PracticeUser = Annotated[User, Depends(require_roles(Role.practice_staff))]
 POLL_TRIGGER = "every 10s, tickets-changed from:body"

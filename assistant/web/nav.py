@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from assistant.people.models import Role
+from sqlmodel import Session
+
+from assistant.people.models import Role, User
+
+# How many new things wait behind a link (for example unread replies): one cheap query.
+BadgeCount = Callable[[Session, User], int]
 
 
 @dataclass(frozen=True)
@@ -13,13 +19,14 @@ class NavLink:
     href: str
     label: Any  # a lazy_gettext proxy
     roles: frozenset[Role]
+    badge: BadgeCount | None = None
 
 
 LINKS: list[NavLink] = []
 
 
-def register(href: str, label: Any, *roles: Role) -> None:
-    LINKS.append(NavLink(href, label, frozenset(roles)))
+def register(href: str, label: Any, *roles: Role, badge: BadgeCount | None = None) -> None:
+    LINKS.append(NavLink(href, label, frozenset(roles), badge))
 
 
 def links_for(role: Role | None) -> list[NavLink]:
