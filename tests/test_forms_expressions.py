@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -175,6 +176,13 @@ def test_current_value_also_given_in_env() -> None:
         ("abs(-4)", {}, 4),
         ("count_selected(${b})", {"b": ["x", "y", "z"]}, 3),
         ("true()", {}, True),
+        # absurd numbers are "not a number" (empty), never a crash or a hang
+        ("${a} + 1", {"a": "9" * 200}, None),
+        ("${a} * 2", {"a": Decimal("1E+999999")}, None),
+        ("${a}", {"a": Decimal("1E+999999")}, None),
+        ("round(${a}, 12)", {"a": "1" * 60}, None),
+        ("${a} > 1", {"a": 10**5000}, False),
+        ("int(${a})", {"a": float("nan")}, None),
     ],
 )
 def test_calculations(src: str, env: dict[str, Any], expected: Any) -> None:

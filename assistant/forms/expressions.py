@@ -66,6 +66,8 @@ __all__ = [
 MAX_SOURCE_LENGTH = 4000
 MAX_DEPTH = 60
 MAX_REGEX_INPUT = 2000
+MAX_MAGNITUDE = 100  # numbers beyond 1e100 (or below 1e-100) are treated as not numbers
+MAX_NUMBER_TEXT = 120
 
 
 class ExpressionError(ValueError):
@@ -515,22 +517,33 @@ def to_bool(value: Any) -> bool:
 
 
 def _to_number(value: Any) -> Decimal | None:
-    """A number, or None when the value is empty or not numeric."""
+    """A number, or None when the value is empty, not numeric, or absurdly large or small."""
+    number = _raw_number(value)
+    if number is None or not number.is_finite():
+        return None
+    if number and abs(number.adjusted()) > MAX_MAGNITUDE:
+        return None
+    return number
+
+
+def _raw_number(value: Any) -> Decimal | None:
     if value is None or isinstance(value, (list, tuple, set, frozenset, dict)):
         return None
     if isinstance(value, bool):
         return Decimal(1 if value else 0)
     if isinstance(value, int):
+        if value.bit_length() > 4 * MAX_MAGNITUDE:
+            return None
         return Decimal(value)
     if isinstance(value, Decimal):
-        return value if value.is_finite() else None
+        return value
     if isinstance(value, float):
         if value != value or value in (float("inf"), float("-inf")):
             return None
         return Decimal(repr(value))
     if isinstance(value, str):
         text = value.strip()
-        if not text or not _NUMERIC_TEXT.fullmatch(text):
+        if not text or len(text) > MAX_NUMBER_TEXT or not _NUMERIC_TEXT.fullmatch(text):
             return None
         try:
             return Decimal(text)
@@ -586,6 +599,8 @@ def _choices(value: Any) -> list[str]:
 def _normalise(value: Any) -> Any:
     """Decimals leave the evaluator as int when whole, else float."""
     if isinstance(value, Decimal):
+        if not value.is_finite() or (value and abs(value.adjusted()) > MAX_MAGNITUDE):
+            return None
         if value == value.to_integral_value():
             return int(value)
         return float(value)
@@ -648,6 +663,13 @@ def _arith(op: str, left: Any, right: Any) -> Decimal | None:
     a, b = _to_number(left), _to_number(right)
     if a is None or b is None:
         return None
+    try:
+        return _arith_numbers(op, a, b)
+    except ArithmeticError:  # overflow, or a result Decimal cannot hold: no number (NaN)
+        return None
+
+
+def _arith_numbers(op: str, a: Decimal, b: Decimal) -> Decimal | None:
     if op == "+":
         return a + b
     if op == "-":
@@ -735,7 +757,11 @@ class _Evaluator:
                     return value
             return None
         handler = _FUNCTIONS_IMPL[name]
-        return handler(self, [self.eval(a) for a in args], expr)
+        values = [self.eval(a) for a in args]
+        try:
+            return handler(self, values, expr)
+        except ArithmeticError:  # e.g. round() of a number too long to hold: no number
+            return None
 
 
 def _fn_selected(ev: _Evaluator, args: list[Any], expr: Call) -> Any:
