@@ -49,14 +49,18 @@ env = _make_env()
 def _nav_badge(request: Request, user: Any) -> Any:
     """For the nav: the count behind a link, asked only when the full page draws it."""
 
+    counted: dict[str, int] = {}
+
     def count(link: NavLink) -> int:
         if link.badge is None or user is None:
             return 0
         settings = getattr(request.app.state, "settings", None)
         if settings is None:
             return 0
-        with Session(get_engine(settings.database_url)) as session:
-            return link.badge(session, user)
+        if link.href not in counted:
+            with Session(get_engine(settings.database_url)) as session:
+                counted[link.href] = link.badge(session, user)
+        return counted[link.href]
 
     return count
 
