@@ -476,9 +476,19 @@ def _compile_regex_cached(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern)
 
 
+# A group that repeats and holds something that itself repeats, e.g. (a+)+ or (\d*)*: such
+# patterns can take exponential time on some answers (ReDoS), so they are refused.
+_NESTED_QUANTIFIER = re.compile(r"\((?:[^()\\]|\\.)*(?:[+*]|\{\d*,\d*\})\)(?:[+*]|\{\d*,)")
+
+
 def _compile_regex(pattern: str, position: int) -> re.Pattern[str]:
     if len(pattern) > 500:
         raise ExpressionError("The regular expression is too long", position)
+    if _NESTED_QUANTIFIER.search(pattern):
+        raise ExpressionError(
+            "The regular expression repeats a group that itself repeats, which can be very slow",
+            position,
+        )
     try:
         return _compile_regex_cached(pattern)
     except re.error as exc:
