@@ -387,6 +387,10 @@ class Matcher:
                 )
             )
         scored.sort(key=lambda item: -item.rank)
+        # Body words alone are weak evidence: an entry matched only through them does not
+        # outrank one whose title, keywords or synonyms the question uses.
+        if scored and not scored[0].strong:
+            scored.sort(key=lambda item: not item.strong)
         return scored[:5]
 
     def match(self, query: str, *, audience: Audience, lang: str | None = None) -> MatchResult:
