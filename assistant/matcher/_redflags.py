@@ -20,6 +20,9 @@ from assistant.matcher._lexicon import SAFETY_KINDS, Lexicon
 from assistant.matcher._normalise import fold, stem
 
 MIN_TYPO_LEN = 5
+# "OD", "OD'd", "od'ing", "ODed": overdose, written short. Lower-case "od" needs an ending or an
+# apostrophe, so "odd" stays "odd".
+_OVERDOSE_SHORT = re.compile(r"\b(?:OD|ODd|[Oo][Dd]['’](?:d|ed|ing|s)|[Oo][Dd](?:ed|ing))\b")
 
 
 def _plain_tokens(text: str) -> list[str]:
@@ -129,6 +132,7 @@ class RedFlags:
 
     def kind(self, query: str) -> SafetyKind | None:
         """The red flag in ``query``, if any; emergency wins when both kinds are present."""
+        query = _OVERDOSE_SHORT.sub(" overdose ", query)
         words = [self._flag_word(word) for word in _plain_tokens(query)]
         found: set[str] = set()
         if self._flag_pattern is not None:
