@@ -33,8 +33,20 @@ _ACCENTS = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe
 _ASCII_PUNCT = re.compile(r"[^a-z0-9]+")
 
 
+# A clock time in the evening or at night is "night" ("at 9pm" asks for after-hours care).
+_CLOCK = re.compile(r"\b(\d{1,2})(?:[:.]\d{2})?\s*([ap])\.?m\b\.?", re.IGNORECASE)
+
+
+def _clock_word(found: re.Match[str]) -> str:
+    hour = int(found.group(1)) % 12
+    evening = found.group(2).lower() == "p" and hour >= 6
+    return " night " if evening or (found.group(2).lower() == "a" and hour < 7) else " "
+
+
 def fold(text: str) -> str:
     """Case, accents, apostrophes, script variants and punctuation folded; words single-spaced."""
+    if "m" in text or "M" in text:
+        text = _CLOCK.sub(_clock_word, text)
     if text.isascii():
         text = _LETTER_PREFIX.sub(r"\1", text.replace("'", "").replace("`", "")).lower()
         return " ".join(_ASCII_PUNCT.sub(" ", _PHRASAL.sub(_join_phrasal, text)).split())
