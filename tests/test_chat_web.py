@@ -219,6 +219,22 @@ def test_chat_page_in_arabic_is_right_to_left(
     assert parse(page).find("h1").text() == "اطرح سؤالًا"  # "Ask a question"
 
 
+def test_an_english_answer_on_an_arabic_page_reads_left_to_right(
+    client: Client, login: Any, session: Session, asker: User
+) -> None:
+    asker.locale = "ar"
+    session.add(asker)
+    session.commit()
+    login(asker)
+    client.post("/chat/ask", data={"q": KNOWN})
+    page = parse(client.get("/chat").text)
+    card = page.find("article", class_="answer")
+    body = card.find("div", class_="answer-body")
+    assert (body.attrs["lang"], body.attrs["dir"]) == ("en", "ltr")
+    # What the user typed takes its direction from its own text.
+    assert page.find("li", class_="msg-user").find("p").attrs["dir"] == "auto"
+
+
 def test_practice_adds_to_its_question(
     client: Client, login: Any, asker: User, session: Session, liaison: User
 ) -> None:
