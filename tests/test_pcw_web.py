@@ -210,6 +210,18 @@ def test_pages_in_another_language(client: Client, login: object, session: Sessi
     assert "لم يتولّها أحد بعد" in page.text  # "Not claimed yet"
 
 
+def test_phone_numbers_read_left_to_right_on_arabic_pages(
+    client: Client, login: object, session: Session
+) -> None:
+    pcw = factories.user(session, Role.pcw, locale="ar")
+    referral = _referral(session)
+    login(pcw)  # type: ignore[operator]
+    listing = client.get("/pcw/referrals").text
+    assert '<bdi dir="ltr">+64*' in listing
+    detail = client.get(f"/pcw/referrals/{referral.id}").text
+    assert f'<a href="tel:{PHONE}" dir="ltr">{PHONE}</a>' in detail
+
+
 def test_adding_a_follow_up_from_the_referral_page(
     client: Client, login: object, session: Session
 ) -> None:
