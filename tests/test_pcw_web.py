@@ -200,6 +200,27 @@ def test_the_outgoing_sms_page_is_for_coordinators(
     assert "Waiting to send" in page.text
 
 
+def test_outgoing_sms_errors_are_named_beside_their_code(
+    client: Client, login: object, session: Session
+) -> None:
+    from assistant.outbox.queue import enqueue_sms
+
+    for code in ("21211", "http-503", "weird-1"):
+        message = enqueue_sms(session, to=PHONE, body=f"Body {code}", purpose="reminder")
+        message.status = "failed"
+        message.last_error_code = code
+        session.add(message)
+    session.commit()
+    login(factories.user(session, Role.coordinator, locale="sm"))  # type: ignore[operator]
+    page = client.get("/pcw/outbox").text
+    assert "Not a valid mobile number" not in page  # shown in the user's language
+    login(factories.user(session, Role.coordinator))  # type: ignore[operator]
+    page = client.get("/pcw/outbox").text
+    assert 'Not a valid mobile number <span dir="ltr">(21211)</span>' in page
+    assert 'The SMS service had a problem <span dir="ltr">(http-503)</span>' in page
+    assert '<span dir="ltr">(weird-1)</span>' in page
+
+
 def test_pages_in_another_language(client: Client, login: object, session: Session) -> None:
     pcw = factories.user(session, Role.pcw, locale="ar")
     _referral(session)

@@ -75,3 +75,26 @@ def task_title(task: Any) -> str:
     if task.kind == "urgent" and task.referral_id:
         return str(lazy_gettext("Urgent referral: make sure this person is safe and supported."))
     return str(task.title)
+
+
+# Why an outgoing SMS was held back or failed, for the outbox page (the code is shown beside it).
+ERROR_LABELS: dict[str, Any] = {
+    "opted-out": lazy_gettext("Opted out of texts"),
+    "21610": lazy_gettext("Opted out of texts"),
+    "21211": lazy_gettext("Not a valid mobile number"),
+    "timeout": lazy_gettext("The SMS service did not answer in time"),
+    "connect-timeout": lazy_gettext("The SMS service did not answer in time"),
+    "network": lazy_gettext("The SMS service did not answer in time"),
+    "http-429": lazy_gettext("The SMS service asked us to slow down"),
+    "20429": lazy_gettext("The SMS service asked us to slow down"),
+    "lease-expired": lazy_gettext("Sending was interrupted"),
+    "http-5xx": lazy_gettext("The SMS service had a problem"),
+}
+
+
+def error_label(code: str) -> str:
+    """A sentence for a send error code, or nothing when we have no name for it."""
+    value = ERROR_LABELS.get(code)
+    if value is None and code.startswith("http-5"):
+        value = ERROR_LABELS["http-5xx"]
+    return str(value) if value is not None else ""
