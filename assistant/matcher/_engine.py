@@ -124,6 +124,9 @@ class Matcher:
             for audience in ("practice", "patient")
         }
         self.red_flags = RedFlags(lexicon)
+        self._elsewhere = frozenset(
+            token for word in lexicon.elsewhere for token in self._content_tokens(word)
+        )
         self._safety_titles = {kind: kb.get(kind) for kind in SAFETY_KINDS}
 
     # -- text pipeline -------------------------------------------------------------------
@@ -343,6 +346,8 @@ class Matcher:
         for token in tokens:
             hits = index.postings.get(token)
             if hits is None:
+                if token.rstrip("s").isdigit():
+                    continue  # "3 months", "under 14s": a number nobody uses qualifies
                 if token.isascii():
                     ideal += index.unknown_idf
                 else:
@@ -415,12 +420,21 @@ class Matcher:
         ):
             return MatchResult("abstain", None, candidates[:2])
         top = ranked[0]
+        # A word of another service ("library", "tax") the best entry never uses: hand off.
+        elsewhere = self._elsewhere.intersection(self.tokens(query))
+        if any(not self._uses(audience, top.entry, word) for word in elsewhere):
+            return MatchResult("abstain", None, candidates[:2])
         if top.entry.id in SAFETY_KINDS:
             kind = top.entry.id  # type: ignore[assignment]
             return MatchResult("safety", top.entry.id, candidates[:1], kind)
         if len(ranked) > 1 and top.rank - ranked[1].rank < MARGIN:
             return MatchResult("choose", None, candidates[:2])
         return MatchResult("answer", top.entry.id, candidates[:3])
+
+    def _uses(self, audience: Audience, entry: Entry, token: str) -> bool:
+        index = self._indexes[audience]
+        number = index.entries.index(entry)
+        return any(n == number for n, _w in index.postings.get(token, ()))
 
     def _title(self, entry_id: str, lang: str) -> str:
         entry = self.kb.get(entry_id)

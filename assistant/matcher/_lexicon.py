@@ -19,6 +19,7 @@ class Lexicon:
     concepts: dict[str, list[str]] = field(default_factory=dict)  # name -> phrases
     misspellings: dict[str, str] = field(default_factory=dict)  # wrong -> right
     stopwords: frozenset[str] = frozenset()
+    elsewhere: frozenset[str] = frozenset()  # words of other services: hand off
     safety: dict[str, dict[str, list[str]]] = field(default_factory=dict)  # kind -> lang -> phrases
     # kind -> rules; a rule is word groups that must all appear somewhere in the message
     together: dict[str, list[list[list[str]]]] = field(default_factory=dict)
@@ -51,6 +52,7 @@ def read_lexicon(directory: Path | None = None) -> tuple[Lexicon, list[str]]:
     }
     stop_lists = synonyms.get("stopwords") or {}
     stopwords = frozenset(word for words in stop_lists.values() for word in _strings(words))
+    elsewhere = frozenset(_strings(synonyms.get("elsewhere")))
 
     safety: dict[str, dict[str, list[str]]] = {}
     for kind in SAFETY_KINDS:
@@ -88,6 +90,7 @@ def read_lexicon(directory: Path | None = None) -> tuple[Lexicon, list[str]]:
         concepts=concepts,
         misspellings=misspellings,
         stopwords=stopwords,
+        elsewhere=elsewhere,
         safety=safety,
         together=together,
     )
