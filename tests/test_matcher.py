@@ -169,6 +169,9 @@ def test_candidate_titles_follow_the_language() -> None:
         ("the dishwasher is leaking", "practice"),
         ("今天天气怎么样", "patient"),
         ("ما هو الطقس اليوم", "patient"),
+        ("is the library open on sunday", "patient"),
+        ("how do I enrol my son at school", "patient"),
+        ("I need a lawyer", "patient"),
     ],
 )
 def test_out_of_scope_abstains(query: str, audience: str) -> None:
@@ -243,3 +246,36 @@ def test_audience_filter() -> None:
 def test_entries_for_both_audiences_match_either(audience: str) -> None:
     result = match("crisis team 1737", audience=audience)  # type: ignore[arg-type]
     assert (result.status, result.entry_id) == ("safety", "crisis-support")
+
+
+@pytest.mark.parametrize(
+    ("text", "folded"),
+    [
+        ("where can I go at 9pm", "where can i go at night"),
+        ("open at 5.30 a.m.", "open at night"),
+        ("call me at 10am", "call me at"),
+        ("I am 5", "i am 5"),
+    ],
+)
+def test_evening_and_night_clock_times_mean_night(text: str, folded: str) -> None:
+    assert fold(text) == folded
+
+
+def test_after_hours_found_from_a_clock_time() -> None:
+    assert match("where can I go at 9pm for a sick child", audience="patient").entry_id == (
+        "after-hours"
+    )
+
+
+def test_a_number_nobody_uses_does_not_count_against_a_match() -> None:
+    assert match("capitation for under 14s", audience="practice").entry_id == "capitation-funding"
+
+
+def test_a_word_of_another_service_is_kept_when_the_entry_uses_it() -> None:
+    # "job" is a word of other services, but the workload entry uses it ("not our job").
+    query = "the hospital thinks chasing their results is our job"
+    assert match(query, audience="practice").entry_id == "workload-transfer"
+
+
+def test_body_words_alone_give_way_to_a_keyword_match() -> None:
+    assert match("claim query", audience="practice").entry_id == "claims-submission"

@@ -136,6 +136,11 @@ def test_no_false_alarm_on_ordinary_questions(query: str, audience: str, expecte
         "end of life care funding for home visits",
         "the pills are too expensive",
         "medication review for a patient on many medicines",
+        "my son has an odd rash",
+        "odd question about the claims portal",
+        "my blood test results were bad",
+        "I live far from the clinic and have no car",
+        "dropped my face mask at reception",
     ],
 )
 def test_near_misses_of_short_red_flags_are_not_alarms(query: str) -> None:
