@@ -38,13 +38,15 @@ from typing import Any
 
 import pytest
 import uvicorn
+from argon2 import PasswordHasher
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from assistant import db as dbmod
 from assistant.app import create_app
 from assistant.demo import load_demo
 from assistant.models_registry import import_all
+from assistant.people.models import User
 from assistant.settings import Settings
 
 CHROMIUM = "/usr/bin/chromium"
@@ -93,6 +95,12 @@ def live_server(live_settings: Settings) -> Iterator[str]:
     dbmod.migrate(live_settings.database_url)
     with Session(dbmod.get_engine(live_settings.database_url)) as session:
         load_demo(session, password=DEMO_PASSWORD)
+        # The same password as a real argon2id hash of the lowest cost: every sign-in still goes
+        # through verify_password, without a large share of a second of hashing each time.
+        cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1).hash(DEMO_PASSWORD)
+        for user in session.exec(select(User)):
+            user.password_hash = cheap
+        session.commit()
     port = int(live_settings.public_base_url.rsplit(":", 1)[1])
     config = uvicorn.Config(
         create_app(live_settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
