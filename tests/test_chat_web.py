@@ -167,8 +167,15 @@ def test_unread_replies_show_in_the_main_nav_on_every_page(
     tickets.reply(session, ticket=ticket, author=liaison, body="Two")
     assert nav_badge("/") == "2 new replies"
     assert nav_badge("/forms") == "2 new replies"
+    # On the chat page the poll refreshes the nav's badge too, without a reload.
+    poll = parse(client.get("/chat/updates", headers=HX).text)
+    slot = poll.find("span", id="nav-badge-chat")
+    assert slot.attrs["hx-swap-oob"] == "true"
+    assert slot.find("span", class_="nav-badge").text() == "2 new replies"
     client.get(f"/chat/questions/{ticket.id}")
     assert nav_badge("/") is None
+    poll = parse(client.get("/chat/updates", headers=HX).text)
+    assert not poll.find("span", id="nav-badge-chat").find_all("span", class_="nav-badge")
     # The liaison's nav has no such badge.
     login(liaison)
     assert not parse(client.get("/").text).find("nav").find_all("span", class_="nav-badge")

@@ -149,7 +149,10 @@ def updates(request: Request, session: SessionDep, user: PracticeUser) -> Respon
     """The practice's questions and the unread-replies badge (polled by the chat page)."""
     if not is_htmx(request):
         return RedirectResponse("/chat#questions", status_code=303)
-    return render(request, "chat/page.html", _questions_context(session, user), block="questions")
+    # The nav's unread badge is refreshed along with the list (an out-of-band swap).
+    nav = {"refresh_nav": True, "nav_unread": inbox.unread_reply_count(session, user)}
+    context = _questions_context(session, user) | nav
+    return render(request, "chat/page.html", context, block="questions")
 
 
 def _question_page(
