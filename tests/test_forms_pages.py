@@ -292,6 +292,20 @@ def test_sent_forms_are_seen_by_their_agency_and_coordinators_and_audited(
     assert sorted(v.actor_id for v in views) == sorted([colleague.id, coordinator.id])  # type: ignore[type-var]
 
 
+def test_the_language_of_a_sent_form_is_marked_up_in_that_language(
+    client: Client, session: Session, login: Any
+) -> None:
+    login(pcw_user(session, locale="ar"))
+    body = {
+        "instance_id": str(uuid.uuid4()),
+        "form_version": load_form("barrier_assessment").version,
+        "lang": "to",
+        "answers": {"consent": "no"},
+    }
+    assert client.post("/api/forms/barrier_assessment/submissions", json=body).status_code == 201
+    assert '<span lang="to">Lea faka-Tonga</span>' in client.get("/forms").text
+
+
 def test_practice_staff_see_their_own_flags_only(
     client: Client, app: Any, session: Session, login: Any
 ) -> None:
