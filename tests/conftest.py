@@ -26,6 +26,36 @@ USE_POSTGRES = os.environ.get("TEST_DB") == "postgres"
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
 
 
+# Empties every table and restarts every used sequence, as TRUNCATE ... RESTART IDENTITY would,
+# in one round trip: TRUNCATE gives each table new files and took about half a second per test.
+# Tables are emptied children first (the order of ``tables``), so foreign keys hold throughout.
+_RESET_FUNCTION = """
+CREATE FUNCTION {schema}.reset_test_data(tables text[]) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    name text;
+    seq record;
+BEGIN
+    FOREACH name IN ARRAY tables LOOP
+        EXECUTE format('DELETE FROM {schema}.%I', name);
+    END LOOP;
+    FOR seq IN
+        SELECT sequencename FROM pg_sequences
+        WHERE schemaname = '{schema}' AND last_value IS NOT NULL
+    LOOP
+        PERFORM setval(format('{schema}.%I', seq.sequencename), 1, false);
+    END LOOP;
+END
+$$
+"""
+
+
+def reset_postgres(engine: Engine) -> None:
+    """Empty every table of the worker's schema and restart its ids from 1."""
+    children_first = [t.name for t in reversed(SQLModel.metadata.sorted_tables)]
+    with engine.begin() as conn:
+        conn.execute(text("SELECT reset_test_data(:tables)"), {"tables": children_first})
+
+
 def _worker() -> str:
     return os.environ.get("PYTEST_XDIST_WORKER", "main")
 
@@ -46,6 +76,8 @@ def _template_db(tmp_path_factory: pytest.TempPathFactory) -> str:
         sep = "&" if "?" in PG_URL else "?"
         url = f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
         dbmod.migrate(url)
+        with dbmod.get_engine(url).begin() as conn:
+            conn.execute(text(_RESET_FUNCTION.format(schema=schema)))
         return url
     path = tmp_path_factory.mktemp("template") / "template.db"
     dbmod.migrate(f"sqlite:///{path}")
@@ -57,10 +89,7 @@ def db_url(_template_db: str, tmp_path: Path) -> Iterator[str]:
     if USE_POSTGRES:
         url = _template_db
         yield url
-        engine = dbmod.get_engine(url)
-        tables = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
-        with engine.begin() as conn:
-            conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        reset_postgres(dbmod.get_engine(url))
         return
     path = tmp_path / "test.db"
     shutil.copyfile(_template_db, path)

@@ -25,8 +25,7 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.routing import iter_route_contexts
-from sqlalchemy import text
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session
 
 from assistant import db as dbmod
 from assistant.app import create_app
@@ -35,7 +34,7 @@ from assistant.security.csrf import CSRF_COOKIE
 from assistant.security.sessions import SESSION_COOKIE, start_session
 from assistant.settings import Settings
 from tests import factories
-from tests.conftest import USE_POSTGRES, Client
+from tests.conftest import USE_POSTGRES, Client, reset_postgres
 
 ANON = "anonymous"
 ROLES = tuple(role.value for role in Role)
@@ -240,9 +239,7 @@ def matrix(
 
         yield create_app(settings), token
     if USE_POSTGRES:
-        tables = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
-        with engine.begin() as conn:
-            conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        reset_postgres(engine)
     else:
         dbmod._engines.pop(url, None)
         engine.dispose()
