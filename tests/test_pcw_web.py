@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 from html.parser import HTMLParser
 
 from sqlmodel import Session, select
@@ -259,3 +260,19 @@ def test_adding_a_follow_up_from_the_referral_page(
     assert "Ring back" in page.text and len(attr_values(page.text, "data-task")) == 1
     tasks_page = client.get("/pcw/tasks")
     assert "Ring back" in tasks_page.text
+
+
+def test_demo_sms_referrals_show_their_reason_in_the_workers_language(
+    client: Client, login: object, session: Session
+) -> None:
+    from assistant.demo import load_demo
+    from assistant.people.models import User
+
+    load_demo(session, password="demo-pass-2026")
+    email = "pcw.tala@pacifictrust.example.nz"
+    assert session.exec(select(User).where(User.email == email)).one().locale == "sm"
+    signed_in = client.post("/login", data={"email": email, "password": "demo-pass-2026"})
+    assert signed_in.status_code == 303
+    page = html.unescape(client.get("/pcw/referrals").text)
+    assert "Na talosaga ia toe vala'au atu." in page  # "Asked for a call back."
+    assert "callback" not in page

@@ -21,7 +21,7 @@ REFERRALS = [
         "transcript": "> Talofa\n< Talofa! O a'u o le fesoasoani a le PHO...\n"
         "> E leai sau foma'i, ou te mana'o e vala'au mai se tasi",
         "barriers": ["cost", "transport"],
-        "reason": "Asked for a call back about enrolling",
+        "reason": "callback",  # the SMS guide's reason codes, shown translated
         "urgent": False,
     },
     {
@@ -30,7 +30,7 @@ REFERRALS = [
         "language": "ar",
         "transcript": "> مرحبا\n< مرحبا! ...\n> أحتاج مترجم للطبيب",
         "barriers": ["language", "system-knowledge"],
-        "reason": "Needs an interpreter to enrol",
+        "reason": "barrier",
         "urgent": True,
     },
     {
