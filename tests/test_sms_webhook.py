@@ -304,7 +304,7 @@ def test_the_simulator_answers_htmx_with_the_conversation_only(staff_client: Cli
     assert "<html" not in response.text
     assert 'id="sms-sim"' in response.text
     assert "5 Call me back" in response.text
-    assert "GSM-7, 1 segments" in response.text
+    assert "GSM-7 · 1 segment<" in response.text
 
 
 def test_the_simulator_keeps_away_from_real_conversations(
