@@ -20,6 +20,11 @@ from assistant.web.nav import NavLink, links_for
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 
 
+def _template_ngettext(singular: str, plural: str, n: int) -> str:
+    """Jinja fills in ``num`` and any other named values itself, after this returns."""
+    return i18n.translations(i18n.current_locale()).ngettext(singular, plural, n)
+
+
 def _make_env() -> Environment:
     env = Environment(
         loader=FileSystemLoader(str(TEMPLATES_DIR)),
@@ -29,7 +34,7 @@ def _make_env() -> Environment:
         lstrip_blocks=True,
     )
     env.install_gettext_callables(  # type: ignore[attr-defined]
-        i18n.gettext, i18n.ngettext, newstyle=True
+        i18n.gettext, _template_ngettext, newstyle=True
     )
     env.globals.update(
         languages=i18n.LANGUAGES,
