@@ -198,16 +198,17 @@ def test_check_rejects_a_red_flag_rule_with_one_group(tmp_path: Path) -> None:
     ]
 
 
-def test_check_rejects_a_synonym_that_would_match_too_much(tmp_path: Path) -> None:
+def test_check_rejects_a_synonym_that_never_matches(tmp_path: Path) -> None:
     folder = write_folder(tmp_path, {"sample-entry.md": GOOD})
     synonyms = folder / "_synonyms.yaml"
     text = synonyms.read_text(encoding="utf-8").replace(
-        "concepts:\n", "concepts:\n  work-words: [their work, unfunded work]\n", 1
+        "concepts:\n", "concepts:\n  work-words: [their work, unfunded work, the]\n", 1
     )
     synonyms.write_text(text, encoding="utf-8")
+    # "their work" is matched whole, as written; "the" alone is ignored in every question.
     assert check_knowledge(folder) == [
-        "knowledge/_synonyms.yaml:1: concept 'work-words': phrase 'their work' is only 'work' "
-        "once small words are ignored; it would match too much"
+        "knowledge/_synonyms.yaml:1: concept 'work-words': phrase 'the' is a small word that "
+        "questions ignore; it never matches"
     ]
 
 

@@ -279,3 +279,11 @@ def test_a_word_of_another_service_is_kept_when_the_entry_uses_it() -> None:
 
 def test_body_words_alone_give_way_to_a_keyword_match() -> None:
     assert match("claim query", audience="practice").entry_id == "claims-submission"
+
+
+def test_a_phrase_with_small_words_is_matched_whole() -> None:
+    tokens = default_matcher().tokens("how do I get hold of the liaison team")
+    assert "~contact" in tokens and "hold" not in tokens
+    assert match("how do I get hold of our liaison", audience="practice").entry_id == (
+        "liaison-contact"
+    )

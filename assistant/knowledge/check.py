@@ -38,7 +38,8 @@ def check_knowledge(directory: Path | None = None) -> list[str]:
 def _weak_phrases(
     folder: Path, concepts: dict[str, list[str]], stopwords: frozenset[str]
 ) -> list[str]:
-    """Synonym phrases that shrink to one word once small words are ignored ("their work")."""
+    """Synonym phrases that are one small word: questions ignore it, so it never matches.
+    (A longer phrase with small words, "get hold of", is matched whole, as written.)"""
     from assistant.matcher._normalise import fold, stem
 
     ignored = {stem(word) for text in stopwords for word in fold(text).split()}
@@ -47,10 +48,9 @@ def _weak_phrases(
         for phrase in phrases:
             words = [stem(word) for word in fold(phrase).split()]
             content = [word for word in words if word not in ignored]
-            if len(words) > 1 and len(content) <= 1:
-                left = f"only '{content[0]}'" if content else "nothing"
+            if len(words) == 1 and not content:
                 problems.append(
                     f"{folder.name}/_synonyms.yaml:1: concept '{name}': phrase '{phrase}' is "
-                    f"{left} once small words are ignored; it would match too much"
+                    "a small word that questions ignore; it never matches"
                 )
     return problems

@@ -142,16 +142,24 @@ class Matcher:
         """Synonym phrases as word tuples (longest first) and, for Chinese, one regex."""
         spaced: dict[tuple[str, ...], str] = {}
         unspaced: dict[str, str] = {}
+        whole: dict[tuple[str, ...], str] = {}  # phrases with small words, matched first as written
         for name, phrases in concepts.items():
             token = "~" + "_".join(self._plain_tokens(name))
             for phrase in phrases:
-                words = self._content_tokens(phrase)
+                plain = self._plain_tokens(phrase)
+                words = [w for w in plain if w not in self.stopwords]
+                if len(plain) > len(words) and len(plain) > 1 and not any(map(is_han, plain)):
+                    whole.setdefault(tuple(plain), token)  # "get hold of", "go down"
+                    if len(words) <= 1:
+                        continue  # alone, the one word left would match too much
                 if not words:
                     continue
                 if all(is_han(word) for word in words):
                     unspaced.setdefault("".join(words), token)
                 else:
                     spaced.setdefault(tuple(words), token)
+        self._whole_concepts = whole
+        self._whole_longest = max((len(p) for p in whole), default=0)
         self._phrase_concepts = spaced
         self._phrase_longest = max((len(p) for p in spaced), default=0)
         self._han_concepts = unspaced
@@ -161,12 +169,16 @@ class Matcher:
             else None
         )
 
-    def _replace_phrases(self, words: list[str]) -> list[str]:
+    def _replace_phrases(
+        self, words: list[str], table: dict[tuple[str, ...], str] | None = None
+    ) -> list[str]:
+        phrases = self._phrase_concepts if table is None else table
+        longest = self._phrase_longest if table is None else self._whole_longest
         out: list[str] = []
         i = 0
         while i < len(words):
-            for size in range(min(self._phrase_longest, len(words) - i), 0, -1):
-                concept = self._phrase_concepts.get(tuple(words[i : i + size]))
+            for size in range(min(longest, len(words) - i), 0, -1):
+                concept = phrases.get(tuple(words[i : i + size]))
                 if concept is not None:
                     out.append(concept)
                     i += size
@@ -223,6 +235,8 @@ class Matcher:
             words = [self._correct(word) for word in fold(text).split()]
         else:
             words = self._plain_tokens(text)
+        if concepts and self._whole_concepts:
+            words = self._replace_phrases(words, self._whole_concepts)
         words = [w for w in words if w not in self.stopwords]
         if concepts:
             words = self._replace_phrases(words)
