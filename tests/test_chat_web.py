@@ -294,6 +294,8 @@ def test_choosing_between_two_close_answers(
     assert choice.attrs["data-status"] == "choose"
     forms = choice.find("ul", class_="choices").find_all("form")
     assert len(forms) == 2
+    # Each choice is marked up in the language of the title it shows.
+    assert [f.find("button").attrs["lang"] for f in forms] == ["en", "en"]
     # The "neither" path offers the hand-off too.
     assert choice.find("form", class_="handoff")
     response = client.post(
