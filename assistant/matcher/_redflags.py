@@ -25,8 +25,15 @@ MIN_TYPO_LEN = 5
 _OVERDOSE_SHORT = re.compile(r"\b(?:OD|ODd|[Oo][Dd]['’](?:d|ed|ing|s)|[Oo][Dd](?:ed|ing))\b")
 
 
+# Spoken contractions written as one word: "wanna die", "dont wanna be alive".
+_CONTRACTIONS = {"wanna": ("want", "to"), "gonna": ("going", "to"), "wana": ("want", "to")}
+
+
 def _plain_tokens(text: str) -> list[str]:
-    return [stem(word) for word in fold(text).split()]
+    words: list[str] = []
+    for word in fold(text).split():
+        words.extend(_CONTRACTIONS.get(word, (word,)))
+    return [stem(word) for word in words]
 
 
 @dataclass(frozen=True)
@@ -110,10 +117,19 @@ class RedFlags:
             if len(w) >= MIN_TYPO_LEN and (w not in single or len(w) >= 8)
         )
         self._flag_cache: dict[str, str] = {}
+        # Four-letter words forgive only two letters swapped ("pian" is "pain", "paid" is not).
+        self._swapped = {
+            "".join(sorted(w)): w for w in self._flag_words if len(w) == 4 and w.isascii()
+        }
 
     def _flag_word(self, word: str) -> str:
         """``word``, or the red-flag word it is a small typo of ("breath" for "braeth")."""
-        if word in self._flag_words or len(word) < MIN_TYPO_LEN or not word.isascii():
+        if word in self._flag_words or not word.isascii():
+            return word
+        if len(word) == 4:
+            found = self._swapped.get("".join(sorted(word)))
+            return found if found is not None and OSA.distance(word, found) == 1 else word
+        if len(word) < MIN_TYPO_LEN:
             return word
         found = self._flag_cache.get(word)
         if found is None:
