@@ -118,17 +118,18 @@ class RedFlags:
         )
         self._flag_cache: dict[str, str] = {}
         # Four-letter words forgive only two letters swapped ("pian" is "pain", "paid" is not).
-        self._swapped = {
-            "".join(sorted(w)): w for w in self._flag_words if len(w) == 4 and w.isascii()
-        }
+        self._swapped: dict[str, list[str]] = defaultdict(list)
+        for w in sorted(self._flag_words):
+            if len(w) == 4 and w.isascii():
+                self._swapped["".join(sorted(w))].append(w)
 
     def _flag_word(self, word: str) -> str:
         """``word``, or the red-flag word it is a small typo of ("breath" for "braeth")."""
         if word in self._flag_words or not word.isascii():
             return word
         if len(word) == 4:
-            found = self._swapped.get("".join(sorted(word)))
-            return found if found is not None and OSA.distance(word, found) == 1 else word
+            same_letters = self._swapped.get("".join(sorted(word)), ())
+            return next((w for w in same_letters if OSA.distance(word, w) == 1), word)
         if len(word) < MIN_TYPO_LEN:
             return word
         found = self._flag_cache.get(word)
