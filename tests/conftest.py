@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import text
@@ -19,6 +20,8 @@ from sqlmodel import Session, SQLModel
 from assistant import db as dbmod
 from assistant.app import create_app
 from assistant.models_registry import import_all
+from assistant.people import accounts
+from assistant.security import passwords
 from assistant.security.csrf import CSRF_COOKIE
 from assistant.settings import Settings
 
@@ -58,6 +61,19 @@ def reset_postgres(engine: Engine) -> None:
 
 def _worker() -> str:
     return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _cheap_password_hashing() -> Iterator[None]:
+    """Real argon2id hashing and checking everywhere, at the lowest cost parameters: at the
+    production cost each hash or sign-in takes a large share of a second on a busy machine."""
+    cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    dummy = cheap.hash("not-a-real-password")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(passwords, "_hasher", cheap)
+        patch.setattr(passwords, "DUMMY_HASH", dummy)
+        patch.setattr(accounts, "DUMMY_HASH", dummy)
+        yield
 
 
 @pytest.fixture(scope="session")
