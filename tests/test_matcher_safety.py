@@ -142,6 +142,7 @@ def test_no_false_alarm_on_ordinary_questions(query: str, audience: str, expecte
         "I live far from the clinic and have no car",
         "dropped my face mask at reception",
         "my chest x-ray was paid for",
+        "can someone cover my shift",
     ],
 )
 def test_near_misses_of_short_red_flags_are_not_alarms(query: str) -> None:

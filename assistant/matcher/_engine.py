@@ -37,6 +37,7 @@ FIELD_WEIGHTS = {"title": 1.0, "keywords": 1.0, "synonyms": 0.9, "body": 0.3}
 SCORE_FLOOR = 38.0  # below this: abstain
 SINGLE_WORD_FLOOR = 46.0  # ... when only one of the question's words matched
 MARGIN = 8.0  # a second best this close: offer both
+SAFETY_SINGLE_WORD_FLOOR = 50.0  # an emergency/crisis entry reached by ranking on one word
 UNKNOWN_WEIGHT = 0.8  # share of the largest idf charged for a word nobody uses
 FUZZY_CUTOFF = 85.0
 OTHER_SCRIPT_UNKNOWN = 0.5
@@ -439,6 +440,10 @@ class Matcher:
         if any(not self._uses(audience, top.entry, word) for word in elsewhere):
             return MatchResult("abstain", None, candidates[:2])
         if top.entry.id in SAFETY_KINDS:
+            # Real red flags were caught above; reached by ranking alone, an emergency or crisis
+            # answer needs more than one loosely matched word ("can someone cover my shift").
+            if top.words == 1 and top.base < SAFETY_SINGLE_WORD_FLOOR:
+                return MatchResult("abstain", None, candidates[:2])
             kind = top.entry.id  # type: ignore[assignment]
             return MatchResult("safety", top.entry.id, candidates[:1], kind)
         if len(ranked) > 1 and top.rank - ranked[1].rank < MARGIN:
