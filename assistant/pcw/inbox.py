@@ -132,14 +132,7 @@ def claim_referral(session: Session, *, user: User, referral_id: int) -> Referra
             _("%(name)s has already claimed this referral.", name=_holder(session, referral))
         )
     session.add(ReferralNote(referral_id=referral_id, author_id=user.id, kind=NoteKind.claim))
-    audit.record(
-        session,
-        actor_id=user.id,
-        action="claimed",
-        entity="referral",
-        entity_id=referral_id,
-        commit=False,
-    )
+    _audit(session, user=user, action="claimed", referral_id=referral_id)
     session.commit()
     session.refresh(referral)
     return referral
@@ -152,14 +145,7 @@ def release_referral(session: Session, *, user: User, referral_id: int) -> Refer
     referral.claimed_at = None
     referral.updated_at = utcnow()
     session.add(referral)
-    audit.record(
-        session,
-        actor_id=user.id,
-        action="released",
-        entity="referral",
-        entity_id=referral_id,
-        commit=False,
-    )
+    _audit(session, user=user, action="released", referral_id=referral_id)
     session.commit()
     session.refresh(referral)
     return referral
@@ -175,14 +161,7 @@ def add_note(session: Session, *, user: User, referral_id: int, body: str) -> Re
     note = ReferralNote(referral_id=referral_id, author_id=user.id, kind=NoteKind.note, body=text)
     session.add(note)
     _touch(session, referral_id)
-    audit.record(
-        session,
-        actor_id=user.id,
-        action="note-added",
-        entity="referral",
-        entity_id=referral_id,
-        commit=False,
-    )
+    _audit(session, user=user, action="note-added", referral_id=referral_id)
     session.commit()
     session.refresh(note)
     return note
@@ -324,6 +303,18 @@ def _for_action(session: Session, *, user: User, referral_id: int) -> Referral:
 def _holder(session: Session, referral: Referral) -> str:
     holder = session.get(User, referral.claimed_by_id) if referral.claimed_by_id else None
     return holder.name if holder else _("Someone else")
+
+
+def _audit(session: Session, *, user: User, action: str, referral_id: int) -> None:
+    """Record a change to a referral in the session's transaction (committed by the caller)."""
+    audit.record(
+        session,
+        actor_id=user.id,
+        action=action,
+        entity="referral",
+        entity_id=referral_id,
+        commit=False,
+    )
 
 
 def _touch(session: Session, referral_id: int) -> None:

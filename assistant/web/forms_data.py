@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from functools import partial
 from typing import Annotated, Any
 
 from babel.dates import format_skeleton
@@ -67,6 +68,7 @@ def dashboard(
     weekly = [charts.Datum(_week_label(c.key), c.value) for c in board.by_week]
     start, end = _date(board.start), _date(board.end)
     nothing = _("No assessments in this period.")
+    bar = partial(charts.bar_chart, rtl=rtl, formatter=format_number, empty_text=nothing)
     figures = {
         "weekly": charts.line_chart(
             weekly,
@@ -83,32 +85,23 @@ def dashboard(
             formatter=format_number,
             empty_text=nothing,
         ),
-        "barriers": charts.bar_chart(
+        "barriers": bar(
             _data(board.barriers),
             chart_id="chart-barriers",
             title=_("Barriers found"),
             desc=_("How many assessments found each barrier, largest first."),
-            rtl=rtl,
-            formatter=format_number,
-            empty_text=nothing,
         ),
-        "agencies": charts.bar_chart(
+        "agencies": bar(
             _data(board.agencies),
             chart_id="chart-agencies",
             title=_("Assessments by agency"),
             desc=_("How many assessments each agency made, largest first."),
-            rtl=rtl,
-            formatter=format_number,
-            empty_text=nothing,
         ),
-        "languages": charts.bar_chart(
+        "languages": bar(
             _data(board.languages),
             chart_id="chart-languages",
             title=_("Assessments by language"),
             desc=_("The language each assessment was filled in, largest first."),
-            rtl=rtl,
-            formatter=format_number,
-            empty_text=nothing,
         ),
     }
     ctx = {
