@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import time_machine
 from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -24,6 +25,7 @@ from assistant.people import accounts
 from assistant.security import passwords
 from assistant.security.csrf import CSRF_COOKIE
 from assistant.settings import Settings
+from tests.clock import FIXED_NOW
 
 USE_POSTGRES = os.environ.get("TEST_DB") == "postgres"
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
@@ -61,6 +63,23 @@ def reset_postgres(engine: Engine) -> None:
 
 def _worker() -> str:
     return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _fixed_clock_for_the_session() -> Iterator[None]:
+    """Session fixtures (the live server's demo data, template databases) are made at
+    ``FIXED_NOW`` too, whatever the date the suite runs on."""
+    with time_machine.travel(FIXED_NOW, tick=True):
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _fixed_clock(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Every test starts at ``FIXED_NOW`` (time flows from there) unless marked ``real_clock``."""
+    real = time_machine.escape_hatch.time.time()
+    moment = real if request.node.get_closest_marker("real_clock") else FIXED_NOW
+    with time_machine.travel(moment, tick=True):
+        yield
 
 
 @pytest.fixture(scope="session", autouse=True)

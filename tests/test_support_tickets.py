@@ -155,8 +155,10 @@ def test_overdue_tickets_are_escalated_to_the_team_queue_once(
 
 def test_inbox_views_flag_and_escalate_overdue(session: Session, world: World) -> None:
     late = new_ticket(session, world)
+    monday_11am = MONDAY_10AM + timedelta(hours=1)
     wednesday = datetime(2026, 11, 25, 9, 0, tzinfo=NZ).astimezone(UTC)
-    assert [r.ticket.id for r in inbox.inbox(session, user=world.liaison, view="mine")] == [late.id]
+    mine_before = inbox.inbox(session, user=world.liaison, view="mine", now=monday_11am)
+    assert [r.ticket.id for r in mine_before] == [late.id]
     # Loading the inbox after the due time escalates: out of "mine", into the team and overdue.
     mine = inbox.inbox(session, user=world.liaison, view="mine", now=wednesday)
     team = inbox.inbox(session, user=world.other_liaison, view="team", now=wednesday)

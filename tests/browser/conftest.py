@@ -33,6 +33,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -142,8 +143,16 @@ def browser(playwright_instance: Playwright) -> Iterator[Browser]:
     chromium.close()
 
 
+def _same_clock_as_the_server(context: BrowserContext) -> None:
+    """The pages' clock starts where the server's is (the suite's fixed moment) and flows on, so
+    dates a page computes ("today", relative times) agree with the server's; a test can move
+    it on with ``page.clock``."""
+    context.clock.install(time=datetime.now(UTC))
+
+
 def _new_page(browser: Browser, live_server: str, **options: object) -> Iterator[Page]:
     context = browser.new_context(base_url=live_server, **options)  # type: ignore[arg-type]
+    _same_clock_as_the_server(context)
     context.set_default_timeout(10_000)
     page = context.new_page()
     yield page
@@ -197,6 +206,7 @@ def page_as(
         context = browser.new_context(
             base_url=live_server, storage_state=_signed_in_states[email], **options
         )
+        _same_clock_as_the_server(context)
         context.set_default_timeout(10_000)
         contexts.append(context)
         return context.new_page()

@@ -34,7 +34,6 @@ def test_ask_answer_hand_off_reply_and_see_the_reply(
     reply = f"Cold and dusty. Reference {marker}."
 
     # The practice user asks a known question and gets the answer card.
-    page.clock.install()  # real time flows; the page's clock can be moved on to the next poll
     login_as(page, PRACTICE_USER)
     page.goto("/chat")
     ask(page, "How do I submit a claim?")
