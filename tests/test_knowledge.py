@@ -186,14 +186,27 @@ def test_check_wants_red_flags_in_every_language(tmp_path: Path) -> None:
     assert "knowledge/_safety.yaml:1: 'crisis-support' has no red-flag words for 'en'" in problems
 
 
-def test_check_rejects_a_red_flag_rule_with_one_group(tmp_path: Path) -> None:
+def test_check_rejects_a_red_flag_rule_naming_an_unknown_concept(tmp_path: Path) -> None:
     folder = write_folder(tmp_path, {"sample-entry.md": GOOD})
     safety = folder / "_safety.yaml"
     safety.write_text(
-        safety.read_text(encoding="utf-8") + "    - [[only, one, group]]\n", encoding="utf-8"
+        safety.read_text(encoding="utf-8") + '    - ["@want", "@no_such_concept"]\n',
+        encoding="utf-8",
     )
     assert check_knowledge(folder) == [
-        "knowledge/_safety.yaml:1: 'together' rule for 'crisis-support' needs two or more "
+        "knowledge/_safety.yaml:1: a 'crisis-support' rule names an unknown concept "
+        "'@no_such_concept'"
+    ]
+
+
+def test_check_rejects_a_red_flag_rule_with_an_empty_group(tmp_path: Path) -> None:
+    folder = write_folder(tmp_path, {"sample-entry.md": GOOD})
+    safety = folder / "_safety.yaml"
+    safety.write_text(
+        safety.read_text(encoding="utf-8") + "    - [[only, one, group], []]\n", encoding="utf-8"
+    )
+    assert check_knowledge(folder) == [
+        "knowledge/_safety.yaml:1: 'together' rule for 'crisis-support' needs one or more "
         "lists of words"
     ]
 

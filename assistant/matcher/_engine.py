@@ -37,7 +37,6 @@ FIELD_WEIGHTS = {"title": 1.0, "keywords": 1.0, "synonyms": 0.9, "body": 0.3}
 SCORE_FLOOR = 38.0  # below this: abstain
 SINGLE_WORD_FLOOR = 46.0  # ... when only one of the question's words matched
 MARGIN = 8.0  # a second best this close: offer both
-SAFETY_SINGLE_WORD_FLOOR = 50.0  # an emergency/crisis entry reached by ranking on one word
 UNKNOWN_WEIGHT = 0.8  # share of the largest idf charged for a word nobody uses
 FUZZY_CUTOFF = 85.0
 OTHER_SCRIPT_UNKNOWN = 0.5
@@ -414,7 +413,7 @@ class Matcher:
         return scored[:5]
 
     def match(self, query: str, *, audience: Audience, lang: str | None = None) -> MatchResult:
-        kind = self.red_flags.kind(query)
+        kind, held_back = self.red_flags.assess(query)
         if kind is not None:
             entry = self._safety_titles.get(kind)
             title = entry.variant(lang).title if entry else kind
@@ -441,9 +440,16 @@ class Matcher:
             return MatchResult("abstain", None, candidates[:2])
         if top.entry.id in SAFETY_KINDS:
             # Real red flags were caught above; reached by ranking alone, an emergency or crisis
-            # answer needs more than one loosely matched word ("can someone cover my shift").
-            if top.words == 1 and top.base < SAFETY_SINGLE_WORD_FLOOR:
-                return MatchResult("abstain", None, candidates[:2])
+            # answer needs more than one matched word ("help" alone asks for help, "can someone
+            # cover my shift" is not a crisis), and never where a guard or a negation held a red
+            # flag back ("not suicidal, just stressed"): the next entry answers, or a person.
+            if held_back or top.words == 1:
+                rest = [item for item in ranked if item.entry.id not in SAFETY_KINDS]
+                if not rest or not rest[0].strong or rest[0].base < SCORE_FLOOR:
+                    return MatchResult("abstain", None, candidates[:2])
+                top = rest[0]
+                others = [c for c in candidates if c.entry_id not in SAFETY_KINDS]
+                return MatchResult("answer", top.entry.id, others[:3])
             kind = top.entry.id  # type: ignore[assignment]
             return MatchResult("safety", top.entry.id, candidates[:1], kind)
         if len(ranked) > 1 and top.rank - ranked[1].rank < MARGIN:

@@ -23,12 +23,26 @@ class Lexicon:
     safety: dict[str, dict[str, list[str]]] = field(default_factory=dict)  # kind -> lang -> phrases
     # kind -> rules; a rule is word groups that must all appear somewhere in the message
     together: dict[str, list[list[list[str]]]] = field(default_factory=dict)
+    # red-flag concepts (name -> words of every language) that rules name as "@name"
+    safety_concepts: dict[str, list[str]] = field(default_factory=dict)
+    # guards: history, now, guidance, person_here, denial -> words of every language
+    safety_guards: dict[str, list[str]] = field(default_factory=dict)
 
 
 def _strings(value: Any) -> list[str]:
     if not isinstance(value, list):
         return []
     return [str(item) for item in value if str(item).strip()]
+
+
+SAFETY_GUARDS = ("history", "recovered", "not_urgent", "now", "guidance", "person_here", "denial")
+
+
+def _all_languages(value: Any) -> list[str]:
+    """A word list written flat or by language (``{en: [...], mi: [...]}``), as one list."""
+    if isinstance(value, dict):
+        return [word for words in value.values() for word in _strings(words)]
+    return _strings(value)
 
 
 def read_lexicon(directory: Path | None = None) -> tuple[Lexicon, list[str]]:
@@ -78,14 +92,36 @@ def read_lexicon(directory: Path | None = None) -> tuple[Lexicon, list[str]]:
             problems.append(f"{safety_path.name}:1: 'together': unknown kind '{kind}'")
             continue
         for rule in rules or []:
-            groups = [_strings(group) for group in rule] if isinstance(rule, list) else []
-            if len(groups) < 2 or not all(groups):
+            groups = (
+                [[group] if isinstance(group, str) else _strings(group) for group in rule]
+                if isinstance(rule, list)
+                else []
+            )
+            if not groups or not all(groups):
                 problems.append(
-                    f"{safety_path.name}:1: 'together' rule for '{kind}' needs two or more "
+                    f"{safety_path.name}:1: 'together' rule for '{kind}' needs one or more "
                     "lists of words"
                 )
                 continue
             together[str(kind)].append(groups)
+    safety_concepts = {
+        str(name): _all_languages(words)
+        for name, words in (safety_raw.get("concepts") or {}).items()
+    }
+    for kind, rules in together.items():
+        for rule in rules:
+            for group in rule:
+                for word in group:
+                    if word.startswith("@") and word[1:] not in safety_concepts:
+                        problems.append(
+                            f"{safety_path.name}:1: a '{kind}' rule names an unknown "
+                            f"concept '{word}'"
+                        )
+    raw_guards = safety_raw.get("guards") or {}
+    safety_guards = {name: _all_languages(raw_guards.get(name)) for name in SAFETY_GUARDS}
+    for name in raw_guards:
+        if name not in SAFETY_GUARDS:
+            problems.append(f"{safety_path.name}:1: unknown guard '{name}'")
     lexicon = Lexicon(
         concepts=concepts,
         misspellings=misspellings,
@@ -93,6 +129,8 @@ def read_lexicon(directory: Path | None = None) -> tuple[Lexicon, list[str]]:
         elsewhere=elsewhere,
         safety=safety,
         together=together,
+        safety_concepts=safety_concepts,
+        safety_guards=safety_guards,
     )
     return lexicon, problems
 

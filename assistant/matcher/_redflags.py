@@ -1,16 +1,30 @@
-"""Red flags: the emergency and crisis words of ``knowledge/_safety.yaml``, checked first.
+"""Red flags: the emergency and crisis rules of ``knowledge/_safety.yaml``, checked first.
 
-A question matches a red flag when it contains one of the phrases (English-script words in
-order, at most two other words between them, a slip of one letter forgiven in longer words;
-other scripts anywhere in the text, spaces or none), or one word from every group of a
-"together" rule. Emergency wins when both kinds match.
+A message is read clause by clause (split at punctuation and at "but", "and"...):
+
+- **Guards** take a clause out of the reckoning: a time in the past with nothing happening now
+  ("had a stroke two years ago"), or a question about guidance rather than a person ("is there
+  a pathway for chest pain"). A flag word right after a negation ("not suicidal", "no chest
+  pain", "我没有想自杀", "لا أفكر في إيذاء نفسي") or right before a denial ("suicide ka nahi
+  soch raha") does not count either.
+- **Phrases** of each kind: English-script words in order, at most two other words between
+  them, a slip of one letter forgiven in longer words; other scripts anywhere in the clause.
+- **Rules** combine concepts (named word lists, every language in one list): one item of every
+  group anywhere in the message's remaining clauses ("@self_harm_act" and "@reflexive";
+  "@want", "@die"). A rule that names the negation concept itself ("@negation", "@want",
+  "@live": "don't want to live") is not undone by it.
+
+Words match after folding (case, accents, ʻokina and apostrophes); English words by their stem
+("cutting" is "cut"); a word ending in ``*`` matches any ending (romanised Hindi "chah*" is
+chahta, chahti, chahte); Arabic words match with their joined prefixes and suffixes ("جرح"
+is يجرح, تجرح, وجرحت; "نفس" is نفسه, نفسها, نفسي). Emergency wins when both kinds match.
 """
 
 from __future__ import annotations
 
 import re
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
@@ -20,13 +34,44 @@ from assistant.matcher._lexicon import SAFETY_KINDS, Lexicon
 from assistant.matcher._normalise import fold, stem
 
 MIN_TYPO_LEN = 5
+# How many words (of three letters or more) a negation reaches forward, a denial backward.
+NEGATION_REACH = 3
+HAN_NEGATION_REACH = 3
 # "OD", "OD'd", "od'ing", "ODed": overdose, written short. Lower-case "od" needs an ending or an
 # apostrophe, so "odd" stays "odd".
 _OVERDOSE_SHORT = re.compile(r"\b(?:OD|ODd|[Oo][Dd]['’](?:d|ed|ing|s)|[Oo][Dd](?:ed|ing))\b")
-
-
+# Where a clause ends: punctuation in every script, and the words that join two clauses.
+_CLAUSE_BREAK = re.compile(
+    r"[.,;:!?\n\r()،؛。，！？；：…]+|\s-\s|"
+    r"\b(?:but|and|though|although|however|lekin|magar|par|engari|otira|ae|kae|ka\s+kuo)\b|"
+    r"(?:但是|可是|不过|但)|(?:\s(?:لكن|بس|ولكن)\s)",
+    re.IGNORECASE,
+)
 # Spoken contractions written as one word: "wanna die", "dont wanna be alive".
 _CONTRACTIONS = {"wanna": ("want", "to"), "gonna": ("going", "to"), "wana": ("want", "to")}
+_ARABIC_LETTER = re.compile("[\u0621-\u064a]")
+_ARABIC_PREFIXES = ("وال", "بال", "فال", "كال", "لل", "ال", "و", "ف", "ب", "ل", "س")
+_ARABIC_VERB_PREFIXES = ("ان", "ي", "ت", "ا", "ن")
+_ARABIC_SUFFIXES = (
+    "هما",
+    "كما",
+    "هم",
+    "هن",
+    "كم",
+    "نا",
+    "ها",
+    "ني",
+    "وا",
+    "ون",
+    "ين",
+    "ات",
+    "ه",
+    "ي",
+    "ك",
+    "ت",
+)
+_HAN_OR_DEVANAGARI = re.compile("[\u0900-\u097f\u3400-\u4dbf\u4e00-\u9fff]")
+NEGATION = "negation"
 
 
 def _plain_tokens(text: str) -> list[str]:
@@ -36,92 +81,196 @@ def _plain_tokens(text: str) -> list[str]:
     return [stem(word) for word in words]
 
 
+def _arabic_forms(token: str) -> set[str]:
+    """An Arabic word with its joined particles, person prefixes and pronoun endings taken off
+    (only while three letters or more are left)."""
+    forms = {token}
+    frontier = {token}
+    for affixes, at_start in (
+        (_ARABIC_PREFIXES, True),
+        (_ARABIC_VERB_PREFIXES, True),
+        (_ARABIC_SUFFIXES, False),
+        (_ARABIC_SUFFIXES, False),
+    ):
+        grown = set()
+        for form in frontier:
+            for affix in affixes:
+                cut = (
+                    form[len(affix) :]
+                    if at_start and form.startswith(affix)
+                    else form[: -len(affix)]
+                    if not at_start and form.endswith(affix)
+                    else None
+                )
+                if cut is not None and len(cut) >= (2 if at_start and len(affix) > 1 else 3):
+                    grown.add(cut)
+        forms |= grown
+        frontier = frontier | grown
+    return forms
+
+
+def _is_spaced(item: str) -> bool:
+    """Words of an item are matched one by one (Latin and Arabic scripts); Chinese and Hindi in
+    Devanagari are looked for anywhere in the clause, spaces or none."""
+    return not _HAN_OR_DEVANAGARI.search(item)
+
+
+@dataclass(frozen=True, eq=False)
+class _Item:
+    """One word or phrase of a red flag: words in order, or a piece of unspaced text."""
+
+    words: tuple[str, ...] = ()
+    unspaced: str = ""
+
+
+@dataclass
+class _Clause:
+    """A clause of the message: its words (each with the forms it can match as) and its text
+    without spaces, for Chinese and Devanagari pieces."""
+
+    tokens: list[str]
+    forms: list[set[str]]
+    joined: str
+    offsets: list[int]  # where each word starts in ``joined``
+    hits: dict[_Item, list[tuple[int, int, int, int]]] = field(default_factory=dict)
+
+    def word_at(self, offset: int) -> int:
+        index = 0
+        for i, start in enumerate(self.offsets):
+            if start <= offset:
+                index = i
+        return index
+
+
+def _word_matches(pattern: str, forms: set[str]) -> bool:
+    if pattern.endswith("*"):
+        stem_part = pattern[:-1]
+        return any(form.startswith(stem_part) for form in forms)
+    return pattern in forms
+
+
 @dataclass(frozen=True)
-class _FlagGroup:
-    """One group of a "together" red-flag rule: any of its words or phrases."""
+class _Group:
+    """One group of a rule: any of its words or phrases."""
 
-    words: frozenset[str]
-    phrases: tuple[tuple[str, ...], ...]
-    others: tuple[str, ...]  # other scripts, matched inside the text without spaces
+    items: frozenset[_Item]
+    negation: bool = False  # this group is the negation concept itself
 
-    def found(self, tokens: list[str], present: set[str], joined: str) -> bool:
-        if present & self.words or any(piece in joined for piece in self.others):
-            return True
-        return any(
-            _phrase_at(phrase, tokens, start)
-            for phrase in self.phrases
-            for start, token in enumerate(tokens)
-            if token == phrase[0]
-        )
+    def spans(self, clause: _Clause) -> list[tuple[int, int, int, int]]:
+        return [span for item, found in clause.hits.items() if item in self.items for span in found]
 
 
 class RedFlags:
-    """The red flags, precomputed: English-script phrases by first word, other scripts as one
-    regex, and the "together" rules."""
+    """The red flags, precomputed from the lexicon."""
 
     def __init__(self, lexicon: Lexicon) -> None:
         safety = lexicon.safety
-        self._flag_starts: dict[str, list[tuple[str, tuple[str, ...]]]] = defaultdict(list)
+        self._phrases: list[tuple[str, _Item]] = []
         self._flag_words: set[str] = set()
-        unspaced: dict[str, str] = {}
+        self._registry: set[_Item] = set()
         for kind in SAFETY_KINDS:
             for phrases in safety.get(kind, {}).values():
                 for phrase in phrases:
-                    words = tuple(_plain_tokens(phrase))
-                    if not words:
-                        continue
-                    if all(word.isascii() for word in words):
-                        self._flag_starts[words[0]].append((kind, words))
-                        self._flag_words.update(words)
-                    else:
-                        unspaced.setdefault("".join(words), kind)
-        self._flag_unspaced = unspaced
-        # Rules of words that must appear together ("chest" and "sore"), anywhere in a message.
-        self._together: list[tuple[str, list[_FlagGroup]]] = []
+                    item = self._item(phrase)
+                    if item is not None:
+                        self._phrases.append((kind, item))
+        self._phrase_kind = {item: kind for kind, item in self._phrases}
+        self._rules: list[tuple[str, list[_Group]]] = []
+        concepts = lexicon.safety_concepts
         for kind in SAFETY_KINDS:
             for rule in lexicon.together.get(kind, []):
                 groups = []
                 for group in rule:
-                    singles: set[str] = set()
-                    sequences: list[tuple[str, ...]] = []
-                    others: list[str] = []
-                    for item in group:
-                        tokens = tuple(_plain_tokens(item))
-                        if not tokens:
-                            continue
-                        if not item.isascii():
-                            others.append("".join(tokens))
-                        elif len(tokens) == 1:
-                            singles.add(tokens[0])
+                    is_negation = False
+                    entries: list[str] = []
+                    for entry in group:
+                        if entry.startswith("@"):
+                            name = entry[1:]
+                            is_negation = is_negation or name == NEGATION
+                            entries.extend(f"@{word}" for word in concepts.get(name, []))
                         else:
-                            sequences.append(tokens)
-                        self._flag_words.update(t for t in tokens if t.isascii())
-                    groups.append(_FlagGroup(frozenset(singles), tuple(sequences), tuple(others)))
-                self._together.append((kind, groups))
-        self._flag_pattern = (
-            re.compile("|".join(re.escape(p) for p in sorted(unspaced, key=len, reverse=True)))
-            if unspaced
-            else None
-        )
+                            entries.append(entry)
+                    items = frozenset(i for i in map(self._concept_item, entries) if i is not None)
+                    groups.append(_Group(items, is_negation))
+                self._rules.append((kind, groups))
+        guards = lexicon.safety_guards
+        self._negations = self._items(concepts.get(NEGATION, []), short=True)
+        self._denials = self._items(guards.get("denial", []))
+        self._history = self._items(guards.get("history", []))
+        self._recovered = self._items(guards.get("recovered", []))
+        self._not_urgent = self._items(guards.get("not_urgent", []))
+        self._now = self._items(guards.get("now", []))
+        self._guidance = self._items(guards.get("guidance", []))
+        self._person_here = self._items(guards.get("person_here", []))
         # Typos are forgiven in words of a longer red flag ("chset pain") and in long single
         # words ("unconcious"); short single words must be exact ("stroke" is not "strike").
-        single = {
-            words[0]
-            for starts in self._flag_starts.values()
-            for _k, words in starts
-            if len(words) == 1
-        }
+        singles = {item.words[0] for _k, item in self._phrases if len(item.words) == 1}
         self._flag_choices = sorted(
             w
             for w in self._flag_words
-            if len(w) >= MIN_TYPO_LEN and (w not in single or len(w) >= 8)
+            if w.isascii()
+            and not w.endswith("*")
+            and len(w) >= MIN_TYPO_LEN
+            and (w not in singles or len(w) >= 8)
         )
         self._flag_cache: dict[str, str] = {}
+        self._index()
         # Four-letter words forgive only two letters swapped ("pian" is "pain", "paid" is not).
         self._swapped: dict[str, list[str]] = defaultdict(list)
         for w in sorted(self._flag_words):
             if len(w) == 4 and w.isascii():
                 self._swapped["".join(sorted(w))].append(w)
+
+    def _items(self, words: list[str], *, short: bool = False) -> tuple[_Item, ...]:
+        return tuple(
+            item for item in (self._item(w, typos=False, short=short) for w in words) if item
+        )
+
+    def _concept_item(self, entry: str) -> _Item | None:
+        """A word of a rule: written in the rule itself (typos forgiven, as in phrases), or of a
+        named concept (``@word``: exact, and one- or two-letter Latin words are left out, since
+        "to" or "a" written without its macron is another word)."""
+        if entry.startswith("@"):
+            return self._item(entry[1:], typos=False, short=False)
+        return self._item(entry)
+
+    def _item(self, text: str, *, typos: bool = True, short: bool = True) -> _Item | None:
+        if _is_spaced(text):
+            words = []
+            for raw in fold(text).split():
+                for word in _CONTRACTIONS.get(raw, (raw,)):
+                    words.append(word if raw.endswith("*") else stem(word))
+            if text.rstrip().endswith("*") and words:
+                words[-1] = words[-1].rstrip("*") + "*"
+            words = [w for w in words if w]
+            if not words or (
+                not short and len(words) == 1 and words[0].isascii() and len(words[0]) <= 2
+            ):
+                return None
+            if typos:
+                self._flag_words.update(w for w in words if w.isascii())
+            item = _Item(words=tuple(words))
+        else:
+            joined = "".join(fold(text.replace("*", "")).split())
+            if not joined:
+                return None
+            item = _Item(unspaced=joined)
+        self._registry.add(item)
+        return item
+
+    def _index(self) -> None:
+        """Every word and phrase by its first word (or as a piece of unspaced text), so a
+        message is read once, whatever the number of rules."""
+        self._by_first: dict[str, list[_Item]] = defaultdict(list)
+        self._wild_first: dict[str, list[_Item]] = defaultdict(list)
+        self._unspaced: list[_Item] = []
+        for item in sorted(self._registry, key=lambda i: (i.words, i.unspaced)):
+            if item.unspaced:
+                self._unspaced.append(item)
+            elif item.words[0].endswith("*"):
+                self._wild_first[item.words[0][:-1]].append(item)
+            else:
+                self._by_first[item.words[0]].append(item)
 
     def _flag_word(self, word: str) -> str:
         """``word``, or the red-flag word it is a small typo of ("breath" for "braeth")."""
@@ -147,37 +296,194 @@ class RedFlags:
             self._flag_cache[word] = found
         return found
 
-    def kind(self, query: str) -> SafetyKind | None:
-        """The red flag in ``query``, if any; emergency wins when both kinds are present."""
-        query = _OVERDOSE_SHORT.sub(" overdose ", query)
-        words = [self._flag_word(word) for word in _plain_tokens(query)]
-        found: set[str] = set()
-        if self._flag_pattern is not None:
-            found.update(
-                self._flag_unspaced[m.group(0)] for m in self._flag_pattern.finditer("".join(words))
+    # -- reading a message ---------------------------------------------------------------
+
+    def _clause(self, text: str) -> _Clause:
+        tokens = _plain_tokens(text)
+        forms: list[set[str]] = []
+        offsets: list[int] = []
+        joined = ""
+        for token in tokens:
+            word = self._flag_word(token)
+            found = {word, token}
+            if _ARABIC_LETTER.match(word):
+                found |= _arabic_forms(word)
+            forms.append(found)
+            offsets.append(len(joined))
+            joined += token
+        clause = _Clause(tokens, forms, joined, offsets)
+        self._scan(clause)
+        return clause
+
+    def _scan(self, clause: _Clause) -> None:
+        """Find every known word and phrase in ``clause`` once: ``clause.hits``."""
+        hits: dict[_Item, list[tuple[int, int, int, int]]] = defaultdict(list)
+        for index, forms in enumerate(clause.forms):
+            starting = {item for form in forms for item in self._by_first.get(form, ())}
+            starting.update(
+                item
+                for form in forms
+                for size in range(1, len(form) + 1)
+                for item in self._wild_first.get(form[:size], ())
             )
-        for start, word in enumerate(words):
-            for kind, phrase in self._flag_starts.get(word, ()):
-                if kind not in found and _phrase_at(phrase, words, start):
+            for item in starting:
+                last = _phrase_end(item.words[1:], clause.forms, index)
+                if last is not None:
+                    end_char = clause.offsets[last] + len(clause.tokens[last]) - 1
+                    hits[item].append((index, last, clause.offsets[index], end_char))
+        joined = clause.joined
+        if not _HAN_OR_DEVANAGARI.search(joined):
+            clause.hits = dict(hits)
+            return
+        for item in self._unspaced:
+            start = joined.find(item.unspaced)
+            while start >= 0:
+                end = start + len(item.unspaced) - 1
+                hits[item].append((clause.word_at(start), clause.word_at(end), start, end))
+                start = joined.find(item.unspaced, start + 1)
+        clause.hits = dict(hits)
+
+    def _positions(self, item: _Item, clause: _Clause) -> list[tuple[int, int, int, int]]:
+        """Where ``item`` occurs in ``clause``: its first and last word, and the first and last
+        character of it in the clause's text without spaces."""
+        return clause.hits.get(item, [])
+
+    def _occurs(self, items: tuple[_Item, ...], clause: _Clause) -> bool:
+        return any(item in clause.hits for item in items)
+
+    def _negated(self, clause: _Clause, span: tuple[int, int, int, int]) -> bool:
+        """A negation just before the words (or a denial just after): "not suicidal"."""
+        start, end, start_char, _end_char = span
+        before = _content_window(clause, start, backward=True)
+        after = _content_window(clause, end, backward=False)
+        for item in self._negations:
+            for s, e, _sc, ec in self._positions(item, clause):
+                if e == start and ec < start_char:
+                    # In one run of Chinese: a negation a few characters before ("我没有想自杀").
+                    if start_char - ec <= HAN_NEGATION_REACH:
+                        return True
+                elif e < start and s >= before:
+                    return True
+        for item in self._denials:
+            for s, _e, _sc, _ec in self._positions(item, clause):
+                if end < s <= after:
+                    return True
+        return False
+
+    def _guarded(self, clause: _Clause) -> bool:
+        """A clause about the past, or about guidance rather than a person, with nothing
+        happening now: it cannot raise a flag."""
+        if self._occurs(self._recovered, clause):
+            return True
+        now = self._occurs(self._now, clause)
+        if self._occurs(self._history, clause) and not now:
+            return True
+        return (
+            self._occurs(self._guidance, clause)
+            and not now
+            and not self._occurs(self._person_here, clause)
+        )
+
+    def assess(self, query: str) -> tuple[SafetyKind | None, bool]:
+        """The red flag in ``query`` (emergency wins), and whether a guard or a negation held
+        one back (then ranking alone must not give a safety answer either)."""
+        query = _OVERDOSE_SHORT.sub(" overdose ", query)
+        clauses = [
+            self._clause(part) for part in _CLAUSE_BREAK.split(query) if part and part.strip()
+        ]
+        held_back = any(self._occurs(self._not_urgent, clause) for clause in clauses)
+        live: list[_Clause] = []
+        for clause in clauses:
+            if not clause.forms:
+                continue
+            if self._guarded(clause):
+                held_back = held_back or self._any_flag(clause)
+                continue
+            live.append(clause)
+        found: set[str] = set()
+        for clause in live:
+            for item, spans in clause.hits.items():
+                kind = self._phrase_kind.get(item)
+                if kind is None or kind in found:
+                    continue
+                for span in spans:
+                    if self._negated(clause, span):
+                        held_back = True
+                        continue
                     found.add(kind)
-        if len(found) < len(SAFETY_KINDS) and self._together:
-            present = set(words)
-            joined = "".join(words)
-            for kind, groups in self._together:
-                if kind not in found and all(g.found(words, present, joined) for g in groups):
-                    found.add(kind)
+                    break
+        for kind, groups in self._rules:
+            if kind in found:
+                continue
+            outcome = self._rule(groups, live)
+            if outcome is True:
+                found.add(kind)
+            elif outcome is None:
+                held_back = True
         for kind in SAFETY_KINDS:
             if kind in found:
-                return kind  # type: ignore[return-value]
-        return None
+                return kind, held_back  # type: ignore[return-value]
+        return None, held_back
+
+    def kind(self, query: str) -> SafetyKind | None:
+        """The red flag in ``query``, if any; emergency wins when both kinds are present."""
+        return self.assess(query)[0]
+
+    def _any_flag(self, clause: _Clause) -> bool:
+        if any(item in self._phrase_kind for item in clause.hits):
+            return True
+        return any(self._rule(groups, [clause]) is not False for _k, groups in self._rules)
+
+    def _rule(self, groups: list[_Group], clauses: list[_Clause]) -> bool | None:
+        """True when every group is found; None when every group was found but a negation
+        took one back; False otherwise."""
+        with_negation = any(group.negation for group in groups)
+        if with_negation:
+            # "don't want to live": the negation belongs to the rule, all in one clause.
+            return any(all(group.spans(clause) for group in groups) for clause in clauses)
+        taken_back = False
+        for group in groups:
+            seen = clean = False
+            for clause in clauses:
+                for span in group.spans(clause):
+                    seen = True
+                    if not self._negated(clause, span):
+                        clean = True
+                        break
+                if clean:
+                    break
+            if not seen:
+                return False
+            if not clean:
+                taken_back = True
+        return None if taken_back else True
 
 
-def _phrase_at(phrase: tuple[str, ...], words: list[str], start: int, max_gap: int = 2) -> bool:
-    """``phrase`` starting at ``words[start]``, its words in order at most ``max_gap`` apart."""
+def _phrase_end(
+    rest: tuple[str, ...], forms: list[set[str]], start: int, max_gap: int = 2
+) -> int | None:
+    """The last word of a phrase whose first word is at ``start`` and whose other words follow
+    in order, at most ``max_gap`` apart; None when they do not."""
     position = start
-    for part in phrase[1:]:
-        window = words[position + 1 : position + 2 + max_gap]
-        if part not in window:
-            return False
-        position += window.index(part) + 1
-    return True
+    for part in rest:
+        window = forms[position + 1 : position + 2 + max_gap]
+        step = next((i for i, f in enumerate(window) if _word_matches(part, f)), None)
+        if step is None:
+            return None
+        position += step + 1
+    return position
+
+
+def _content_window(clause: _Clause, index: int, *, backward: bool) -> int:
+    """The word index ``NEGATION_REACH`` words of three letters or more away from ``index``
+    (short words such as "to", "a", "i", "te" do not count)."""
+    count = 0
+    position = index
+    step = -1 if backward else 1
+    while 0 <= position + step < len(clause.forms):
+        position += step
+        if len(clause.tokens[position]) >= 3:
+            count += 1
+            if count >= NEGATION_REACH:
+                break
+    return position
