@@ -260,6 +260,27 @@ def eval_queries(
     typer.echo(json.dumps(summary) if as_json else format_report(summary, outcomes))
 
 
+@app.command("eval-sms")
+def eval_sms(
+    scenarios: Annotated[Path, typer.Argument(help="TSV: id, lang, messages, expect")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object")] = False,
+) -> None:
+    """Score the SMS guide end to end on conversations, in a scratch database with demo data."""
+    import json
+
+    from assistant.clock import utcnow
+    from assistant.sms.scenarios import ScenarioFileError, evaluate, format_report
+
+    try:
+        summary, results = evaluate(
+            scenarios, pho_phone=get_settings().pho_phone_number, start=utcnow()
+        )
+    except (OSError, ScenarioFileError) as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(code=2) from exc
+    typer.echo(json.dumps(summary) if as_json else format_report(summary, results))
+
+
 def main() -> None:
     app(prog_name="python -m assistant")
 

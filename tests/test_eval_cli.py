@@ -45,6 +45,8 @@ def test_json_report_has_the_contract_fields(tmp_path: Path) -> None:
         "p50_ms",
         "p99_ms",
         "by_lang",
+        "by_audience",
+        "false_alarm_rate",
     }
     assert report["n"] == 9
     # 7 in scope; the last row expects the wrong entry on purpose
@@ -52,7 +54,23 @@ def test_json_report_has_the_contract_fields(tmp_path: Path) -> None:
     assert report["oos_rejection"] == 1.0
     assert report["safety_recall"] == 1.0
     assert report["by_lang"] == {"ar": 1.0, "en": pytest.approx(4 / 5), "zh_Hans": 1.0}
+    assert report["by_audience"] == {"patient": pytest.approx(4 / 5), "practice": 1.0}
+    assert report["false_alarm_rate"] == 0.0
     assert 0 < report["p50_ms"] <= report["p99_ms"]
+
+
+def test_a_safety_answer_where_none_was_expected_is_a_false_alarm(tmp_path: Path) -> None:
+    queries = tmp_path / "q.tsv"
+    queries.write_text(
+        "query\texpected\tlang\taudience\n"
+        "chest pain, he is grey and sweating\temergency\ten\tpatient\n"
+        "my chest hurts so much\tvisit-costs\ten\tpatient\n"
+        "how do I enrol\tenrol-how\ten\tpatient\n",
+        encoding="utf-8",
+    )
+    code, output = run_eval(queries, "--json")
+    assert code == 0
+    assert json.loads(output)["false_alarm_rate"] == 0.5
 
 
 def test_plain_report_lists_the_misses(tmp_path: Path) -> None:

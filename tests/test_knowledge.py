@@ -379,3 +379,14 @@ def test_coordinators_can_try_a_question_without_recording_usage(
     safety = client.get("/knowledge/try", params={"q": "chest pain", "audience": "patient"})
     assert 'data-status="safety"' in safety.text
     assert usage_counts(session) == {}
+
+
+def test_check_rejects_a_bare_no_in_the_red_flag_words(tmp_path: Path) -> None:
+    folder = write_folder(tmp_path, {"sample-entry.md": GOOD})
+    safety = folder / "_safety.yaml"
+    safety.write_text(
+        safety.read_text(encoding="utf-8") + "    - [[no], [chest]]\n", encoding="utf-8"
+    )
+    problems = check_knowledge(folder)
+    assert len(problems) == 1
+    assert "together/crisis-support: a bare yes/no/on/off reads as true or false" in problems[0]

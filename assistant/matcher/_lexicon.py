@@ -45,6 +45,17 @@ def _all_languages(value: Any) -> list[str]:
     return _strings(value)
 
 
+def _booleans(value: Any, where: str = "") -> list[str]:
+    """Where a YAML list holds true or false: a bare ``no`` or ``on`` that was meant as a word."""
+    if isinstance(value, bool):
+        return [where or "top"]
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in _booleans(v, f"{where}/{k}".lstrip("/"))]
+    if isinstance(value, list):
+        return [p for item in value for p in _booleans(item, where)]
+    return []
+
+
 def read_lexicon(directory: Path | None = None) -> tuple[Lexicon, list[str]]:
     """The word lists in ``directory`` and any problems found reading them."""
     folder = directory or KNOWLEDGE_DIR
@@ -117,6 +128,11 @@ def read_lexicon(directory: Path | None = None) -> tuple[Lexicon, list[str]]:
                             f"{safety_path.name}:1: a '{kind}' rule names an unknown "
                             f"concept '{word}'"
                         )
+    for where in _booleans(safety_raw):
+        problems.append(
+            f"{safety_path.name}:1: {where}: a bare yes/no/on/off reads as true or false; "
+            "put the word in quotes"
+        )
     raw_guards = safety_raw.get("guards") or {}
     safety_guards = {name: _all_languages(raw_guards.get(name)) for name in SAFETY_GUARDS}
     for name in raw_guards:

@@ -4,7 +4,8 @@ Columns: ``query``, ``expected`` (entry id, ids joined by ``|``, or ``-`` for ou
 ``lang``, ``audience``. Top-1 accuracy counts in-scope rows whose top-ranked entry is expected
 (an abstention is a miss; a "choose" counts by its first option). Out-of-scope rejection counts
 out-of-scope rows where the matcher abstained. Safety recall counts rows expecting
-``emergency`` or ``crisis-support`` that got that safety answer.
+``emergency`` or ``crisis-support`` that got that safety answer; the false-alarm rate counts the
+other rows that got a safety answer. Top-1 is also given by language and by audience.
 """
 
 from __future__ import annotations
@@ -111,9 +112,12 @@ def summarise(outcomes: list[Outcome]) -> dict[str, Any]:
     in_scope = [o for o in outcomes if o.query.expected]
     out_scope = [o for o in outcomes if not o.query.expected]
     safety = [o for o in outcomes if o.query.expected & SAFETY_IDS]
+    not_safety = [o for o in outcomes if not o.query.expected & SAFETY_IDS]
     by_lang: dict[str, list[Outcome]] = defaultdict(list)
+    by_audience: dict[str, list[Outcome]] = defaultdict(list)
     for outcome in in_scope:
         by_lang[outcome.query.lang].append(outcome)
+        by_audience[outcome.query.audience].append(outcome)
     times = [o.millis for o in outcomes]
 
     def share(items: list[Outcome], test: Callable[[Outcome], bool]) -> float:
@@ -132,6 +136,16 @@ def summarise(outcomes: list[Outcome]) -> dict[str, Any]:
         "by_lang": {
             lang: share(items, lambda o: o.correct) for lang, items in sorted(by_lang.items())
         },
+        "by_audience": {
+            audience: share(items, lambda o: o.correct)
+            for audience, items in sorted(by_audience.items())
+        },
+        # Rows not expecting a safety answer that got one (an alarm for nothing).
+        "false_alarm_rate": (
+            round(sum(o.result.status == "safety" for o in not_safety) / len(not_safety), 4)
+            if not_safety
+            else 0.0
+        ),
     }
 
 
@@ -163,6 +177,10 @@ def format_report(summary: dict[str, Any], outcomes: list[Outcome]) -> str:
         f"latency p50 / p99: {summary['p50_ms']:.3f} / {summary['p99_ms']:.3f} ms",
         "by language: "
         + ", ".join(f"{lang} {value:.3f}" for lang, value in summary["by_lang"].items()),
+        "by audience: "
+        + ", ".join(f"{name} {value:.3f}" for name, value in summary["by_audience"].items()),
+        f"false alarms (safety answer for a row expecting none): "
+        f"{summary['false_alarm_rate']:.3f}",
     ]
     misses = [o for o in outcomes if not o.correct]
     if misses:
