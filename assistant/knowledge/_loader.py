@@ -9,12 +9,14 @@ A file looks like::
     title: Submitting programme claims
     keywords: [claim, claims, rejected claim]
     synonyms: [claiming, invoice the PHO]
+    examples: [how do we claim for the diabetes review?]   # questions as people write them
     reviewed: 2026-10-01
     source: PHO practice handbook
     variants:
       mi:
         title: ...
         keywords: [...]
+        examples: [...]
         body: |
           ...
     ---
@@ -39,8 +41,8 @@ from assistant.knowledge._render import to_html, to_text, unsafe_reasons
 KNOWLEDGE_DIR = Path(__file__).resolve().parent.parent.parent / "knowledge"
 
 REQUIRED = ("id", "audience", "owning_team", "title", "keywords", "reviewed", "source")
-KNOWN_KEYS = frozenset(REQUIRED) | {"synonyms", "variants"}
-VARIANT_KEYS = frozenset({"title", "keywords", "body"})
+KNOWN_KEYS = frozenset(REQUIRED) | {"synonyms", "variants", "examples"}
+VARIANT_KEYS = frozenset({"title", "keywords", "body", "examples"})
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _FRONT = re.compile(r"\A---[ \t]*\n(.*?)\n---[ \t]*\n?(.*)\Z", re.S)
 
@@ -147,6 +149,7 @@ def parse_entry(
         body=body,
         line=body_line,
         key_line=1,
+        examples=header.get("examples"),
     )
     if not body.strip():
         problems.add(body_line, "missing required field 'body': the English text after the header")
@@ -186,6 +189,7 @@ def parse_entry(
             body=fields.get("body"),
             line=lang_line,
             key_line=lang_line,
+            examples=fields.get("examples"),
         )
         if variant is not None:
             variants[str(lang)] = variant
@@ -214,10 +218,17 @@ def _variant(
     body: Any,
     line: int,
     key_line: int,
+    examples: Any = None,
 ) -> Variant | None:
     words = _as_list(keywords)
     if words is None:
         problems.add(key_line, f"variant '{lang}': keywords must be a list of words or phrases")
+        return None
+    asked: list[str] | None = [] if examples is None else None
+    if isinstance(examples, list) and all(isinstance(q, str) for q in examples):
+        asked = [q.strip() for q in examples if q.strip()]
+    if asked is None:
+        problems.add(key_line, f"variant '{lang}': examples must be a list of questions")
         return None
     if not isinstance(title, str) or not title.strip():
         return None
@@ -236,6 +247,7 @@ def _variant(
         body_markdown=source,
         body_html=to_html(source),
         body_text=to_text(source),
+        examples=tuple(asked),
     )
 
 

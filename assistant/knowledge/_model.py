@@ -18,6 +18,8 @@ class Variant:
     body_markdown: str
     body_html: str  # sanitised; safe to mark |safe
     body_text: str  # plain text (SMS)
+    # Questions as people write them, in this language: the matcher compares questions to them.
+    examples: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ from assistant.matcher._normalise import fold, is_han, stem
 from assistant.matcher._redflags import RedFlags
 
 FIELD_WEIGHTS = {"title": 1.0, "keywords": 1.0, "synonyms": 0.9, "body": 0.3}
+SAFETY_RANKED_WORDS = 3  # an emergency/crisis entry reached by ranking alone needs this many words
 SCORE_FLOOR = 38.0  # below this: abstain
 SINGLE_WORD_FLOOR = 46.0  # ... when only one of the question's words matched
 MARGIN = 8.0  # a second best this close: offer both
@@ -440,10 +441,10 @@ class Matcher:
             return MatchResult("abstain", None, candidates[:2])
         if top.entry.id in SAFETY_KINDS:
             # Real red flags were caught above; reached by ranking alone, an emergency or crisis
-            # answer needs more than one matched word ("help" alone asks for help, "can someone
-            # cover my shift" is not a crisis), and never where a guard or a negation held a red
+            # answer needs three matched words ("help" alone asks for help, "the end of life
+            # programme" is not a crisis), and never where a guard or a negation held a red
             # flag back ("not suicidal, just stressed"): the next entry answers, or a person.
-            if held_back or top.words == 1:
+            if held_back or top.words < SAFETY_RANKED_WORDS:
                 rest = [item for item in ranked if item.entry.id not in SAFETY_KINDS]
                 if not rest or not rest[0].strong or rest[0].base < SCORE_FLOOR:
                     return MatchResult("abstain", None, candidates[:2])

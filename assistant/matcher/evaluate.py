@@ -179,8 +179,7 @@ def format_report(summary: dict[str, Any], outcomes: list[Outcome]) -> str:
         + ", ".join(f"{lang} {value:.3f}" for lang, value in summary["by_lang"].items()),
         "by audience: "
         + ", ".join(f"{name} {value:.3f}" for name, value in summary["by_audience"].items()),
-        f"false alarms (safety answer for a row expecting none): "
-        f"{summary['false_alarm_rate']:.3f}",
+        f"false alarms (safety answer for a row expecting none): {summary['false_alarm_rate']:.3f}",
     ]
     misses = [o for o in outcomes if not o.correct]
     if misses:

@@ -31,11 +31,13 @@ from assistant.sms.keywords import (
     keyword,
     language_choice,
     language_named,
+    language_of_words,
     number,
+    wants_callback,
 )
 from assistant.sms.language import detect, is_greeting
 from assistant.sms.models import SmsContact, SmsInbound
-from assistant.sms.places import NearbyPractice, find_place, nearby_practices
+from assistant.sms.places import NearbyPractice, Place, find_place, nearby_practices
 from assistant.sms.text import fold
 
 log = logging.getLogger(__name__)
@@ -194,7 +196,9 @@ class Turn:
         detected: str | None = None
         if contact.step in (Step.new, Step.lang):
             chosen = language_choice(self.body) if contact.step == Step.lang else None
-            detected = chosen or detect(self.body)
+            detected = chosen or detect(self.body) or language_of_words(self.body)
+            if not detected and self._carries_something():
+                detected = "en"  # a place or a request in Latin letters: carry on in English
             if detected:
                 contact.language = detected
 
@@ -223,18 +227,23 @@ class Turn:
             self.goto(Step.menu)
             return self.say(msg.fresh_start)
 
-        if contact.step == Step.new:
-            if detected:
-                self.goto(Step.menu)
+        if contact.step in (Step.new, Step.lang):
+            if not detected:
+                self.goto(Step.lang)
+                return self.say(msg.language_menu)
+            self.goto(Step.menu)
+            if language_choice(self.body) or is_greeting(self.body):
                 return self.say(msg.welcome)
-            self.goto(Step.lang)
-            return self.say(msg.language_menu)
-        if contact.step == Step.lang:
-            if detected:
-                self.goto(Step.menu)
-                return self.say(msg.welcome)
-            return self.say(msg.language_menu)
+            carried = self._carried()
+            if carried is not None:
+                return carried
+            if self.match().status in ("answer", "choose"):
+                return self._free_text()
+            return self.say(msg.welcome)
 
+        carried = self._carried()
+        if carried is not None:
+            return carried
         handler = _STEP_HANDLERS.get(contact.step)
         reply = handler(self) if handler else None
         if reply is not None:
@@ -252,23 +261,60 @@ class Turn:
         self.refer(reason="safety", reply=reply, urgent=True)
         return reply
 
+    def _new_barriers(self) -> list[str]:
+        return [b for b in barriers(self.body) if b not in self.answers.get("barriers", [])]
+
+    def _carries_something(self) -> bool:
+        """A place, a request for a call or a barrier, anywhere in the message."""
+        if number(self.body) is not None or answer(self.body) is not None:
+            return False
+        return bool(find_place(self.body) or wants_callback(self.body) or barriers(self.body))
+
+    def _carried(self) -> str | None:
+        """What the message carries, at any step: a place gives the practices near it; a request
+        for a call makes a call-back referral; barriers go onto a referral. A menu number or a
+        yes/no answer is left to the step that asked for it."""
+        if number(self.body) is not None or answer(self.body) is not None:
+            return None
+        found = self._new_barriers()
+        callback = wants_callback(self.body)
+        place = find_place(self.body)
+        if place is not None:
+            reply = self._practices_near(place)
+            if callback or found:
+                self.refer(reason="callback" if callback else "barrier", reply=reply, found=found)
+                self._remember_barriers(found)
+            return reply
+        if callback:
+            reply = self._book_callback("callback", found=found)
+            self._remember_barriers(found)
+            return reply
+        if found:
+            return self._free_text()
+        return None
+
+    def _remember_barriers(self, found: list[str]) -> None:
+        if found:
+            self.answers["barriers"] = sorted(set(self.answers.get("barriers", [])) | set(found))
+
     def _free_text(self) -> str:
         result = self.match()
-        found = [b for b in barriers(self.body) if b not in self.answers.get("barriers", [])]
+        found = self._new_barriers()
         body = self._knowledge_text(result)
-        suffix = ""
+        unsure = result.status != "answer"
+        net = self.say(msg.safety_net) if unsure else ""
         if found:
             suffix = self.say(msg.barrier_noted)
             reply_preview = self.say(msg.knowledge_answer, body, suffix) if body else suffix
             self.refer(reason="barrier", reply=reply_preview, found=found)
-            self.answers["barriers"] = sorted(set(self.answers.get("barriers", [])) | set(found))
+            self._remember_barriers(found)
             return reply_preview
         if body:
-            return self.say(msg.knowledge_answer, body, "")
+            return self.say(msg.knowledge_answer, body, net)
         self.answers["question"] = self.body[:500]
         self.answers["callback_reason"] = "question"
         self.goto(Step.offer_callback)
-        return self.say(msg.abstain)
+        return self.say(msg.abstain_with_safety_net)
 
     def _knowledge_text(self, result: MatchResult) -> str:
         if result.status not in ("answer", "choose"):
@@ -353,6 +399,9 @@ class Turn:
             if self.match().status in ("answer", "safety") or barriers(self.body):
                 return None
             return self.say(msg.place_unknown)
+        return self._practices_near(place)
+
+    def _practices_near(self, place: Place) -> str:
         self.answers["place"] = place.name
         found = nearby_practices(self.session, place=place)
         if not found:
@@ -372,7 +421,8 @@ class Turn:
     def on_practices(self) -> str | None:
         ids = [int(i) for i in self.answers.get("practices", [])]
         shown = int(self.answers.get("shown", len(ids)))
-        if number(self.body) == 2 and shown < len(ids):
+        choice = number(self.body)
+        if choice == 2 and shown < len(ids):
             rest = [self.session.get(Practice, i) for i in ids[shown:]]
             more = [NearbyPractice(p, 0.0) for p in rest if p is not None]
             if more:
@@ -381,6 +431,8 @@ class Turn:
         if said is Answer.yes:
             self.goto(Step.bring)
             return self.say(msg.what_to_bring)
+        if choice is not None and choice > 2:
+            return self.on_menu()  # the main menu's numbers work here too (4 costs, 5 call)
         return self._declined(said)
 
     def on_bring(self) -> str | None:
@@ -389,6 +441,9 @@ class Turn:
             self.answers["callback_reason"] = "callback"
             self.goto(Step.offer_callback)
             return self.say(msg.costs)
+        choice = number(self.body)
+        if choice is not None and choice > 2:
+            return self.on_menu()
         return self._declined(said)
 
     def _declined(self, said: Answer | None) -> str | None:
@@ -409,9 +464,9 @@ class Turn:
             return self.say(msg.yes_or_no)
         return None
 
-    def _book_callback(self, reason: str) -> str:
+    def _book_callback(self, reason: str, *, found: list[str] | None = None) -> str:
         reply = self.say(msg.callback_booked)
-        self.refer(reason=reason, reply=reply)
+        self.refer(reason=reason, reply=reply, found=found)
         self.answers.pop("callback_reason", None)
         self.goto(Step.menu)
         return reply

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
@@ -30,7 +31,9 @@ class Answer(StrEnum):
     unsure = "unsure"
 
 
-BARRIERS = ("cost", "transport", "language")
+BARRIERS = ("cost", "transport", "language", "isolation")
+# Barriers with a topic word that meets a word of lacking ("no car", "paise nahi").
+TOPIC_BARRIERS = ("cost", "transport", "language")
 
 # Twilio also takes YES as opting back in; we do the same, for an opted-out contact only.
 OPT_IN_EXTRA = frozenset({"yes"})
@@ -45,6 +48,10 @@ class Words:
     answers: dict[Answer, frozenset[str]]
     language_names: dict[str, frozenset[str]]
     barriers: dict[str, tuple[str, ...]]
+    barrier_topics: dict[str, tuple[str, ...]]
+    lack: tuple[str, ...]
+    callback: tuple[str, ...]
+    language_words: dict[str, frozenset[str]]
 
 
 def _folded(items: Any) -> frozenset[str]:
@@ -59,6 +66,17 @@ def load_words(path: Path = WORDS_FILE) -> Words:
         language_names={lang: _folded(raw["language_names"].get(lang)) for lang in LANGUAGES},
         barriers={
             name: tuple(fold(str(w)) for w in raw["barriers"].get(name) or ()) for name in BARRIERS
+        },
+        barrier_topics={
+            name: tuple(fold(str(w)) for w in (raw.get("barrier_topics") or {}).get(name) or ())
+            for name in TOPIC_BARRIERS
+        },
+        lack=tuple(fold(str(w)) for w in raw.get("lack") or ()),
+        callback=tuple(fold(str(w)) for w in raw.get("callback") or ()),
+        language_words={
+            lang: _folded((raw.get("language_words") or {}).get(lang))
+            for lang in LANGUAGES
+            if (raw.get("language_words") or {}).get(lang)
         },
     )
 
@@ -82,13 +100,20 @@ def check_words(path: Path = WORDS_FILE) -> list[str]:
         ("answers", [a.value for a in Answer]),
         ("language_names", list(LANGUAGES)),
         ("barriers", list(BARRIERS)),
+        ("barrier_topics", list(TOPIC_BARRIERS)),
     ):
         for name in names:
-            items = raw[section].get(name)
+            items = (raw.get(section) or {}).get(name)
             if not items:
                 problems.append(f"{shown}:1: {section}.{name} has no words")
             elif any(not isinstance(item, str) for item in items):
                 problems.append(f"{shown}:1: {section}.{name}: quote every word (yes, no, 1...)")
+    for section in ("lack", "callback"):
+        items = raw.get(section)
+        if not items:
+            problems.append(f"{shown}:1: {section} has no words")
+        elif any(not isinstance(item, str) for item in items):
+            problems.append(f"{shown}:1: {section}: quote every word (yes, no, 1...)")
     seen: dict[str, str] = {}
     for group in (loaded.keywords, loaded.answers, loaded.language_names):
         for kind, found in group.items():
@@ -143,16 +168,48 @@ def answer(text: str) -> Answer | None:
 
 
 def barriers(text: str) -> list[str]:
-    """The barriers (cost, transport, language) a message mentions."""
+    """The barriers (cost, transport, language, isolation) a message mentions: one of their
+    phrases ("too expensive", "dont drive"), or a word of the topic with a word of lacking
+    ("no car", "paise nahi hai", "没有钱")."""
+    known = words()
     folded = f" {fold(text)} "
+    lacking = any(_contains(folded, word, whole=True) for word in known.lack)
     return [
         barrier
-        for barrier, phrases in words().barriers.items()
-        if any(_contains(folded, phrase) for phrase in phrases)
+        for barrier in BARRIERS
+        if any(_contains(folded, phrase) for phrase in known.barriers.get(barrier, ()))
+        or (
+            lacking
+            and any(_contains(folded, w, whole=True) for w in known.barrier_topics.get(barrier, ()))
+        )
     ]
 
 
-def _contains(folded_text: str, phrase: str) -> bool:
-    if phrase.isascii():
-        return f" {phrase}" in folded_text
-    return phrase in folded_text
+def wants_callback(text: str) -> bool:
+    """The message asks for a person to call ("can someone ring me", "waea mai", "回电")."""
+    folded = f" {fold(text)} "
+    return any(_contains(folded, phrase) for phrase in words().callback)
+
+
+def language_of_words(text: str) -> str | None:
+    """The language most of a Latin-script message's common words belong to, when one leads."""
+    tokens = set(fold(text).split())
+    scores = sorted(
+        ((len(tokens & found), lang) for lang, found in words().language_words.items()),
+        reverse=True,
+    )
+    if not scores or scores[0][0] == 0:
+        return None
+    if len(scores) > 1 and scores[1][0] == scores[0][0]:
+        return None
+    return scores[0][1]
+
+
+_HAN = re.compile(r"[\u3400-\u9fff]")
+
+
+def _contains(folded_text: str, phrase: str, *, whole: bool = False) -> bool:
+    """A phrase at the start of a word (the whole word with ``whole``); Chinese anywhere."""
+    if _HAN.search(phrase):
+        return phrase in folded_text
+    return f" {phrase} " in folded_text if whole else f" {phrase}" in folded_text

@@ -210,10 +210,16 @@ def yes_or_no() -> str:
     return _("Please reply 1 for Yes or 2 for No.")
 
 
-def abstain() -> str:
-    # Translators: SMS, when we cannot answer a question.
+def safety_net() -> str:
+    # Translators: SMS, a short line added to an unsure answer; keep 111 and 1737.
+    return _("Emergency: 111. Crisis: call or text 1737.")
+
+
+def abstain_with_safety_net() -> str:
+    # Translators: SMS, when we cannot answer a question; keep 111 and 1737.
     return _(
-        "Sorry, I do not have an answer to that. Want a community worker to call you? 1 Yes 2 No"
+        "Sorry, I do not have an answer to that. Want a community worker to call you? "
+        "1 Yes 2 No. Emergency: 111. Crisis: 1737."
     )
 
 

@@ -18,7 +18,7 @@ from assistant.sms.text import fold
 
 GAZETTEER = Path(__file__).resolve().parent / "suburbs.yaml"
 _POSTCODE = re.compile(r"\b(\d{4})\b")
-MIN_SCORE = 80
+MIN_SCORE = 85
 
 
 @dataclass(frozen=True)
@@ -90,25 +90,48 @@ def check_gazetteer(path: Path = GAZETTEER) -> list[str]:
 
 
 def find_place(text: str) -> Place | None:
-    """A postcode (the centre of the places sharing it) or a suburb name, typos allowed."""
+    """The place a message names anywhere in it: a postcode (the centre of the places sharing
+    it), a suburb or another name for it in any script, or a suburb misspelt by a letter or two.
+    The longest name wins ("Upper Riccarton" over "Riccarton")."""
     code = _POSTCODE.search(text)
     if code:
         same = [p for p in gazetteer() if p.postcode == code.group(1)]
-        if not same:
-            return None
-        lat = sum(p.lat for p in same) / len(same)
-        lon = sum(p.lon for p in same) / len(same)
-        return Place(name=code.group(1), postcode=code.group(1), lat=lat, lon=lon)
+        if same:
+            lat = sum(p.lat for p in same) / len(same)
+            lon = sum(p.lon for p in same) / len(same)
+            return Place(name=code.group(1), postcode=code.group(1), lat=lat, lon=lon)
     query = fold(text)
     if len(query) < 3:
         return None
     names = _names()
     if query in names:
         return names[query]
-    best = process.extractOne(query, list(names), scorer=fuzz.WRatio, score_cutoff=MIN_SCORE)
-    if best is None:
-        return None
-    return names[best[0]]
+    tokens = query.split()
+    grams = [
+        " ".join(tokens[i : i + size]) for size in (3, 2, 1) for i in range(len(tokens) - size + 1)
+    ]
+    exact = [gram for gram in grams if gram in names]
+    if exact:
+        return names[max(exact, key=len)]
+    unspaced = "".join(tokens)
+    scripts = [name for name in names if not name.isascii() and name.replace(" ", "") in unspaced]
+    if scripts:
+        return names[max(scripts, key=len)]
+    latin = [name for name in names if name.isascii()]
+    best: tuple[float, str] | None = None
+    for gram in grams:
+        if len(gram) < 5 or gram in _COMMON:
+            continue
+        size = gram.count(" ") + 1
+        same_size = [name for name in latin if name.count(" ") + 1 == size]
+        found = process.extractOne(gram, same_size, scorer=fuzz.ratio, score_cutoff=MIN_SCORE)
+        if found is not None and (best is None or found[1] > best[0]):
+            best = (found[1], found[0])
+    return names[best[1]] if best else None
+
+
+# Everyday words a letter or two from a suburb's name, never read as one.
+_COMMON = frozenset({"there", "their", "where", "morning", "shirt", "worried", "ashamed"})
 
 
 def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:

@@ -120,9 +120,7 @@ def _judge(session: Session, scenario: Scenario, *, phone: str, replies: tuple[s
     contact = session.exec(select(SmsContact).where(SmsContact.phone == phone)).one()
     answers: dict[str, Any] = json.loads(contact.answers or "{}")
     referrals = list(
-        session.exec(
-            select(Referral).where(Referral.phone == phone).order_by(col(Referral.id))
-        )
+        session.exec(select(Referral).where(Referral.phone == phone).order_by(col(Referral.id)))
     )
     kind, value = scenario.kind, scenario.value
     too_long = [r for r in replies if not fits(r)]
