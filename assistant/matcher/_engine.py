@@ -33,7 +33,12 @@ from assistant.matcher._lexicon import SAFETY_KINDS, Lexicon, get_lexicon
 from assistant.matcher._normalise import fold, is_han, stem
 from assistant.matcher._redflags import RedFlags
 
-FIELD_WEIGHTS = {"title": 1.0, "keywords": 1.0, "synonyms": 0.9, "body": 0.3}
+FIELD_WEIGHTS = {"title": 1.0, "keywords": 1.0, "synonyms": 0.9, "examples": 0.6, "body": 0.3}
+# The nearest example question: its share of the question's and the example's weight
+# (Dice, idf-weighted). At EXAMPLE_STRONG or above it can carry an answer on its own.
+EXAMPLE_STRONG = 0.5
+EXAMPLE_SCALE = 100.0
+ONE_SHARED_WORD = 0.5
 SAFETY_RANKED_WORDS = 3  # an emergency/crisis entry reached by ranking alone needs this many words
 SCORE_FLOOR = 38.0  # below this: abstain
 SINGLE_WORD_FLOOR = 46.0  # ... when only one of the question's words matched
@@ -61,6 +66,9 @@ class _Index:
     title_tokens: list[frozenset[str]]
     phrases: list[list[frozenset[str]]]  # per entry: its multi-word titles and keywords
     focus: list[dict[str, float]]  # per entry: share of its titles and keywords with a word
+    examples: list[tuple[int, frozenset[str]]]  # (entry index, words) of each example question
+    example_postings: dict[str, list[int]]  # token -> the examples holding it
+    example_weights: list[float]  # each example's words' idf, summed
 
 
 @dataclass(frozen=True)
@@ -273,9 +281,11 @@ class Matcher:
         def put(token: str, weight: float) -> None:
             weights[token] = max(weights.get(token, 0.0), weight)
 
-        def add(name: str, text: str) -> None:
+        def add(name: str, text: str, *, corrected: bool = False) -> None:
             nonlocal strong_texts
-            tokens = set(self._field_tokens(text))
+            # Example questions are written as people write, typos and all: their words are
+            # read as a question's are, and never widen the vocabulary typos are fixed against.
+            tokens = set(self.tokens(text) if corrected else self._field_tokens(text))
             weight = FIELD_WEIGHTS[name]
             if name in ("keywords", "synonyms") and len(tokens) > 1:
                 weight *= PART_OF_PHRASE  # one word of "annual review" is weaker than "diabetes"
@@ -287,9 +297,10 @@ class Matcher:
             for token in tokens:
                 put(token, weight)
             # The words inside a synonym phrase count too, as weakly as body words.
-            for token in set(self._field_tokens(text, concepts=False)) - tokens:
-                put(token, min(weight, FIELD_WEIGHTS["body"]))
-            if name != "body":
+            if not corrected:
+                for token in set(self._field_tokens(text, concepts=False)) - tokens:
+                    put(token, min(weight, FIELD_WEIGHTS["body"]))
+            if name not in ("body", "examples"):
                 strong_texts += 1
                 for token in tokens:
                     mentions[token] += 1
@@ -299,6 +310,8 @@ class Matcher:
             for keyword in variant.keywords:
                 add("keywords", keyword)
             add("body", variant.body_text)
+            for example in variant.examples:
+                add("examples", example, corrected=True)
         for synonym in entry.synonyms:
             add("synonyms", synonym)
         focus = {token: count / max(strong_texts, 1) for token, count in mentions.items()}
@@ -330,6 +343,17 @@ class Matcher:
             for token, weight in terms.weights.items():
                 postings[token].append((number, weight))
             titles.append(terms.title)
+        examples: list[tuple[int, frozenset[str]]] = []
+        example_postings: dict[str, list[int]] = defaultdict(list)
+        for number, entry in enumerate(entries):
+            for variant in entry.variants.values():
+                for question in variant.examples:
+                    words = frozenset(self.tokens(question))
+                    if not words:
+                        continue
+                    for token in words:
+                        example_postings[token].append(len(examples))
+                    examples.append((number, words))
         total = max(len(entries), 1)
         idf = {token: math.log(1 + total / len(hits)) for token, hits in postings.items()}
         best_weight = {token: max(w for _n, w in hits) for token, hits in postings.items()}
@@ -342,7 +366,37 @@ class Matcher:
             title_tokens=titles,
             phrases=phrases,
             focus=focus,
+            examples=examples,
+            example_postings=dict(example_postings),
+            example_weights=[
+                sum(idf.get(t, math.log(1 + total) * UNKNOWN_WEIGHT) for t in words)
+                for _n, words in examples
+            ],
         )
+
+    @staticmethod
+    def _nearest_examples(index: _Index, tokens: list[str]) -> dict[int, float]:
+        """Per entry, how close its nearest example question is to the question (0..1)."""
+        weight = {t: index.idf.get(t, index.unknown_idf) for t in tokens}
+        shared: dict[int, float] = defaultdict(float)
+        count: dict[int, int] = defaultdict(int)
+        for token in tokens:
+            for example in index.example_postings.get(token, ()):
+                shared[example] += weight[token]
+                count[example] += 1
+        if not shared:
+            return {}
+        asked = sum(weight.values())
+        best: dict[int, float] = {}
+        for example, overlap in shared.items():
+            number, words = index.examples[example]
+            size = index.example_weights[example]
+            dice = 2 * overlap / (asked + size)
+            if count[example] < 2 and len(tokens) > 1:
+                dice *= ONE_SHARED_WORD  # "sell me a car" shares only "car" with "no car"
+            if dice > best.get(number, 0.0):
+                best[number] = dice
+        return best
 
     # -- matching ------------------------------------------------------------------------
 
@@ -378,6 +432,9 @@ class Matcher:
                     strong.add(number)
                 elif weight > FIELD_WEIGHTS["body"]:
                     partial[number] += 1
+        nearest = self._nearest_examples(index, tokens)
+        for number in nearest:
+            totals.setdefault(number, 0.0)
         query_set = frozenset(tokens)
         known = [(t, index.idf[t]) for t in tokens if t in index.idf]
         known_weight = sum(idf for _t, idf in known) or 1.0
@@ -395,15 +452,17 @@ class Matcher:
             # keywords, in every language, carry them).
             focus = index.focus[number]
             about = sum(idf * focus.get(t, 0.0) for t, idf in known) / known_weight
+            example = nearest.get(number, 0.0)
+            covers = 100.0 * total / (ideal + foreign_unknown * share) if ideal else 0.0
             scored.append(
                 _Scored(
                     entry=index.entries[number],
-                    base=min(100.0, 100.0 * total / (ideal + foreign_unknown * share)),
+                    base=min(100.0, max(covers, EXAMPLE_SCALE * example)),
                     bonus=PHRASE_BONUS * min(whole, 2)
                     + TITLE_BONUS * covered
                     + FOCUS_BONUS * about,
-                    strong=number in strong or partial[number] >= 2,
-                    words=matched[number],
+                    strong=number in strong or partial[number] >= 2 or example >= EXAMPLE_STRONG,
+                    words=max(matched[number], 2 if example >= EXAMPLE_STRONG else 0),
                 )
             )
         scored.sort(key=lambda item: -item.rank)

@@ -22,6 +22,7 @@ is يجرح, تجرح, وجرحت; "نفس" is نفسه, نفسها, نفسي). 
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -434,13 +435,26 @@ class RedFlags:
             return True
         return any(self._rule(groups, [clause]) is not False for _k, groups in self._rules)
 
+    def _close_together(self, groups: list[_Group], clause: _Clause) -> bool:
+        """One item of every group in one clause, all within a few words of each other
+        ("not breathing", "saans nahi", "don't want to live", "jeena nahi chahta")."""
+        found = [sorted({start for start, *_rest in group.spans(clause)}) for group in groups]
+        if not all(found):
+            return False
+        reach = _content_positions(clause)
+        for combo in itertools.product(*found):
+            if reach[max(combo)] - reach[min(combo)] <= NEGATION_REACH + 1:
+                return True
+        return False
+
     def _rule(self, groups: list[_Group], clauses: list[_Clause]) -> bool | None:
         """True when every group is found; None when every group was found but a negation
         took one back; False otherwise."""
         with_negation = any(group.negation for group in groups)
         if with_negation:
-            # "don't want to live": the negation belongs to the rule, all in one clause.
-            return any(all(group.spans(clause) for group in groups) for clause in clauses)
+            # "don't want to live": the negation belongs to the rule, so it is not undone by
+            # it; its words must be close together, in one clause.
+            return any(self._close_together(groups, clause) for clause in clauses)
         taken_back = False
         for group in groups:
             seen = clean = False
@@ -472,6 +486,17 @@ def _phrase_end(
             return None
         position += step + 1
     return position
+
+
+def _content_positions(clause: _Clause) -> list[int]:
+    """Each word's position counting only words of three letters or more."""
+    positions = []
+    count = 0
+    for token in clause.tokens:
+        if len(token) >= 3:
+            count += 1
+        positions.append(count)
+    return positions
 
 
 def _content_window(clause: _Clause, index: int, *, backward: bool) -> int:
