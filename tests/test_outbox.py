@@ -323,6 +323,8 @@ def test_back_off_doubles_with_jitter_up_to_the_cap(attempts: int, low: int, hig
     assert len(set(delays)) > 1
 
 
+# Worker processes read the machine's clock, so the messages are queued by it too.
+@pytest.mark.real_clock
 def test_two_worker_processes_never_send_a_message_twice(
     session: Session, settings: Settings, fake: ft.FakeTwilio
 ) -> None:

@@ -97,6 +97,8 @@ def _signed(body: str, phone: str, sid: str) -> tuple[dict[str, str], str]:
     return params, RequestValidator(TOKEN).compute_signature(PUBLIC + "/sms/twilio", params)
 
 
+# The app processes read the machine's clock, so this test does too.
+@pytest.mark.real_clock
 def test_copies_sent_to_two_processes_at_once_are_handled_once(
     servers: list[str], session: Session
 ) -> None:

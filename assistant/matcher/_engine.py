@@ -39,6 +39,7 @@ FIELD_WEIGHTS = {"title": 1.0, "keywords": 1.0, "synonyms": 0.9, "examples": 0.6
 EXAMPLE_STRONG = 0.5
 EXAMPLE_SCALE = 100.0
 ONE_SHARED_WORD = 0.5
+COMMON_IDF = 0.5
 SAFETY_RANKED_WORDS = 3  # an emergency/crisis entry reached by ranking alone needs this many words
 SCORE_FLOOR = 38.0  # below this: abstain
 SINGLE_WORD_FLOOR = 46.0  # ... when only one of the question's words matched
@@ -381,6 +382,8 @@ class Matcher:
         shared: dict[int, float] = defaultdict(float)
         count: dict[int, int] = defaultdict(int)
         for token in tokens:
+            if weight[token] < COMMON_IDF:
+                continue  # a word most entries use tells no example apart
             for example in index.example_postings.get(token, ()):
                 shared[example] += weight[token]
                 count[example] += 1

@@ -158,7 +158,8 @@ class _Group:
     negation: bool = False  # this group is the negation concept itself
 
     def spans(self, clause: _Clause) -> list[tuple[int, int, int, int]]:
-        return [span for item, found in clause.hits.items() if item in self.items for span in found]
+        hits = clause.hits
+        return [span for item in self.items.intersection(hits) for span in hits[item]]
 
 
 class RedFlags:
@@ -413,8 +414,9 @@ class RedFlags:
                         continue
                     found.add(kind)
                     break
+        hit = {item for clause in live for item in clause.hits}
         for kind, groups in self._rules:
-            if kind in found:
+            if kind in found or any(group.items.isdisjoint(hit) for group in groups):
                 continue
             outcome = self._rule(groups, live)
             if outcome is True:
@@ -433,7 +435,12 @@ class RedFlags:
     def _any_flag(self, clause: _Clause) -> bool:
         if any(item in self._phrase_kind for item in clause.hits):
             return True
-        return any(self._rule(groups, [clause]) is not False for _k, groups in self._rules)
+        hit = set(clause.hits)
+        return any(
+            self._rule(groups, [clause]) is not False
+            for _k, groups in self._rules
+            if not any(group.items.isdisjoint(hit) for group in groups)
+        )
 
     def _close_together(self, groups: list[_Group], clause: _Clause) -> bool:
         """One item of every group in one clause, all within a few words of each other
