@@ -110,7 +110,9 @@ def test_a_bad_file_is_refused(tmp_path: Path, content: str, message: str) -> No
     assert message in output
 
 
-@pytest.mark.parametrize("name", ["dev-queries.tsv", "heldout-queries.tsv", "tuning-queries.tsv"])
+@pytest.mark.parametrize(
+    "name", ["dev-queries.tsv", "dev-earlier-1-queries.tsv", "tuning-queries.tsv"]
+)
 def test_quality_targets(name: str) -> None:
     code, output = run_eval(DATA / name, "--json")
     assert code == 0
@@ -118,3 +120,24 @@ def test_quality_targets(name: str) -> None:
     assert report["top1_accuracy"] >= 0.95
     assert report["oos_rejection"] >= 0.90
     assert report["safety_recall"] == 1.0
+
+
+def test_the_blind_dev_set_keeps_its_figures() -> None:
+    code, output = run_eval(DATA / "dev-blind-1-queries.tsv", "--json")
+    assert code == 0
+    report = json.loads(output)
+    assert report["safety_recall"] >= 0.98
+    assert report["false_alarm_rate"] <= 0.01
+    assert report["top1_accuracy"] >= 0.83
+    assert report["oos_rejection"] >= 0.83
+    assert min(report["by_lang"].values()) >= 0.75
+
+
+def test_the_sms_scenarios_pass_end_to_end_with_every_safety_scenario() -> None:
+    result = CliRunner().invoke(
+        cli_app, ["eval-sms", str(DATA / "dev-blind-1-sms-scenarios.tsv"), "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["by_kind"]["safety"] == "32/32"
+    assert report["pass_rate"] >= 0.9

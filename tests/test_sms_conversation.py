@@ -579,3 +579,120 @@ def test_a_greeting_at_the_menu_gets_the_welcome_again(
     assert text(greeting) == said(lang, msg.welcome)
     assert text("ok") == said(lang, msg.menu_again)
     assert text.referrals() == []
+
+
+# -- free text at every step: safety first, then what the message carries --------------------
+
+
+@pytest.mark.parametrize(
+    ("first", "build"),
+    [
+        ("أخي يريد أن ينهي حياته", msg.crisis_support),
+        ("my sister says she wants to kill herself tonight", msg.crisis_support),
+        ("kua tapahia anō e taku tama tōna ringa", msg.crisis_support),
+        ("我爸爸从屋顶上摔下来了，流了很多血", msg.emergency),
+        ("bhai ko car ne takkar maar di, khoon beh raha hai", msg.emergency),
+    ],
+)
+def test_a_first_message_in_danger_gets_111_or_1737_before_any_menu(
+    text: Texter, first: str, build: Callable[..., str]
+) -> None:
+    reply = text(first)
+    assert reply in {said(lang, build) for lang in ("en", "mi", "sm", "to", "zh_Hans", "hi", "ar")}
+    assert [r.urgent for r in text.referrals()] == [True]
+
+
+@pytest.mark.parametrize(
+    "first",
+    [
+        "Dad had a stroke a couple of years back and now needs a new GP",
+        "I'm not suicidal, just stressed, can I talk to someone about it",
+        "help",
+    ],
+)
+def test_history_negation_and_a_bare_help_are_not_alarms(text: Texter, first: str) -> None:
+    reply = text(first)
+    assert "111 now" not in reply and not reply.startswith("Call or text 1737")
+    assert all(not r.urgent for r in text.referrals())
+
+
+def test_a_suburb_inside_a_first_sentence_lists_practices_in_english(
+    session: Session, text: Texter
+) -> None:
+    nearby_practices(session)
+    reply = text("Im in Riccarton, any doctors taking new people?")
+    assert text.contact.language == "en"
+    assert text.contact.step == "practices"
+    assert "Riccarton Clinic" in reply and "Full Up Surgery" not in reply
+
+
+@pytest.mark.parametrize(
+    "first", ["我在里卡顿，想找个家庭医生", "ابحث عن طبيب في ريكارتون", "near 8041 pls"]
+)
+def test_a_place_in_another_script_or_a_postcode_lists_practices(
+    session: Session, text: Texter, first: str
+) -> None:
+    nearby_practices(session)
+    reply = text(first)
+    assert text.contact.step == "practices"
+    assert "03 555 0000" in reply
+
+
+def test_a_misspelt_suburb_at_any_step_lists_practices(session: Session, text: Texter) -> None:
+    nearby_practices(session)
+    text("hello")
+    text("1")  # can I enrol? (a yes/no question follows)
+    reply = text("we live in Ricarton now")
+    assert text.contact.step == "practices" and "Riccarton Clinic" in reply
+
+
+def test_a_call_back_request_in_words_makes_a_referral(text: Texter) -> None:
+    reply = text("could a community worker ring me")
+    assert reply == said("en", msg.callback_booked)
+    assert [(r.reason, r.urgent) for r in text.referrals()] == [("callback", False)]
+
+
+def test_barriers_named_anywhere_go_onto_the_referral(text: Texter) -> None:
+    text("too expensive for me and I dont drive")
+    assert [sorted(r.barriers) for r in text.referrals()] == [["cost", "transport"]]
+
+
+@pytest.mark.parametrize(
+    ("message", "barrier"),
+    [
+        ("paise nahi hai doctor ke liye", "cost"),
+        ("leai se taavale e alu ai i le fomai", "transport"),
+        ("我英语不好，需要医生", "language"),
+        ("i live on my own and have no one to help", "isolation"),
+        ("ما عندي سيارة", "transport"),
+    ],
+)
+def test_a_barrier_in_any_language_is_recorded(text: Texter, message: str, barrier: str) -> None:
+    text(message)
+    assert any(barrier in r.barriers for r in text.referrals())
+
+
+def test_main_menu_numbers_work_after_the_list_of_practices(session: Session, text: Texter) -> None:
+    nearby_practices(session)
+    text("hello")
+    text("2")
+    text("Riccarton")
+    assert text.contact.step == "practices"
+    assert text("4") == said("en", msg.costs)
+
+
+@pytest.mark.parametrize("lang", ["en", "mi", "sm", "to", "zh_Hans", "hi", "ar"])
+def test_an_unsure_reply_carries_111_and_1737_within_two_segments(lang: str) -> None:
+    from assistant.sms.segments import fits
+
+    for build in (msg.abstain_with_safety_net, msg.safety_net):
+        reply = said(lang, build)
+        assert "111" in reply and "1737" in reply
+        assert fits(reply)
+
+
+def test_an_unanswerable_question_gets_the_hand_off_and_the_safety_line(text: Texter) -> None:
+    text("hello")
+    reply = text("what colour should we paint the fence")
+    assert reply == said("en", msg.abstain_with_safety_net)
+    assert "111" in reply and "1737" in reply

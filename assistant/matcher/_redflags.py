@@ -355,13 +355,14 @@ class RedFlags:
 
     def _negated(self, clause: _Clause, span: tuple[int, int, int, int]) -> bool:
         """A negation just before the words (or a denial just after): "not suicidal"."""
-        start, end, start_char, _end_char = span
+        start, end, start_char, end_char = span
         before = _content_window(clause, start, backward=True)
         after = _content_window(clause, end, backward=False)
         for item in self._negations:
-            for s, e, _sc, ec in self._positions(item, clause):
-                if e == start and ec < start_char:
-                    # In one run of Chinese: a negation a few characters before ("我没有想自杀").
+            for s, e, sc, ec in self._positions(item, clause):
+                if e == start and sc < start_char and ec < end_char:
+                    # In one run of Chinese: a negation a few characters before, or one that
+                    # takes in the flag's first character ("我没有想自杀", "我不想死").
                     if start_char - ec <= HAN_NEGATION_REACH:
                         return True
                 elif e < start and s >= before:

@@ -232,11 +232,13 @@ class Turn:
                 self.goto(Step.lang)
                 return self.say(msg.language_menu)
             self.goto(Step.menu)
-            if language_choice(self.body) or is_greeting(self.body):
+            if language_choice(self.body):
                 return self.say(msg.welcome)
             carried = self._carried()
             if carried is not None:
                 return carried
+            if is_greeting(self.body):
+                return self.say(msg.welcome)
             if self.match().status in ("answer", "choose"):
                 return self._free_text()
             return self.say(msg.welcome)

@@ -19,6 +19,7 @@ from assistant.sms.text import fold
 GAZETTEER = Path(__file__).resolve().parent / "suburbs.yaml"
 _POSTCODE = re.compile(r"\b(\d{4})\b")
 MIN_SCORE = 85
+CITY = "Christchurch Central"  # the place the city's own name stands for
 
 
 @dataclass(frozen=True)
@@ -110,13 +111,15 @@ def find_place(text: str) -> Place | None:
     grams = [
         " ".join(tokens[i : i + size]) for size in (3, 2, 1) for i in range(len(tokens) - size + 1)
     ]
-    exact = [gram for gram in grams if gram in names]
-    if exact:
-        return names[max(exact, key=len)]
     unspaced = "".join(tokens)
-    scripts = [name for name in names if not name.isascii() and name.replace(" ", "") in unspaced]
-    if scripts:
-        return names[max(scripts, key=len)]
+    named = [gram for gram in grams if gram in names] + [
+        name for name in names if not name.isascii() and name.replace(" ", "") in unspaced
+    ]
+    # A suburb says more than the city's name beside it ("new in Christchurch, living in
+    # Riccarton"); then the longest name ("Upper Riccarton" over "Riccarton").
+    suburbs = [name for name in named if names[name].name != CITY] or named
+    if suburbs:
+        return names[max(suburbs, key=len)]
     latin = [name for name in names if name.isascii()]
     best: tuple[float, str] | None = None
     for gram in grams:

@@ -27,6 +27,7 @@ from assistant.pcw.models import Referral
 from assistant.sms import messages as msg
 from assistant.sms.conversation import handle_inbound
 from assistant.sms.models import SmsContact
+from assistant.sms.places import gazetteer
 from assistant.sms.segments import fits
 
 KINDS = ("emergency", "crisis", "not-emergency", "practices", "callback", "barriers", "answer")
@@ -135,7 +136,10 @@ def _judge(session: Session, scenario: Scenario, *, phone: str, replies: tuple[s
         return Result(scenario, not alarmed, replies, "a safety reply")
     if kind == "practices":
         place = str(answers.get("place", ""))
-        ok = place.lower() == value.lower() and bool(answers.get("practices"))
+        # A postcode is as good as the suburb's name when it is that suburb's postcode.
+        codes = {p.postcode for p in gazetteer() if p.name.lower() == value.lower()}
+        same = place.lower() == value.lower() or place in codes
+        ok = same and bool(answers.get("practices"))
         return Result(scenario, ok, replies, f"place {place!r}, not {value!r} with practices")
     if kind == "callback":
         ok = any(r.reason not in ("safety", "") for r in referrals)
