@@ -267,17 +267,31 @@ def eval_sms(
 ) -> None:
     """Score the SMS guide end to end on conversations, in a scratch database with demo data."""
     import json
+    import tempfile
 
     from assistant.clock import utcnow
-    from assistant.sms.scenarios import ScenarioFileError, evaluate, format_report
+    from assistant.db import make_engine
+    from assistant.db import migrate as run_migrations
+    from assistant.demo import load_demo
+    from assistant.sms.scenarios import ScenarioFileError, evaluate, format_report, read_scenarios
 
     try:
-        summary, results = evaluate(
-            scenarios, pho_phone=get_settings().pho_phone_number, start=utcnow()
-        )
+        found = read_scenarios(scenarios)
     except (OSError, ScenarioFileError) as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(code=2) from exc
+    with tempfile.TemporaryDirectory() as folder:
+        url = f"sqlite:///{folder}/scenarios.db"
+        run_migrations(url)
+        engine = make_engine(url)
+        try:
+            with Session(engine) as session:
+                load_demo(session, password="scenario-runs-only")
+                summary, results = evaluate(
+                    session, found, pho_phone=get_settings().pho_phone_number, start=utcnow()
+                )
+        finally:
+            engine.dispose()
     typer.echo(json.dumps(summary) if as_json else format_report(summary, results))
 
 

@@ -18,6 +18,7 @@ from assistant.sms import messages as msg
 from assistant.sms.contacts import is_opted_out, mark_opted_out
 from assistant.sms.conversation import handle_inbound
 from assistant.sms.models import SmsContact, SmsInbound
+from assistant.sms.segments import fits
 from tests import factories
 
 PHO_PHONE = "0800 000 746"
@@ -683,8 +684,6 @@ def test_main_menu_numbers_work_after_the_list_of_practices(session: Session, te
 
 @pytest.mark.parametrize("lang", ["en", "mi", "sm", "to", "zh_Hans", "hi", "ar"])
 def test_an_unsure_reply_carries_111_and_1737_within_two_segments(lang: str) -> None:
-    from assistant.sms.segments import fits
-
     for build in (msg.abstain_with_safety_net, msg.safety_net):
         reply = said(lang, build)
         assert "111" in reply and "1737" in reply

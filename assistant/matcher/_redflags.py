@@ -167,7 +167,7 @@ class RedFlags:
 
     def __init__(self, lexicon: Lexicon) -> None:
         safety = lexicon.safety
-        self._phrases: list[tuple[str, _Item]] = []
+        self._phrase_kind: dict[_Item, str] = {}  # each phrase and the kind it raises
         self._flag_words: set[str] = set()
         self._registry: set[_Item] = set()
         for kind in SAFETY_KINDS:
@@ -175,8 +175,7 @@ class RedFlags:
                 for phrase in phrases:
                     item = self._item(phrase)
                     if item is not None:
-                        self._phrases.append((kind, item))
-        self._phrase_kind = {item: kind for kind, item in self._phrases}
+                        self._phrase_kind[item] = kind
         self._rules: list[tuple[str, list[_Group]]] = []
         concepts = lexicon.safety_concepts
         for kind in SAFETY_KINDS:
@@ -206,7 +205,7 @@ class RedFlags:
         self._person_here = self._items(guards.get("person_here", []))
         # Typos are forgiven in words of a longer red flag ("chset pain") and in long single
         # words ("unconcious"); short single words must be exact ("stroke" is not "strike").
-        singles = {item.words[0] for _k, item in self._phrases if len(item.words) == 1}
+        singles = {item.words[0] for item in self._phrase_kind if len(item.words) == 1}
         self._flag_choices = sorted(
             w
             for w in self._flag_words
@@ -428,10 +427,6 @@ class RedFlags:
             if kind in found:
                 return kind, held_back  # type: ignore[return-value]
         return None, held_back
-
-    def kind(self, query: str) -> SafetyKind | None:
-        """The red flag in ``query``, if any; emergency wins when both kinds are present."""
-        return self.assess(query)[0]
 
     def _any_flag(self, clause: _Clause) -> bool:
         if any(item in self._phrase_kind for item in clause.hits):

@@ -14,6 +14,7 @@ import json
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -263,24 +264,42 @@ class Turn:
         self.refer(reason="safety", reply=reply, urgent=True)
         return reply
 
+    # -- what the message carries, read once per message ---------------------------------
+
+    @cached_property
+    def _is_reply_to_a_menu(self) -> bool:
+        """A menu number or a yes/no answer: left to the step that asked for it."""
+        return number(self.body) is not None or answer(self.body) is not None
+
+    @cached_property
+    def _place(self) -> Place | None:
+        return None if self._is_reply_to_a_menu else find_place(self.body)
+
+    @cached_property
+    def _wants_callback(self) -> bool:
+        return not self._is_reply_to_a_menu and wants_callback(self.body)
+
+    @cached_property
+    def _barriers(self) -> list[str]:
+        return barriers(self.body)
+
     def _new_barriers(self) -> list[str]:
-        return [b for b in barriers(self.body) if b not in self.answers.get("barriers", [])]
+        return [b for b in self._barriers if b not in self.answers.get("barriers", [])]
 
     def _carries_something(self) -> bool:
         """A place, a request for a call or a barrier, anywhere in the message."""
-        if number(self.body) is not None or answer(self.body) is not None:
+        if self._is_reply_to_a_menu:
             return False
-        return bool(find_place(self.body) or wants_callback(self.body) or barriers(self.body))
+        return bool(self._place or self._wants_callback or self._barriers)
 
     def _carried(self) -> str | None:
         """What the message carries, at any step: a place gives the practices near it; a request
-        for a call makes a call-back referral; barriers go onto a referral. A menu number or a
-        yes/no answer is left to the step that asked for it."""
-        if number(self.body) is not None or answer(self.body) is not None:
+        for a call makes a call-back referral; barriers go onto a referral."""
+        if self._is_reply_to_a_menu:
             return None
         found = self._new_barriers()
-        callback = wants_callback(self.body)
-        place = find_place(self.body)
+        callback = self._wants_callback
+        place = self._place
         if place is not None:
             reply = self._practices_near(place)
             if callback or found:
@@ -396,12 +415,10 @@ class Turn:
         return self._eligibility(on_no=None)
 
     def on_where(self) -> str | None:
-        place = find_place(self.body)
-        if place is None:
-            if self.match().status in ("answer", "safety") or barriers(self.body):
-                return None
-            return self.say(msg.place_unknown)
-        return self._practices_near(place)
+        # A place was looked for already (``_carried``): this message names none.
+        if self.match().status in ("answer", "safety") or self._barriers:
+            return None
+        return self.say(msg.place_unknown)
 
     def _practices_near(self, place: Place) -> str:
         self.answers["place"] = place.name

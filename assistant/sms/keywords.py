@@ -54,17 +54,8 @@ class Words:
     language_words: dict[str, frozenset[str]]
 
 
-# Arabic letters written in more than one way (hamza seats, taa marbuta, alif maqsura) are read
-# as one, in the message and in the word lists alike.
-_ARABIC_VARIANTS = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ة": "ه", "ى": "ي"})
-
-
-def _fold(text: str) -> str:
-    return fold(text).translate(_ARABIC_VARIANTS)
-
-
 def _folded(items: Any) -> frozenset[str]:
-    return frozenset(_fold(str(item)) for item in items or ())
+    return frozenset(fold(str(item)) for item in items or ())
 
 
 def load_words(path: Path = WORDS_FILE) -> Words:
@@ -74,14 +65,14 @@ def load_words(path: Path = WORDS_FILE) -> Words:
         answers={kind: _folded(raw["answers"].get(kind.value)) for kind in Answer},
         language_names={lang: _folded(raw["language_names"].get(lang)) for lang in LANGUAGES},
         barriers={
-            name: tuple(_fold(str(w)) for w in raw["barriers"].get(name) or ()) for name in BARRIERS
+            name: tuple(fold(str(w)) for w in raw["barriers"].get(name) or ()) for name in BARRIERS
         },
         barrier_topics={
-            name: tuple(_fold(str(w)) for w in (raw.get("barrier_topics") or {}).get(name) or ())
+            name: tuple(fold(str(w)) for w in (raw.get("barrier_topics") or {}).get(name) or ())
             for name in TOPIC_BARRIERS
         },
-        lack=tuple(_fold(str(w)) for w in raw.get("lack") or ()),
-        callback=tuple(_fold(str(w)) for w in raw.get("callback") or ()),
+        lack=tuple(fold(str(w)) for w in raw.get("lack") or ()),
+        callback=tuple(fold(str(w)) for w in raw.get("callback") or ()),
         language_words={
             lang: _folded((raw.get("language_words") or {}).get(lang))
             for lang in LANGUAGES
@@ -134,7 +125,7 @@ def check_words(path: Path = WORDS_FILE) -> list[str]:
 
 
 def keyword(text: str) -> Keyword | None:
-    folded = _fold(text)
+    folded = fold(text)
     for kind, found in words().keywords.items():
         if folded in found:
             return kind
@@ -143,7 +134,7 @@ def keyword(text: str) -> Keyword | None:
 
 def language_named(text: str) -> str | None:
     """The language whose name is the whole message ("Samoan", "中文", "हिन्दी")."""
-    folded = _fold(text)
+    folded = fold(text)
     for lang, names in words().language_names.items():
         if folded in names:
             return lang
@@ -169,7 +160,7 @@ def number(text: str) -> int | None:
 
 
 def answer(text: str) -> Answer | None:
-    folded = _fold(text).translate(_DIGITS)
+    folded = fold(text).translate(_DIGITS)
     for kind, found in words().answers.items():
         if folded in found:
             return kind
@@ -181,7 +172,7 @@ def barriers(text: str) -> list[str]:
     phrases ("too expensive", "dont drive"), or a word of the topic with a word of lacking
     ("no car", "paise nahi hai", "没有钱")."""
     known = words()
-    folded = f" {_fold(text)} "
+    folded = f" {fold(text)} "
     lacking = any(_contains(folded, word, whole=True) for word in known.lack)
     return [
         barrier
@@ -196,13 +187,13 @@ def barriers(text: str) -> list[str]:
 
 def wants_callback(text: str) -> bool:
     """The message asks for a person to call ("can someone ring me", "waea mai", "回电")."""
-    folded = f" {_fold(text)} "
+    folded = f" {fold(text)} "
     return any(_contains(folded, phrase) for phrase in words().callback)
 
 
 def language_of_words(text: str) -> str | None:
     """The language most of a Latin-script message's common words belong to, when one leads."""
-    tokens = set(_fold(text).split())
+    tokens = set(fold(text).split())
     scores = sorted(
         ((len(tokens & found), lang) for lang, found in words().language_words.items()),
         reverse=True,

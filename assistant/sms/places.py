@@ -120,21 +120,21 @@ def find_place(text: str) -> Place | None:
     suburbs = [name for name in named if names[name].name != CITY] or named
     if suburbs:
         return names[max(suburbs, key=len)]
-    latin = [name for name in names if name.isascii()]
     best: tuple[float, str] | None = None
     for gram in grams:
-        if len(gram) < 5 or gram in _COMMON:
+        if len(gram) < 5:
             continue
-        size = gram.count(" ") + 1
-        same_size = [name for name in latin if name.count(" ") + 1 == size]
+        same_size = _latin_names_of_size(gram.count(" ") + 1)
         found = process.extractOne(gram, same_size, scorer=fuzz.ratio, score_cutoff=MIN_SCORE)
         if found is not None and (best is None or found[1] > best[0]):
             best = (found[1], found[0])
     return names[best[1]] if best else None
 
 
-# Everyday words a letter or two from a suburb's name, never read as one.
-_COMMON = frozenset({"there", "their", "where", "morning", "shirt", "worried", "ashamed"})
+@cache
+def _latin_names_of_size(words: int) -> tuple[str, ...]:
+    """Names in Latin letters of so many words, for matching a misspelt one of that length."""
+    return tuple(n for n in _names() if n.isascii() and n.count(" ") + 1 == words)
 
 
 def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:

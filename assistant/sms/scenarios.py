@@ -6,7 +6,8 @@ safety message), ``not-emergency`` (no reply in the conversation is a safety mes
 ``practices:<suburb>`` (the guide found that place and listed practices near it),
 ``callback`` (a call-back referral was made), ``barriers:<a,b>`` (a referral carries those
 barriers), ``answer:<entry id>`` (the last reply carries that entry's answer). Each scenario
-runs through ``handle_inbound`` against the session's database (demo practices loaded).
+runs through ``handle_inbound`` against the session's database (the CLI gives it a scratch
+database with the demo practices).
 """
 
 from __future__ import annotations
@@ -196,26 +197,12 @@ def format_report(summary: dict[str, Any], results: list[Result]) -> str:
     return "\n".join(lines)
 
 
-def evaluate(path: Path, *, pho_phone: str, start: datetime) -> tuple[dict[str, Any], list[Result]]:
-    """Run every scenario of ``path`` in a new, migrated SQLite database with the demo data."""
-    import tempfile
-
-    from assistant import db as dbmod
-    from assistant.demo import load_demo
-
-    scenarios = read_scenarios(path)
-    with tempfile.TemporaryDirectory() as folder:
-        url = f"sqlite:///{folder}/scenarios.db"
-        dbmod.migrate(url)
-        engine = dbmod.get_engine(url)
-        try:
-            with Session(engine) as session:
-                load_demo(session, password="scenario-runs-only")
-                results = [
-                    run_scenario(session, s, number=n, start=start, pho_phone=pho_phone)
-                    for n, s in enumerate(scenarios, start=1)
-                ]
-        finally:
-            dbmod._engines.pop(url, None)
-            engine.dispose()
+def evaluate(
+    session: Session, scenarios: list[Scenario], *, pho_phone: str, start: datetime
+) -> tuple[dict[str, Any], list[Result]]:
+    """Run every scenario against ``session``'s database (a new number each) and summarise."""
+    results = [
+        run_scenario(session, s, number=n, start=start, pho_phone=pho_phone)
+        for n, s in enumerate(scenarios, start=1)
+    ]
     return summarise(results), results

@@ -6,6 +6,9 @@ import re
 import unicodedata
 
 _APOSTROPHES = re.compile(r"['‘’ʻ`´]")
+# Arabic letters written in more than one way (hamza seats, taa marbuta, alif maqsura) are read
+# as one, in messages and word lists alike.
+_ARABIC_VARIANTS = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ة": "ه", "ى": "ي"})
 _PUNCT = re.compile(r"[\s.,!?;:\"()\[\]{}<>«»“”\-–—_/\\|*~。，！？；：、؟،؛।]+")
 
 
@@ -19,7 +22,7 @@ def fold(text: str) -> str:
         if unicodedata.combining(ch) and _is_latin_mark(ch):
             continue
         kept.append(ch)
-    folded = unicodedata.normalize("NFC", "".join(kept)).casefold()
+    folded = unicodedata.normalize("NFC", "".join(kept)).casefold().translate(_ARABIC_VARIANTS)
     return " ".join(_PUNCT.sub(" ", _APOSTROPHES.sub("", folded)).split())
 
 
