@@ -307,3 +307,33 @@ def test_choosing_between_two_close_answers(
     plain = client.post(forms[1].attrs["action"], data={"entry_id": "payment-schedule"})
     assert plain.status_code == 303
     assert client.post(forms[1].attrs["action"], data={"entry_id": "training"}).status_code == 422
+
+
+NEAR_MISS = "bowel screening referral rules around here"
+
+
+def test_a_near_miss_offers_close_answers_and_the_hand_off(
+    client: Client, login: Any, asker: User, session: Session, liaison: User
+) -> None:
+    login(asker)
+    assert client.post("/chat/ask", data={"q": NEAR_MISS}).status_code == 303  # no JavaScript
+    page = parse(client.get("/chat").text)
+    reply = page.find_all("li", class_="msg-bot")[-1]
+    assert reply.attrs["data-status"] == "suggest"
+    forms = reply.find("ul", class_="choices").find_all("form")
+    offered = [f.find("input", name="entry_id").attrs["value"] for f in forms]
+    assert "clinical-pathways" in offered and len(offered) <= 2
+    # The hand-off is right there, open, with the question filled in.
+    assert reply.find("form", class_="handoff").find("textarea", name="question").text() == (
+        NEAR_MISS
+    )
+    chosen = forms[offered.index("clinical-pathways")]
+    response = client.post(
+        chosen.attrs["action"], data={"entry_id": "clinical-pathways"}, headers=HX
+    )
+    card = parse(response.text).find("li", class_="msg-bot")
+    assert card.attrs["data-status"] == "answer"
+    title = get_knowledge_base().get("clinical-pathways")
+    assert title is not None and card.find("h3").text() == title.variant("en").title
+    # An entry that was not offered cannot be picked.
+    assert client.post(chosen.attrs["action"], data={"entry_id": "training"}).status_code == 422

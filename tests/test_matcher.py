@@ -179,6 +179,19 @@ def test_out_of_scope_abstains(query: str, audience: str) -> None:
     assert result.status == "abstain", result
     assert result.entry_id is None and result.safety is None
     assert len(result.candidates) <= 2
+    assert result.suggestions == []  # nothing to offer beside the hand-off
+
+
+def test_a_near_miss_offers_the_closest_entries_beside_the_hand_off() -> None:
+    result = match("bowel screening referral rules around here", audience="practice")
+    assert result.status == "abstain" and result.entry_id is None
+    assert "clinical-pathways" in [c.entry_id for c in result.suggestions]
+    assert 1 <= len(result.suggestions) <= 2
+
+
+def test_a_word_of_another_service_suggests_nothing() -> None:
+    result = match("how do i renew my car rego", audience="practice")
+    assert (result.status, result.suggestions) == ("abstain", [])
 
 
 TWIN = """\

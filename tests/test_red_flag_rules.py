@@ -24,6 +24,16 @@ from assistant.matcher import match
         ("他又在割自己的手腕", "crisis-support"),
         ("she posted a farewell letter on insta", "crisis-support"),
         ("i wish it would all end", "crisis-support"),
+        # an intent to take pills is a crisis, not (yet) an overdose; a store of them too
+        ("tonight i am gonna swallow every tablet i have", "crisis-support"),
+        ("he has been stockpiling his sleeping pills", "crisis-support"),
+        ("i dont want to wake up in the morning", "crisis-support"),
+        # a burden: others better off without the person
+        ("my kids would be happier if i was gone", "crisis-support"),
+        ("मेरे बिना मेरा परिवार ज़्यादा खुश रहेगा", "crisis-support"),
+        ("没有我，家人会过得更好", "crisis-support"),
+        # ... while a taking that happened is an overdose
+        ("she swallowed all of her tablets an hour ago", "emergency"),
     ],
 )
 def test_concepts_combine_into_a_red_flag(query: str, kind: str) -> None:
@@ -41,6 +51,13 @@ def test_concepts_combine_into_a_red_flag(query: str, kind: str) -> None:
         "我不想死，只是想找人聊聊",
         "help",
         "we just moved here and have no doctor",
+        # words of other languages near a red-flag word are their own words
+        "kataki 'o tokoni mai kiate au",  # Tongan: please help me
+        "e le iloa e loʻu tama le gagana peretania",  # Samoan: my son does not know English
+        "kāore au e mōhio ki te rēhita",  # Māori: I do not know how to enrol
+        "e leai sana taavale",  # Samoan: she has no car
+        "i want to take my pills with food, is that ok",
+        "we saved up for the doctors fees",
     ],
 )
 def test_history_guidance_negation_and_help_are_not_red_flags(query: str) -> None:

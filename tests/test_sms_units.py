@@ -169,6 +169,11 @@ def test_language_choice(text: str, lang: str | None) -> None:
         ("I need an interpreter", ["language"]),
         ("没钱也没有车", ["cost", "transport"]),
         ("how much does it cost to enrol?", []),  # a question, not a barrier
+        # Arabic joins "and" to the next word: "and I have no car".
+        ("أسكن بمفردي وليس لدي سيارة", ["transport", "isolation"]),
+        ("she only speaks farsi and lives by herself", ["language", "isolation"]),
+        ("ʻoku ʻikai lelei ʻeku lea fakapilitania", ["language"]),
+        ("we are on the benefit", ["cost"]),
     ],
 )
 def test_barriers(text: str, found: list[str]) -> None:
@@ -211,6 +216,10 @@ def test_detect_language(text: str, lang: str | None) -> None:
         ("Atlantis", None),
         ("9999", None),
         ("hi", None),
+        # Other alphabets are spelt many ways too.
+        ("मैं बर्नसाईड में रहती हूँ", "Burnside"),
+        ("أسكن في ريكارتن", "Riccarton"),
+        ("मुझे डॉक्टर चाहिए", None),
     ],
 )
 def test_find_place(text: str, name: str | None) -> None:

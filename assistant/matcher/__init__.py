@@ -27,6 +27,9 @@ class MatchResult:
     entry_id: str | None = None
     candidates: list[Candidate] = field(default_factory=list)
     safety: SafetyKind | None = None
+    # On an abstention: the one or two entries close enough to offer beside the hand-off
+    # ("is it one of these?"); empty when the question is about something else.
+    suggestions: list[Candidate] = field(default_factory=list)
 
 
 def match(query: str, *, audience: Audience, lang: str | None = None) -> MatchResult:

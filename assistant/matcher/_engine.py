@@ -43,6 +43,7 @@ COMMON_IDF = 0.5
 SAFETY_RANKED_WORDS = 3  # an emergency/crisis entry reached by ranking alone needs this many words
 SCORE_FLOOR = 38.0  # below this: abstain
 SINGLE_WORD_FLOOR = 46.0  # ... when only one of the question's words matched
+SUGGEST_FLOOR = 20.0  # below the floor but at least this (and strong): offered beside the hand-off
 MARGIN = 8.0  # a second best this close: offer both
 UNKNOWN_WEIGHT = 0.8  # share of the largest idf charged for a word nobody uses
 FUZZY_CUTOFF = 85.0
@@ -490,17 +491,18 @@ class Matcher:
         # keyword or synonym, or two words of its phrases (body words alone are not enough,
         # nor is one word of a phrase: "work" of "unfunded work").
         # One matching word among others unknown needs more cover ("sell me a car").
+        # A word of another service ("library", "tax") the best entry never uses: hand off,
+        # with nothing to suggest.
+        elsewhere = self._elsewhere.intersection(self.tokens(query))
+        if ranked and any(not self._uses(audience, ranked[0].entry, w) for w in elsewhere):
+            return MatchResult("abstain", None, candidates[:2])
         if (
             not ranked
             or not ranked[0].strong
             or ranked[0].base < (SCORE_FLOOR if ranked[0].words > 1 else SINGLE_WORD_FLOOR)
         ):
-            return MatchResult("abstain", None, candidates[:2])
+            return self._abstain(ranked, candidates)
         top = ranked[0]
-        # A word of another service ("library", "tax") the best entry never uses: hand off.
-        elsewhere = self._elsewhere.intersection(self.tokens(query))
-        if any(not self._uses(audience, top.entry, word) for word in elsewhere):
-            return MatchResult("abstain", None, candidates[:2])
         if top.entry.id in SAFETY_KINDS:
             # Real red flags were caught above; reached by ranking alone, an emergency or crisis
             # answer needs three matched words ("help" alone asks for help, "the end of life
@@ -509,7 +511,7 @@ class Matcher:
             if held_back or top.words < SAFETY_RANKED_WORDS:
                 rest = [item for item in ranked if item.entry.id not in SAFETY_KINDS]
                 if not rest or not rest[0].strong or rest[0].base < SCORE_FLOOR:
-                    return MatchResult("abstain", None, candidates[:2])
+                    return self._abstain(ranked, candidates)
                 top = rest[0]
                 others = [c for c in candidates if c.entry_id not in SAFETY_KINDS]
                 return MatchResult("answer", top.entry.id, others[:3])
@@ -518,6 +520,19 @@ class Matcher:
         if len(ranked) > 1 and top.rank - ranked[1].rank < MARGIN:
             return MatchResult("choose", None, candidates[:2])
         return MatchResult("answer", top.entry.id, candidates[:3])
+
+    @staticmethod
+    def _abstain(ranked: list[_Scored], candidates: list[Candidate]) -> MatchResult:
+        """Hand off; offer the one or two entries that came close (a two-stage fallback)."""
+        near = [
+            candidate
+            for item, candidate in zip(ranked, candidates, strict=True)
+            if item.strong
+            and item.words > 1
+            and item.base >= SUGGEST_FLOOR
+            and item.entry.id not in SAFETY_KINDS
+        ]
+        return MatchResult("abstain", None, candidates[:2], suggestions=near[:2])
 
     def _uses(self, audience: Audience, entry: Entry, token: str) -> bool:
         index = self._indexes[audience]

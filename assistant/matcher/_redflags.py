@@ -12,7 +12,9 @@ A message is read clause by clause (split at punctuation and at "but", "and"...)
 - **Rules** combine concepts (named word lists, every language in one list): one item of every
   group anywhere in the message's remaining clauses ("@self_harm_act" and "@reflexive";
   "@want", "@die"). A rule that names the negation concept itself ("@negation", "@want",
-  "@live": "don't want to live") is not undone by it.
+  "@live": "don't want to live") is not undone by it. An act of taking or (not) waking
+  ("@took", "@unresponsive") right after an intent ("@want": "going to take them all", "don't
+  want to wake up") has not happened yet: it is no emergency (the intent rules make it a crisis).
 
 Words match after folding (case, accents, ʻokina and apostrophes); English words by their stem
 ("cutting" is "cut"); a word ending in ``*`` matches any ending (romanised Hindi "chah*" is
@@ -73,6 +75,8 @@ _ARABIC_SUFFIXES = (
 )
 _HAN_OR_DEVANAGARI = re.compile("[\u0900-\u097f\u3400-\u4dbf\u4e00-\u9fff]")
 NEGATION = "negation"
+INTENT = "want"  # an intent right before an act ...
+NOT_YET = ("took", "unresponsive")  # ... of taking, or of (not) waking: not happened yet
 
 
 def _plain_tokens(text: str) -> list[str]:
@@ -156,6 +160,7 @@ class _Group:
 
     items: frozenset[_Item]
     negation: bool = False  # this group is the negation concept itself
+    act: bool = False  # this group is an act that an intent just before puts off ("@took")
 
     def spans(self, clause: _Clause) -> list[tuple[int, int, int, int]]:
         hits = clause.hits
@@ -171,9 +176,11 @@ class RedFlags:
         self._flag_words: set[str] = set()
         self._registry: set[_Item] = set()
         for kind in SAFETY_KINDS:
-            for phrases in safety.get(kind, {}).values():
+            for lang, phrases in safety.get(kind, {}).items():
                 for phrase in phrases:
-                    item = self._item(phrase)
+                    # Typos are forgiven towards English words only: a word of another language
+                    # one letter from a flag word is more likely a word of its own ("sana").
+                    item = self._item(phrase, typos=lang == "en")
                     if item is not None:
                         self._phrase_kind[item] = kind
         self._rules: list[tuple[str, list[_Group]]] = []
@@ -182,20 +189,23 @@ class RedFlags:
             for rule in lexicon.together.get(kind, []):
                 groups = []
                 for group in rule:
-                    is_negation = False
+                    is_negation = is_act = False
                     entries: list[str] = []
                     for entry in group:
                         if entry.startswith("@"):
                             name = entry[1:]
                             is_negation = is_negation or name == NEGATION
+                            # (an overdose only once taken; a crisis already in the intent)
+                            is_act = is_act or (name in NOT_YET and kind == "emergency")
                             entries.extend(f"@{word}" for word in concepts.get(name, []))
                         else:
                             entries.append(entry)
                     items = frozenset(i for i in map(self._concept_item, entries) if i is not None)
-                    groups.append(_Group(items, is_negation))
+                    groups.append(_Group(items, is_negation, is_act))
                 self._rules.append((kind, groups))
         guards = lexicon.safety_guards
         self._negations = self._items(concepts.get(NEGATION, []), short=True)
+        self._intents = self._items(concepts.get(INTENT, []), short=True)
         self._denials = self._items(guards.get("denial", []))
         self._history = self._items(guards.get("history", []))
         self._recovered = self._items(guards.get("recovered", []))
@@ -372,6 +382,16 @@ class RedFlags:
                     return True
         return False
 
+    def _intended(self, clause: _Clause, span: tuple[int, int, int, int]) -> bool:
+        """An intent just before the words: "going to take them all" has not happened."""
+        start = span[0]
+        before = _content_window(clause, start, backward=True)
+        return any(
+            before <= s and e < start
+            for item in self._intents
+            for s, e, _sc, _ec in self._positions(item, clause)
+        )
+
     def _guarded(self, clause: _Clause) -> bool:
         """A clause about the past, or about guidance rather than a person, with nothing
         happening now: it cannot raise a flag."""
@@ -441,7 +461,16 @@ class RedFlags:
     def _close_together(self, groups: list[_Group], clause: _Clause) -> bool:
         """One item of every group in one clause, all within a few words of each other
         ("not breathing", "saans nahi", "don't want to live", "jeena nahi chahta")."""
-        found = [sorted({start for start, *_rest in group.spans(clause)}) for group in groups]
+        found = [
+            sorted(
+                {
+                    span[0]
+                    for span in group.spans(clause)
+                    if not (group.act and self._intended(clause, span))
+                }
+            )
+            for group in groups
+        ]
         if not all(found):
             return False
         reach = _content_positions(clause)
@@ -463,6 +492,8 @@ class RedFlags:
             seen = clean = False
             for clause in clauses:
                 for span in group.spans(clause):
+                    if group.act and self._intended(clause, span):
+                        continue
                     seen = True
                     if not self._negated(clause, span):
                         clean = True

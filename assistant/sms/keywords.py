@@ -208,8 +208,16 @@ def language_of_words(text: str) -> str | None:
 _HAN = re.compile(r"[\u3400-\u9fff]")
 
 
+_ARABIC = re.compile(r"[\u0600-\u06ff]")
+
+
 def _contains(folded_text: str, phrase: str, *, whole: bool = False) -> bool:
-    """A phrase at the start of a word (the whole word with ``whole``); Chinese anywhere."""
+    """A phrase at the start of a word (the whole word with ``whole``); Chinese anywhere, and
+    Arabic after a joined particle too ("وليس لدي سيارة")."""
     if _HAN.search(phrase):
         return phrase in folded_text
+    if not whole and _ARABIC.match(phrase):
+        return any(
+            f" {particle}{phrase}" in folded_text for particle in ("", "و", "ف", "ب", "ل", "ول", "وب")
+        )
     return f" {phrase} " in folded_text if whole else f" {phrase}" in folded_text

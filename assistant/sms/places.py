@@ -128,7 +128,35 @@ def find_place(text: str) -> Place | None:
         found = process.extractOne(gram, same_size, scorer=fuzz.ratio, score_cutoff=MIN_SCORE)
         if found is not None and (best is None or found[1] > best[0]):
             best = (found[1], found[0])
-    return names[best[1]] if best else None
+    # Other alphabets (Devanagari, Arabic) are spelt many ways too: a word or two close to
+    # one of the names people use ("हाल्सवेल" for "हैल्सवेल"). Chinese names are matched whole.
+    for gram in grams:
+        if gram.isascii() or _HAN.search(gram) or len(gram.replace(" ", "")) < 5:
+            continue
+        found = process.extractOne(
+            gram.replace(" ", ""), _other_script_names(), scorer=fuzz.ratio, score_cutoff=MIN_SCORE
+        )
+        if found is not None and (best is None or found[1] > best[0]):
+            best = (found[1], found[0])
+    return names[_other_script_names_by_key().get(best[1], best[1])] if best else None
+
+
+_HAN = re.compile(r"[\u3400-\u9fff]")
+
+
+@cache
+def _other_script_names_by_key() -> dict[str, str]:
+    """Names in other alphabets (not Latin, not Chinese), without spaces, to their name."""
+    return {
+        name.replace(" ", ""): name
+        for name in _names()
+        if not name.isascii() and not _HAN.search(name)
+    }
+
+
+@cache
+def _other_script_names() -> tuple[str, ...]:
+    return tuple(_other_script_names_by_key())
 
 
 @cache

@@ -46,6 +46,7 @@ class BotStatus:
     answer = "answer"
     choose = "choose"
     abstain = "abstain"
+    suggest = "suggest"  # no confident answer: one or two close entries beside the hand-off
     safety = "safety"
     person = "person"  # asked for a person: offer the hand-off
     sent = "sent"  # the question was sent; ``ticket_id`` says where
@@ -129,6 +130,9 @@ def ask(session: Session, *, user: User, text: str, lang: str, now: datetime | N
     about = _without_person_request(text) if person else text
     result = match(about or text, audience="practice", lang=lang)
     status: str = result.status
+    offered = result.candidates[:2]
+    if result.status == "abstain" and result.suggestions:
+        status, offered = BotStatus.suggest, result.suggestions
     if result.status != "safety" and person:
         status = BotStatus.person
     shown = result.entry_id if status in (BotStatus.answer, BotStatus.safety) else None
@@ -143,7 +147,7 @@ def ask(session: Session, *, user: User, text: str, lang: str, now: datetime | N
             text=text,
             status=status,
             entry_id=shown or guess,
-            candidates=json.dumps([c.__dict__ for c in result.candidates[:2]]),
+            candidates=json.dumps([c.__dict__ for c in offered]),
             lang=lang,
             created_at=now,
         ),
@@ -169,7 +173,7 @@ def own_message(session: Session, *, user: User, message_id: int) -> ChatMessage
 def choose(
     session: Session, *, user: User, message_id: int, entry_id: str, now: datetime | None = None
 ) -> ChatMessage:
-    """The user picked one of the two close candidates: show that answer."""
+    """The user picked one of the entries offered (a choice of two, or a suggestion)."""
     offered = own_message(session, user=user, message_id=message_id)
     if entry_id not in {c.entry_id for c in candidates_of(offered)}:
         raise Invalid(_("Please choose one of the answers offered."))
@@ -241,9 +245,13 @@ def transcript(messages: list[ChatMessage]) -> str:
         if message.status in (BotStatus.answer, BotStatus.safety) and entry:
             note = f" (marked {message.feedback})" if message.feedback else ""
             lines.append(f"[{when}] Answer shown: {title} [{message.entry_id}]{note}")
-        elif message.status == BotStatus.choose:
+        elif message.status in (BotStatus.choose, BotStatus.suggest):
             offered = ", ".join(f"{c.title} [{c.entry_id}]" for c in candidates_of(message))
-            lines.append(f"[{when}] Offered a choice: {offered}")
+            lines.append(
+                f"[{when}] Offered a choice: {offered}"
+                if message.status == BotStatus.choose
+                else f"[{when}] No confident answer; suggested: {offered}"
+            )
         elif message.status == BotStatus.abstain:
             close = ", ".join(
                 f"{c.title} [{c.entry_id}] {c.score:.0f}"

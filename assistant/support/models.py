@@ -49,7 +49,7 @@ class ChatMessage(SQLModel, table=True):
     # Bot messages: the matcher's verdict and what it offered.
     status: str = Field(
         default="", sa_type=sa.String(20)
-    )  # answer|choose|abstain|safety|person|sent
+    )  # answer|choose|abstain|suggest|safety|person|sent
     entry_id: str | None = Field(default=None, max_length=120)
     candidates: str = Field(default="")  # JSON list of {"entry_id", "title", "score"}
     ticket_id: int | None = Field(default=None, foreign_key="support_ticket.id")
