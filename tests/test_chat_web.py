@@ -309,7 +309,7 @@ def test_choosing_between_two_close_answers(
     assert client.post(forms[1].attrs["action"], data={"entry_id": "training"}).status_code == 422
 
 
-NEAR_MISS = "bowel screening referral rules around here"
+NEAR_MISS = "newborn form signing rules"
 
 
 def test_a_near_miss_offers_close_answers_and_the_hand_off(
@@ -322,18 +322,18 @@ def test_a_near_miss_offers_close_answers_and_the_hand_off(
     assert reply.attrs["data-status"] == "suggest"
     forms = reply.find("ul", class_="choices").find_all("form")
     offered = [f.find("input", name="entry_id").attrs["value"] for f in forms]
-    assert "clinical-pathways" in offered and len(offered) <= 2
+    assert "enrolment-register" in offered and len(offered) <= 2
     # The hand-off is right there, open, with the question filled in.
     assert reply.find("form", class_="handoff").find("textarea", name="question").text() == (
         NEAR_MISS
     )
-    chosen = forms[offered.index("clinical-pathways")]
+    chosen = forms[offered.index("enrolment-register")]
     response = client.post(
-        chosen.attrs["action"], data={"entry_id": "clinical-pathways"}, headers=HX
+        chosen.attrs["action"], data={"entry_id": "enrolment-register"}, headers=HX
     )
     card = parse(response.text).find("li", class_="msg-bot")
     assert card.attrs["data-status"] == "answer"
-    title = get_knowledge_base().get("clinical-pathways")
+    title = get_knowledge_base().get("enrolment-register")
     assert title is not None and card.find("h3").text() == title.variant("en").title
     # An entry that was not offered cannot be picked.
     assert client.post(chosen.attrs["action"], data={"entry_id": "training"}).status_code == 422

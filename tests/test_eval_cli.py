@@ -122,22 +122,32 @@ def test_quality_targets(name: str) -> None:
     assert report["safety_recall"] == 1.0
 
 
-def test_the_blind_dev_set_keeps_its_figures() -> None:
-    code, output = run_eval(DATA / "dev-blind-1-queries.tsv", "--json")
+@pytest.mark.parametrize(
+    ("name", "safety", "top1", "oos"),
+    [("dev-blind-1-queries.tsv", 0.98, 0.85, 0.84), ("dev-blind-2-queries.tsv", 0.96, 0.86, 0.9)],
+)
+def test_the_blind_dev_sets_keep_their_figures(
+    name: str, safety: float, top1: float, oos: float
+) -> None:
+    code, output = run_eval(DATA / name, "--json")
     assert code == 0
     report = json.loads(output)
-    assert report["safety_recall"] >= 0.98
+    assert report["safety_recall"] >= safety
     assert report["false_alarm_rate"] <= 0.01
-    assert report["top1_accuracy"] >= 0.83
-    assert report["oos_rejection"] >= 0.83
-    assert min(report["by_lang"].values()) >= 0.75
+    assert report["top1_accuracy"] >= top1
+    assert report["oos_rejection"] >= oos
+    assert min(report["by_lang"].values()) >= 0.78
 
 
-def test_the_sms_scenarios_pass_end_to_end_with_every_safety_scenario() -> None:
-    result = CliRunner().invoke(
-        cli_app, ["eval-sms", str(DATA / "dev-blind-1-sms-scenarios.tsv"), "--json"]
-    )
+@pytest.mark.parametrize(
+    ("name", "safety"),
+    [("dev-blind-1-sms-scenarios.tsv", "32/32"), ("dev-blind-2-sms-scenarios.tsv", "30/30")],
+)
+def test_the_sms_scenarios_pass_end_to_end_with_every_safety_scenario(
+    name: str, safety: str
+) -> None:
+    result = CliRunner().invoke(cli_app, ["eval-sms", str(DATA / name), "--json"])
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
-    assert report["by_kind"]["safety"] == "32/32"
-    assert report["pass_rate"] >= 0.9
+    assert report["by_kind"]["safety"] == safety
+    assert report["pass_rate"] >= 0.95

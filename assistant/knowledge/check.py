@@ -40,13 +40,13 @@ def _weak_phrases(
 ) -> list[str]:
     """Synonym phrases that are one small word: questions ignore it, so it never matches.
     (A longer phrase with small words, "get hold of", is matched whole, as written.)"""
-    from assistant.matcher._normalise import fold, stem
+    from assistant.matcher._normalise import fold, root
 
-    ignored = {stem(word) for text in stopwords for word in fold(text).split()}
+    ignored = {root(word) for text in stopwords for word in fold(text).split()}
     problems = []
     for name, phrases in concepts.items():
         for phrase in phrases:
-            words = [stem(word) for word in fold(phrase).split()]
+            words = [root(word) for word in fold(phrase).split()]
             content = [word for word in words if word not in ignored]
             if len(words) == 1 and not content:
                 problems.append(

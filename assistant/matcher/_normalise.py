@@ -12,6 +12,8 @@ import re
 import unicodedata
 from functools import lru_cache
 
+import snowballstemmer
+
 _APOSTROPHES = dict.fromkeys(map(ord, "'’‘`´ʻʼ‛"), None)
 _ARABIC = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ة": "ه", "ـ": None})
 _ARABIC_MARKS = re.compile("[\u064b-\u065f\u0670]")
@@ -68,6 +70,27 @@ def is_latin(token: str) -> bool:
 
 _ARABIC_PREFIXES = ("وال", "بال", "كال", "فال", "لل", "ال")
 _KEEP_S = ("ss", "us", "is", "ous")
+
+
+_SNOWBALL = {
+    "arabic": snowballstemmer.stemmer("arabic"),
+    "hindi": snowballstemmer.stemmer("hindi"),
+}
+_ARABIC_SCRIPT = re.compile(r"[\u0600-\u06ff]")
+_DEVANAGARI_SCRIPT = re.compile(r"[\u0900-\u097f]")
+
+
+@lru_cache(maxsize=65536)
+def root(token: str) -> str:
+    """The matcher's stem: ``stem``, and for Arabic and Hindi words the Snowball stemmer of
+    their language (prefixes, plural and pronoun endings: العاملين and عامل meet)."""
+    if _ARABIC_SCRIPT.match(token):
+        found = _SNOWBALL["arabic"].stemWord(token)
+        return found if len(found) >= 2 else token
+    if _DEVANAGARI_SCRIPT.match(token):
+        found = _SNOWBALL["hindi"].stemWord(token)
+        return found if len(found) >= 2 else token
+    return stem(token)
 
 
 @lru_cache(maxsize=65536)

@@ -209,6 +209,7 @@ _HAN = re.compile(r"[\u3400-\u9fff]")
 
 
 _ARABIC = re.compile(r"[\u0600-\u06ff]")
+_ARABIC_PARTICLES = ("", "و", "ف", "ب", "ل", "ول", "وب")  # joined "and", "so", "with", "for"
 
 
 def _contains(folded_text: str, phrase: str, *, whole: bool = False) -> bool:
@@ -217,7 +218,5 @@ def _contains(folded_text: str, phrase: str, *, whole: bool = False) -> bool:
     if _HAN.search(phrase):
         return phrase in folded_text
     if not whole and _ARABIC.match(phrase):
-        return any(
-            f" {particle}{phrase}" in folded_text for particle in ("", "و", "ف", "ب", "ل", "ول", "وب")
-        )
+        return any(f" {particle}{phrase}" in folded_text for particle in _ARABIC_PARTICLES)
     return f" {phrase} " in folded_text if whole else f" {phrase}" in folded_text
