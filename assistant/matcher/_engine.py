@@ -40,6 +40,7 @@ EXAMPLE_STRONG = 0.5
 EXAMPLE_SCALE = 100.0
 ONE_SHARED_WORD = 0.5
 COMMON_IDF = 0.5
+EXAMPLE_WORDS = 12  # the question's words (most telling first) compared with the examples
 SAFETY_RANKED_WORDS = 3  # an emergency/crisis entry reached by ranking alone needs this many words
 # Below this: abstain. Staff ask about the PHO's own work; patients' questions stray more often
 # (measured on the dev sets: the practice floor at 32 gains 5 points of top-1 for one more
@@ -173,9 +174,10 @@ class Matcher:
                 else:
                     spaced.setdefault(tuple(words), token)
         self._whole_concepts = whole
-        self._whole_longest = max((len(p) for p in whole), default=0)
         self._phrase_concepts = spaced
-        self._phrase_longest = max((len(p) for p in spaced), default=0)
+        # For each first word, the phrase lengths starting with it, longest first.
+        self._whole_sizes = self._sizes_by_first(whole)
+        self._phrase_sizes = self._sizes_by_first(spaced)
         self._han_concepts = unspaced
         self._han_pattern = (
             re.compile("|".join(re.escape(p) for p in sorted(unspaced, key=len, reverse=True)))
@@ -183,15 +185,24 @@ class Matcher:
             else None
         )
 
+    @staticmethod
+    def _sizes_by_first(table: dict[tuple[str, ...], str]) -> dict[str, tuple[int, ...]]:
+        sizes: dict[str, set[int]] = defaultdict(set)
+        for phrase in table:
+            sizes[phrase[0]].add(len(phrase))
+        return {word: tuple(sorted(found, reverse=True)) for word, found in sizes.items()}
+
     def _replace_phrases(
         self, words: list[str], table: dict[tuple[str, ...], str] | None = None
     ) -> list[str]:
         phrases = self._phrase_concepts if table is None else table
-        longest = self._phrase_longest if table is None else self._whole_longest
+        sizes_of = self._phrase_sizes if table is None else self._whole_sizes
         out: list[str] = []
         i = 0
         while i < len(words):
-            for size in range(min(longest, len(words) - i), 0, -1):
+            for size in sizes_of.get(words[i], ()):
+                if size > len(words) - i:
+                    continue
                 concept = phrases.get(tuple(words[i : i + size]))
                 if concept is not None:
                     out.append(concept)
@@ -382,24 +393,36 @@ class Matcher:
     @staticmethod
     def _nearest_examples(index: _Index, tokens: list[str]) -> dict[int, float]:
         """Per entry, how close its nearest example question is to the question (0..1)."""
-        weight = {t: index.idf.get(t, index.unknown_idf) for t in tokens}
-        shared: dict[int, float] = defaultdict(float)
-        count: dict[int, int] = defaultdict(int)
-        for token in tokens:
-            if weight[token] < COMMON_IDF:
-                continue  # a word most entries use tells no example apart
-            for example in index.example_postings.get(token, ()):
-                shared[example] += weight[token]
-                count[example] += 1
+        idf = index.idf
+        unknown = index.unknown_idf
+        weights = [idf.get(t, unknown) for t in tokens]
+        shared: dict[int, list[float]] = {}  # example -> [weight shared, words shared]
+        postings = index.example_postings
+        # The most telling words only (a word most entries use tells no example apart; a long
+        # message's many small words would only cost time).
+        telling = sorted(
+            ((w, t) for t, w in zip(tokens, weights, strict=True) if w >= COMMON_IDF),
+            reverse=True,
+        )[:EXAMPLE_WORDS]
+        for weight, token in telling:
+            for example in postings.get(token, ()):
+                found = shared.get(example)
+                if found is None:
+                    shared[example] = [weight, 1.0]
+                else:
+                    found[0] += weight
+                    found[1] += 1.0
         if not shared:
             return {}
-        asked = sum(weight.values())
+        asked = sum(weights)
+        several = len(tokens) > 1
+        examples = index.examples
+        sizes = index.example_weights
         best: dict[int, float] = {}
-        for example, overlap in shared.items():
-            number, words = index.examples[example]
-            size = index.example_weights[example]
-            dice = 2 * overlap / (asked + size)
-            if count[example] < 2 and len(tokens) > 1:
+        for example, (overlap, count) in shared.items():
+            number = examples[example][0]
+            dice = 2 * overlap / (asked + sizes[example])
+            if count < 2 and several:
                 dice *= ONE_SHARED_WORD  # "sell me a car" shares only "car" with "no car"
             if dice > best.get(number, 0.0):
                 best[number] = dice
@@ -407,10 +430,12 @@ class Matcher:
 
     # -- matching ------------------------------------------------------------------------
 
-    def rank(self, query: str, *, audience: Audience) -> list[_Scored]:
+    def rank(
+        self, query: str, *, audience: Audience, tokens: list[str] | None = None
+    ) -> list[_Scored]:
         """Entries sharing words with ``query``, best first (at most five)."""
         index = self._indexes[audience]
-        tokens = list(dict.fromkeys(self.tokens(query)))
+        tokens = list(dict.fromkeys(self.tokens(query) if tokens is None else tokens))
         if not tokens:
             return []
         totals: dict[int, float] = defaultdict(float)
@@ -485,7 +510,8 @@ class Matcher:
             entry = self._safety_titles.get(kind)
             title = entry.variant(lang).title if entry else kind
             return MatchResult("safety", kind, [Candidate(kind, title, 100.0)], kind)
-        ranked = self.rank(query, audience=audience)
+        words = self.tokens(query)
+        ranked = self.rank(query, audience=audience, tokens=words)
         candidates = [
             Candidate(item.entry.id, item.entry.variant(lang).title, round(item.base, 1))
             for item in ranked
@@ -496,7 +522,7 @@ class Matcher:
         # One matching word among others unknown needs more cover ("sell me a car").
         # A word of another service ("library", "tax") the best entry never uses: hand off,
         # with nothing to suggest.
-        elsewhere = self._elsewhere.intersection(self.tokens(query))
+        elsewhere = self._elsewhere.intersection(words)
         if ranked and any(not self._uses(audience, ranked[0].entry, w) for w in elsewhere):
             return MatchResult("abstain", None, candidates[:2])
         if (

@@ -232,8 +232,8 @@ class RedFlags:
             if len(w) == 4 and w.isascii():
                 self._swapped["".join(sorted(w))].append(w)
 
-    def _items(self, words: list[str], *, short: bool = False) -> tuple[_Item, ...]:
-        return tuple(
+    def _items(self, words: list[str], *, short: bool = False) -> frozenset[_Item]:
+        return frozenset(
             item for item in (self._item(w, typos=False, short=short) for w in words) if item
         )
 
@@ -282,6 +282,10 @@ class RedFlags:
                 self._wild_first[item.words[0][:-1]].append(item)
             else:
                 self._by_first[item.words[0]].append(item)
+        self._wild_sizes = tuple(sorted({len(prefix) for prefix in self._wild_first}))
+        self._unspaced_by_first: dict[str, list[_Item]] = defaultdict(list)
+        for item in self._unspaced:
+            self._unspaced_by_first[item.unspaced[0]].append(item)
 
     def _flag_word(self, word: str) -> str:
         """``word``, or the red-flag word it is a small typo of ("breath" for "braeth")."""
@@ -329,16 +333,27 @@ class RedFlags:
     def _scan(self, clause: _Clause) -> None:
         """Find every known word and phrase in ``clause`` once: ``clause.hits``."""
         hits: dict[_Item, list[tuple[int, int, int, int]]] = defaultdict(list)
-        for index, forms in enumerate(clause.forms):
+        every = clause.forms
+        # The words that may follow each position (a phrase allows two other words between).
+        following = [set().union(*every[i + 1 : i + 4]) for i in range(len(every))]
+        for index, forms in enumerate(every):
             starting = {item for form in forms for item in self._by_first.get(form, ())}
             starting.update(
                 item
                 for form in forms
-                for size in range(1, len(form) + 1)
+                for size in self._wild_sizes
+                if size <= len(form)
                 for item in self._wild_first.get(form[:size], ())
             )
             for item in starting:
-                last = _phrase_end(item.words[1:], clause.forms, index)
+                if len(item.words) == 1:
+                    end_char = clause.offsets[index] + len(clause.tokens[index]) - 1
+                    hits[item].append((index, index, clause.offsets[index], end_char))
+                    continue
+                second = item.words[1]
+                if not second.endswith("*") and second not in following[index]:
+                    continue
+                last = _phrase_end(item.words[1:], every, index)
                 if last is not None:
                     end_char = clause.offsets[last] + len(clause.tokens[last]) - 1
                     hits[item].append((index, last, clause.offsets[index], end_char))
@@ -346,7 +361,8 @@ class RedFlags:
         if not _HAN_OR_DEVANAGARI.search(joined):
             clause.hits = dict(hits)
             return
-        for item in self._unspaced:
+        starting = {item for char in set(joined) for item in self._unspaced_by_first.get(char, ())}
+        for item in starting:
             start = joined.find(item.unspaced)
             while start >= 0:
                 end = start + len(item.unspaced) - 1
@@ -359,15 +375,16 @@ class RedFlags:
         character of it in the clause's text without spaces."""
         return clause.hits.get(item, [])
 
-    def _occurs(self, items: tuple[_Item, ...], clause: _Clause) -> bool:
-        return any(item in clause.hits for item in items)
+    @staticmethod
+    def _occurs(items: frozenset[_Item], clause: _Clause) -> bool:
+        return not items.isdisjoint(clause.hits)
 
     def _negated(self, clause: _Clause, span: tuple[int, int, int, int]) -> bool:
         """A negation just before the words (or a denial just after): "not suicidal"."""
         start, end, start_char, end_char = span
         before = _content_window(clause, start, backward=True)
         after = _content_window(clause, end, backward=False)
-        for item in self._negations:
+        for item in self._negations.intersection(clause.hits):
             for s, e, sc, ec in self._positions(item, clause):
                 if e == start and sc < start_char and ec < end_char:
                     # In one run of Chinese: a negation a few characters before, or one that
@@ -376,7 +393,7 @@ class RedFlags:
                         return True
                 elif e < start and s >= before:
                     return True
-        for item in self._denials:
+        for item in self._denials.intersection(clause.hits):
             for s, _e, _sc, _ec in self._positions(item, clause):
                 if end < s <= after:
                     return True
@@ -388,7 +405,7 @@ class RedFlags:
         before = _content_window(clause, start, backward=True)
         return any(
             before <= s and e < start
-            for item in self._intents
+            for item in self._intents.intersection(clause.hits)
             for s, e, _sc, _ec in self._positions(item, clause)
         )
 
