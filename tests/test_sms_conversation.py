@@ -695,3 +695,19 @@ def test_an_unanswerable_question_gets_the_hand_off_and_the_safety_line(text: Te
     reply = text("what colour should we paint the fence")
     assert reply == said("en", msg.abstain_with_safety_net)
     assert "111" in reply and "1737" in reply
+
+
+@pytest.mark.parametrize("lang", ["en", "sm", "ar"])
+def test_a_side_question_is_answered_then_the_guide_asks_again(text: Texter, lang: str) -> None:
+    entry = get_knowledge_base().get("visit-costs")
+    assert entry is not None
+    text(PATHS[lang][0])
+    assert text("1") == said(lang, msg.eligibility_citizen)
+    reply = text(entry.variant(lang).title)  # a question instead of an answer
+    body = " ".join(entry.variant(lang).body_text.split())
+    assert reply.startswith(body[:15])
+    # ... and the person's place in the guide: the question again, in full or in short.
+    assert reply.endswith((said(lang, msg.eligibility_citizen), said(lang, msg.resume_eligibility)))
+    assert fits(reply)
+    assert text.contact.step == "elig_citizen"
+    assert text("1") == said(lang, msg.eligible)

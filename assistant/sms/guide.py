@@ -39,6 +39,7 @@ from assistant.sms.keywords import (
 from assistant.sms.language import detect, is_greeting
 from assistant.sms.models import SmsContact, SmsInbound
 from assistant.sms.places import NearbyPractice, Place, find_place, nearby_practices
+from assistant.sms.segments import MAX_SEGMENTS, fits
 from assistant.sms.text import fold
 
 log = logging.getLogger(__name__)
@@ -331,11 +332,23 @@ class Turn:
             self._remember_barriers(found)
             return reply_preview
         if body:
-            return self.say(msg.knowledge_answer, body, net)
+            return self._answer_then_resume(body, net)
         self.answers["question"] = self.body[:500]
         self.answers["callback_reason"] = "question"
         self.goto(Step.offer_callback)
         return self.say(msg.abstain_with_safety_net)
+
+    def _answer_then_resume(self, body: str, net: str) -> str:
+        """The answer, then the person's place in the guide: the question they were asked
+        (in full when it fits the two segments, else in short)."""
+        pending = _PENDING.get(self.contact.step)
+        if pending is None:
+            return self.say(msg.knowledge_answer, body, net)
+        full, short = pending
+        whole = " ".join(filter(None, (body, net, self.say(full))))
+        if fits(whole, MAX_SEGMENTS):
+            return whole
+        return self.say(msg.knowledge_answer, body, " ".join(filter(None, (net, self.say(short)))))
 
     def _knowledge_text(self, result: MatchResult) -> str:
         if result.status not in ("answer", "choose"):
@@ -490,6 +503,15 @@ class Turn:
         self.goto(Step.menu)
         return reply
 
+
+# The question each step waits on: in full, and in short (after a side answer).
+_PENDING: dict[str, tuple[Any, Any]] = {
+    Step.elig_citizen: (msg.eligibility_citizen, msg.resume_eligibility),
+    Step.elig_visa: (msg.eligibility_visa, msg.resume_eligibility),
+    Step.elig_child: (msg.eligibility_child, msg.resume_eligibility),
+    Step.where: (msg.ask_where, msg.ask_where),
+    Step.offer_callback: (msg.resume_callback, msg.resume_callback),
+}
 
 _STEP_HANDLERS = {
     Step.menu: Turn.on_menu,

@@ -210,6 +210,16 @@ def yes_or_no() -> str:
     return _("Please reply 1 for Yes or 2 for No.")
 
 
+def resume_eligibility() -> str:
+    # Translators: SMS, after answering a side question, back to the eligibility question.
+    return _("To go on: reply 1 Yes, 2 No, 3 Not sure")
+
+
+def resume_callback() -> str:
+    # Translators: SMS, after answering a side question, back to the call-back offer.
+    return _("Still want a call back? 1 Yes 2 No")
+
+
 def safety_net() -> str:
     # Translators: SMS, a short line added to an unsure answer; keep 111 and 1737.
     return _("Emergency: 111. Crisis: call or text 1737.")
