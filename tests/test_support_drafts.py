@@ -77,8 +77,10 @@ def test_reviewer_marks_a_draft_and_it_is_audited(session: Session) -> None:
     with pytest.raises(Invalid):
         drafts.set_status(session, draft_id=draft.id, actor=admin, status="served")
     drafts.set_status(session, draft_id=draft.id, actor=admin, status="published")
-    assert drafts.list_drafts(session) == []
-    assert [d.id for d in drafts.list_drafts(session, status="published")] == [draft.id]
+    assert drafts.list_drafts(session, user=admin) == []
+    assert [d.id for d in drafts.list_drafts(session, user=admin, status="published")] == [
+        draft.id
+    ]
     assert [e.action for e in events_for(session, "knowledge_draft", draft.id)] == ["changed"]
 
 
@@ -95,7 +97,23 @@ def test_drafts_page_and_review(client: Client, login: Any, session: Session) ->
         == 403
     )
     client.post("/logout")
-    login(factories.user(session, Role.coordinator))
+    login(factories.user(session, Role.admin))
     response = client.post(f"/inbox/drafts/{draft.id}/status", data={"status": "discarded"})
     assert response.status_code == 303
     assert "No draft answers are waiting for review." in client.get("/inbox/drafts").text
+
+
+@pytest.mark.parametrize("role", [Role.mso, Role.coordinator])
+def test_a_draft_follows_its_tickets_visibility(
+    client: Client, login: Any, session: Session, role: Role
+) -> None:
+    """A draft carries the question and the reply: whoever cannot open the ticket cannot read
+    or review its draft either."""
+    draft = make_draft(session)  # a liaison ticket
+    login(factories.user(session, role))
+    assert client.get(f"/inbox/tickets/{draft.ticket_id}").status_code == 403
+    page = client.get("/inbox/drafts").text
+    assert "Who fixes the fax?" not in page and "Systems support" not in page
+    assert f"draft-{draft.id}" not in page
+    response = client.post(f"/inbox/drafts/{draft.id}/status", data={"status": "discarded"})
+    assert response.status_code == 403

@@ -22,6 +22,17 @@ def to_e164(raw: str, region: str = DEFAULT_REGION) -> str:
     return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
 
 
+# Numbers the SMS simulator texts from: +64 21 0000 0000 to +64 21 0000 9999, a block no real
+# phone has here. The simulator uses nothing else, and the webhook stores nothing real from it,
+# so trying the service can never touch, or reveal, a real person's conversation.
+TEST_RANGE_PREFIX = "+64210000"
+TEST_RANGE_SAMPLE = "021 0000 0100"
+
+
+def is_test_number(e164: str) -> bool:
+    return e164.startswith(TEST_RANGE_PREFIX) and len(e164) == len(TEST_RANGE_PREFIX) + 4
+
+
 def mask_phone(phone: str | None) -> str:
     """A number safe for logs: country code and last three digits only (+64*****123)."""
     if not phone:

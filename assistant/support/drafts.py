@@ -15,24 +15,37 @@ from sqlmodel import Session, col, select
 
 from assistant import audit
 from assistant.clock import utcnow
-from assistant.errors import Invalid, NotFound
+from assistant.errors import Forbidden, Invalid, NotFound
 from assistant.i18n import _
 from assistant.people.models import User
+from assistant.support.inbox import can_view
 from assistant.support.models import KnowledgeDraft, Ticket
 
 STATUSES = ("draft", "published", "discarded")
 
 
 def list_drafts(
-    session: Session, *, status: str = "draft", limit: int = 200
+    session: Session, *, user: User, status: str = "draft", limit: int = 200
 ) -> list[KnowledgeDraft]:
+    """Drafts ``user`` may read: a draft carries its ticket's question and reply, so it follows
+    the ticket's visibility (a draft without a ticket is for every inbox user)."""
     stmt = (
         select(KnowledgeDraft)
         .where(KnowledgeDraft.status == status)
         .order_by(col(KnowledgeDraft.id).desc())
-        .limit(limit)
     )
-    return list(session.exec(stmt))
+    drafts = list(session.exec(stmt))
+    ticket_ids = {d.ticket_id for d in drafts if d.ticket_id}
+    tickets = {
+        t.id: t for t in session.exec(select(Ticket).where(col(Ticket.id).in_(ticket_ids)))
+    }
+    visible = [
+        d
+        for d in drafts
+        if d.ticket_id is None
+        or (d.ticket_id in tickets and can_view(user, tickets[d.ticket_id]))
+    ]
+    return visible[:limit]
 
 
 def set_status(session: Session, *, draft_id: int, actor: User, status: str) -> KnowledgeDraft:
@@ -42,6 +55,9 @@ def set_status(session: Session, *, draft_id: int, actor: User, status: str) -> 
     draft = session.get(KnowledgeDraft, draft_id)
     if draft is None:
         raise NotFound()
+    ticket = session.get(Ticket, draft.ticket_id) if draft.ticket_id else None
+    if ticket is not None and not can_view(actor, ticket):
+        raise Forbidden()
     draft.status = status
     session.add(draft)
     audit.record(

@@ -231,7 +231,7 @@ ReviewerUser = Annotated[User, Depends(require_roles(Role.coordinator, Role.admi
 
 @router.get("/drafts")
 def drafts_page(request: Request, session: SessionDep, user: InboxUser) -> Response:
-    items = drafts.list_drafts(session)
+    items = drafts.list_drafts(session, user=user)
     ticket_ids = {d.ticket_id for d in items if d.ticket_id}
     tickets_by_id = {t.id: t for t in (session.get(Ticket, i) for i in ticket_ids) if t}
     return render(

@@ -10,7 +10,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from twilio.twiml.messaging_response import MessagingResponse
 
@@ -22,8 +22,8 @@ from assistant.people.models import Role, User
 from assistant.settings import Settings
 from assistant.sms import segments
 from assistant.sms.conversation import conversation_for, handle_inbound
-from assistant.sms.models import SmsContact, SmsInbound
-from assistant.sms.phone import InvalidPhone, mask_phone, to_e164
+from assistant.sms.models import SmsInbound
+from assistant.sms.phone import InvalidPhone, is_test_number, mask_phone, to_e164
 from assistant.sms.signature import public_url, sign, validate_twilio_request
 from assistant.templating import render
 from assistant.web import nav
@@ -80,6 +80,10 @@ def receive_inbound(
         phone = ""
     if not sid or not phone:
         return WebhookResult(400, twiml(""))
+    if is_test_number(phone) != sid.startswith(SIMULATOR_SID_PREFIX):
+        # The test range belongs to the simulator, and the simulator to the test range.
+        log.warning("sms webhook: test range mismatch from=%s", mask_phone(phone))
+        return WebhookResult(200, twiml(""))
     with Session(get_engine(settings.database_url)) as session:
         reply = handle_inbound(
             session,
@@ -109,21 +113,16 @@ async def twilio_inbound(request: Request, settings: SettingsDep) -> Response:
 
 # -- the simulator ---------------------------------------------------------------------------
 
-DEFAULT_SIM_PHONE = "+64215550100"
+DEFAULT_SIM_PHONE = "+642100000100"
 
 
-def _has_real_messages(session: Session, phone: str) -> bool:
-    """True when ``phone`` has texted us for real: the simulator keeps away from it."""
-    contact = session.exec(select(SmsContact).where(SmsContact.phone == phone)).first()
-    if contact is None:
-        return False
-    real = session.exec(
-        select(SmsInbound.id).where(
-            SmsInbound.contact_id == contact.id,
-            ~col(SmsInbound.message_sid).startswith(SIMULATOR_SID_PREFIX),
-        )
-    ).first()
-    return real is not None
+def _test_number(raw: str) -> str | None:
+    """The simulator's number for ``raw``: only numbers of the test range, never a real one."""
+    try:
+        e164 = to_e164(raw)
+    except InvalidPhone:
+        return None
+    return e164 if is_test_number(e164) else None
 
 
 def _simulator_page(
@@ -137,11 +136,10 @@ def _simulator_page(
     phone = ""
     rows: list[SmsInbound] = []
     if phone_raw:
-        try:
-            phone = to_e164(phone_raw)
-        except InvalidPhone:
-            error = error or _("Enter a phone number, like 021 555 0100.")
-    if phone and not error and not _has_real_messages(session, phone):
+        phone = _test_number(phone_raw) or ""
+        if not phone:
+            error = error or _not_a_test_number()
+    if phone and not error:
         rows = conversation_for(session, phone=phone)
     turns = [
         {
@@ -164,6 +162,14 @@ def _simulator_page(
     )
 
 
+def _not_a_test_number() -> str:
+    return _(
+        "Use a test number, from %(first)s to %(last)s. The simulator never uses a real number.",
+        first="021 0000 0000",
+        last="021 0000 9999",
+    )
+
+
 @router.get("/sms/simulator")
 def simulator(
     request: Request, user: SimulatorUser, session: SessionDep, phone: str = ""
@@ -180,23 +186,10 @@ def simulator_send(
     phone: Annotated[str, Form()] = "",
     body: Annotated[str, Form()] = "",
 ) -> Response:
-    try:
-        e164 = to_e164(phone)
-    except InvalidPhone:
+    e164 = _test_number(phone)
+    if e164 is None:
         return _simulator_page(
-            request,
-            session,
-            phone_raw=phone,
-            error=_("Enter a phone number, like 021 555 0100."),
-            status_code=422,
-        )
-    if _has_real_messages(session, e164):
-        return _simulator_page(
-            request,
-            session,
-            phone_raw=phone,
-            error=_("This number has texted us for real. Use another number in the simulator."),
-            status_code=409,
+            request, session, phone_raw=phone, error=_not_a_test_number(), status_code=422
         )
     if not body.strip():
         return _simulator_page(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import random
+import itertools
 from collections.abc import Callable
 
 import pytest
@@ -21,8 +21,12 @@ from tests.browser.conftest import (
 pytestmark = pytest.mark.browser
 
 
+_numbers = itertools.count(2000)
+
+
 def _number() -> str:
-    return f"021 55{random.randint(10000, 99999)}"
+    """A fresh number of the simulator's test range for each conversation."""
+    return f"021 0000 {next(_numbers)}"
 
 
 def _mi(build: Callable[[], str]) -> str:
