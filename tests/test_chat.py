@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 from assistant.errors import Forbidden, Invalid
 from assistant.knowledge.models import KnowledgeUsage
 from assistant.people.models import Role, User
-from assistant.support import chat
+from assistant.support import chat, tickets
 from assistant.support.models import ChatMessage, Ticket
 from tests import factories
 
@@ -195,8 +195,23 @@ def test_hand_off_creates_a_routed_ticket_with_the_transcript(
     assert "Practice: " + KNOWN in ticket.transcript
     assert "Answer shown: " in ticket.transcript and KNOWN_ID in ticket.transcript
     assert "Practice: " + UNKNOWN in ticket.transcript
-    assert (sent.status, sent.ticket_id) == ("sent", ticket.id)
-    assert chat.history(session, user=asker)[-1].id == sent.id
+    # The reply that offered the hand-off now says where the question went.
+    assert (sent.id, sent.ticket_id) == (turn.reply.id, ticket.id)
+    assert "Sent to the PHO as question #" in chat.transcript(chat.history(session, user=asker))
+
+
+def test_a_hand_off_sent_twice_makes_one_ticket(session: Session, asker: User) -> None:
+    """A reload or a second press sends the same form again: one question, one ticket."""
+    turn = chat.ask(session, user=asker, text=UNKNOWN, lang="en")
+    assert turn.reply.id is not None
+    first, _note = chat.hand_off(session, user=asker, question=UNKNOWN, message_id=turn.reply.id)
+    liaison = factories.user(session, Role.liaison)
+    tickets.resolve(session, ticket=first, actor=liaison)  # even once it is resolved
+    again, note = chat.hand_off(
+        session, user=asker, question=UNKNOWN + " again", message_id=turn.reply.id
+    )
+    assert again.id == first.id and note.ticket_id == first.id
+    assert len(session.exec(select(Ticket)).all()) == 1
 
 
 def test_unhelpful_answer_hand_off_counts_for_the_entry(session: Session, asker: User) -> None:

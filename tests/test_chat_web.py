@@ -337,3 +337,22 @@ def test_a_near_miss_offers_close_answers_and_the_hand_off(
     assert title is not None and card.find("h3").text() == title.variant("en").title
     # An entry that was not offered cannot be picked.
     assert client.post(chosen.attrs["action"], data={"entry_id": "training"}).status_code == 422
+
+
+def test_a_sent_question_shows_where_it_went_and_cannot_be_sent_twice(
+    client: Client, login: Any, asker: User, session: Session, liaison: User
+) -> None:
+    login(asker)
+    message_id = send_unknown(client)  # sent once, without JavaScript
+    data = {"question": UNKNOWN, "message_id": str(message_id)}
+    # After a reload, the reply says where the question went; the form is gone.
+    reply = parse(client.get("/chat").text).find("li", id=f"m-{message_id}")
+    assert reply.find_all("form", class_="handoff") == []
+    [ticket] = session.exec(select(Ticket)).all()
+    assert f"#{ticket.id}" in reply.find("p", class_="sent").text()
+    # The old form posted again (another tab, the back button): still one ticket.
+    assert client.post("/chat/handoff", data=data).status_code == 303
+    assert client.post("/chat/handoff", data=data, headers=HX).status_code == 200
+    assert len(session.exec(select(Ticket)).all()) == 1
+    page = client.get("/chat").text
+    assert page.count(f"question #{ticket.id}.") == 1

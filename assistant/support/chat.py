@@ -261,7 +261,7 @@ def transcript(messages: list[ChatMessage]) -> str:
             lines.append(f"[{when}] No confident answer" + (f"; closest: {close}" if close else ""))
         elif message.status == BotStatus.person:
             lines.append(f"[{when}] Asked for a person")
-        elif message.status == BotStatus.sent:
+        if message.ticket_id is not None:
             lines.append(f"[{when}] Sent to the PHO as question #{message.ticket_id}")
     return "\n".join(lines)
 
@@ -279,6 +279,11 @@ def hand_off(
     if user.practice_id is None or user.id is None:
         raise Forbidden(_("Only practice staff can send questions to the liaison team."))
     offered = own_message(session, user=user, message_id=message_id) if message_id else None
+    if offered is not None and offered.ticket_id is not None:
+        # One question, one ticket: the form was sent before (a reload, a second press).
+        already = session.get(Ticket, offered.ticket_id)
+        if already is not None:
+            return already, offered
     now = now or utcnow()
     topic = best_guess_topic(offered)
     ticket = create_ticket(
@@ -292,19 +297,25 @@ def hand_off(
         now=now,
     )
     conversation = conversation_for(session, user=user)
-    sent = _add(
-        session,
-        conversation,
-        ChatMessage(
-            conversation_id=0,
-            sender="bot",
-            text=ticket.question,
-            status=BotStatus.sent,
-            ticket_id=ticket.id,
-            lang=offered.lang if offered else "en",
-            created_at=now,
-        ),
-    )
+    if offered is not None:
+        # The reply that offered the hand-off now says where the question went.
+        offered.ticket_id = ticket.id
+        sent = offered
+        session.add(offered)
+    else:
+        sent = _add(
+            session,
+            conversation,
+            ChatMessage(
+                conversation_id=0,
+                sender="bot",
+                text=ticket.question,
+                status=BotStatus.sent,
+                ticket_id=ticket.id,
+                lang="en",
+                created_at=now,
+            ),
+        )
     if topic:
         record_usage(session, entry_id=topic, kind="handoff", at=now, commit=False)
     session.commit()
