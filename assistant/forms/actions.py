@@ -10,6 +10,8 @@ carry ``source_ref="form:<instance_id>:<action>"`` and a second call creates not
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlmodel import Session, col, select
@@ -18,6 +20,7 @@ from assistant.clock import NZ, to_local
 from assistant.forms import _values as values
 from assistant.forms.definition import OTHER, FormDefinition
 from assistant.forms.models import FormSubmission
+from assistant.forms.submissions import answers_of, can_view
 from assistant.i18n import _, use_locale
 from assistant.pcw.models import FollowUpTask
 from assistant.pcw.tasks import create_task
@@ -26,6 +29,7 @@ from assistant.people.models import User
 ACTIONS_FIELD = "actions"
 FOLLOW_UP_FIELD = "follow_up_date"
 DEFAULT_DUE_DAYS = 7
+PERSON_FIELD = "person_name"
 
 # Agreed action -> task kind (the PCW task list's categories).
 ACTION_KINDS: dict[str, str] = {
@@ -114,3 +118,52 @@ def create_actions(
     if commit:
         session.commit()
     return created
+
+
+@dataclass(frozen=True)
+class TaskSubject:
+    """What a task made from an assessment is about, as far as the reader may know it."""
+
+    submission_id: int
+    person: str  # "" when not recorded
+
+
+def _instance_of(task: FollowUpTask) -> str | None:
+    parts = task.source_ref.split(":")
+    return parts[1] if len(parts) >= 3 and parts[0] == "form" else None
+
+
+def subjects_of(
+    session: Session, tasks: Iterable[FollowUpTask], *, user: User
+) -> dict[int, TaskSubject]:
+    """For each task made from a submission ``user`` may open: that submission and the person's
+    name. Tasks from submissions the user may not open are left out (no name, no link)."""
+    wanted = {task.id: _instance_of(task) for task in tasks if task.id is not None}
+    instances = {i for i in wanted.values() if i}
+    if not instances:
+        return {}
+    found = {
+        s.instance_id: s
+        for s in session.exec(
+            select(FormSubmission).where(col(FormSubmission.instance_id).in_(instances))
+        )
+    }
+    subjects: dict[int, TaskSubject] = {}
+    for task_id, instance in wanted.items():
+        submission = found.get(instance or "")
+        if submission is None or submission.id is None or not can_view(submission, user):
+            continue
+        person = str(answers_of(submission).get(PERSON_FIELD) or "").strip()
+        subjects[task_id] = TaskSubject(submission.id, person[:120])
+    return subjects
+
+
+def tasks_of(session: Session, submission: FormSubmission) -> list[FollowUpTask]:
+    """The follow-up tasks made from ``submission``, in the order they were made."""
+    prefix = f"form:{submission.instance_id}:"
+    stmt = (
+        select(FollowUpTask)
+        .where(col(FollowUpTask.source_ref).startswith(prefix))
+        .order_by(col(FollowUpTask.id))
+    )
+    return list(session.exec(stmt))

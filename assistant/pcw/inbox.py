@@ -22,6 +22,7 @@ from assistant.errors import Conflict, Invalid, NotFound
 from assistant.i18n import _
 from assistant.outbox.models import OutboxMessage
 from assistant.outbox.queue import enqueue_sms
+from assistant.paging import Page, fetch
 from assistant.pcw.models import FollowUpTask, NoteKind, Referral, ReferralNote, ReferralStatus
 from assistant.pcw.tasks import create_task
 from assistant.people.models import Role, User
@@ -54,9 +55,14 @@ def _visible(stmt: SelectOfScalar[Referral], user: User) -> SelectOfScalar[Refer
     )
 
 
-def list_referrals(
-    session: Session, *, user: User, show: Show = "open", limit: int = 200
-) -> list[Referral]:
+def list_referrals(session: Session, *, user: User, show: Show = "open") -> list[Referral]:
+    """The first page of ``page_of_referrals``."""
+    return page_of_referrals(session, user=user, show=show).items
+
+
+def page_of_referrals(
+    session: Session, *, user: User, show: Show = "open", page: int = 1
+) -> Page[Referral]:
     """Urgent first, then the longest waiting; closed ones most recent first."""
     stmt = _visible(select(Referral), user)
     if show == "open":
@@ -66,18 +72,19 @@ def list_referrals(
     elif show == "mine":
         stmt = stmt.where(
             Referral.claimed_by_id == user.id, col(Referral.status).not_in(CLOSED)
-        ).order_by(col(Referral.urgent).desc(), col(Referral.created_at))
+        ).order_by(col(Referral.urgent).desc(), col(Referral.created_at), col(Referral.id))
     elif show == "closed":
         stmt = stmt.where(col(Referral.status).in_(CLOSED)).order_by(
-            col(Referral.updated_at).desc()
+            col(Referral.updated_at).desc(), col(Referral.id).desc()
         )
     else:
-        stmt = stmt.order_by(col(Referral.urgent).desc(), col(Referral.created_at).desc())
+        stmt = stmt.order_by(
+            col(Referral.urgent).desc(), col(Referral.created_at).desc(), col(Referral.id).desc()
+        )
     audit.record(
         session, actor_id=user.id, action="viewed", entity="referral", entity_id="list", show=show
     )
-    referrals = list(session.exec(stmt.limit(limit)))
-    return referrals
+    return fetch(session, stmt, number=page)
 
 
 def get_referral(

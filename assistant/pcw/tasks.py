@@ -12,6 +12,7 @@ from assistant import audit
 from assistant.clock import utcnow
 from assistant.errors import NotFound
 from assistant.i18n import _
+from assistant.paging import Page, fetch
 from assistant.pcw.models import FollowUpTask
 from assistant.people.models import Role, User
 
@@ -67,19 +68,24 @@ def _visible(stmt: SelectOfScalar[FollowUpTask], user: User) -> SelectOfScalar[F
     )
 
 
-def list_tasks(
-    session: Session, *, user: User, done: bool = False, limit: int = 300
-) -> list[FollowUpTask]:
+def list_tasks(session: Session, *, user: User, done: bool = False) -> list[FollowUpTask]:
+    """The first page of ``page_of_tasks``."""
+    return page_of_tasks(session, user=user, done=done).items
+
+
+def page_of_tasks(
+    session: Session, *, user: User, done: bool = False, page: int = 1
+) -> Page[FollowUpTask]:
     """Open tasks by due date (overdue first); done ones most recently finished first."""
     audit.record(
         session, actor_id=user.id, action="viewed", entity="follow_up_task", entity_id="list"
     )
     stmt = _visible(select(FollowUpTask).where(FollowUpTask.done == done), user)
     if done:
-        stmt = stmt.order_by(col(FollowUpTask.done_at).desc())
+        stmt = stmt.order_by(col(FollowUpTask.done_at).desc(), col(FollowUpTask.id).desc())
     else:
         stmt = stmt.order_by(col(FollowUpTask.due), col(FollowUpTask.id))
-    return list(session.exec(stmt.limit(limit)))
+    return fetch(session, stmt, number=page)
 
 
 def set_task_done(session: Session, *, user: User, task_id: int, done: bool = True) -> FollowUpTask:

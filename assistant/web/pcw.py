@@ -12,13 +12,15 @@ from assistant import audit
 from assistant.clock import to_local, utcnow
 from assistant.deps import SessionDep, SettingsDep, require_roles
 from assistant.errors import AppError
+from assistant.forms.actions import subjects_of
 from assistant.htmx import is_htmx
 from assistant.i18n import LANGUAGE_NAMES, _, html_lang, lazy_gettext, text_direction
 from assistant.outbox import review
 from assistant.outbox.models import OutboxMessage
+from assistant.paging import page_number
 from assistant.pcw import inbox, labels
 from assistant.pcw.models import Referral, ReferralStatus
-from assistant.pcw.tasks import list_tasks, set_task_done
+from assistant.pcw.tasks import page_of_tasks, set_task_done
 from assistant.people.models import Role, User
 from assistant.sms.contacts import is_opted_out
 from assistant.sms.phone import mask_phone
@@ -55,10 +57,10 @@ def _common() -> dict[str, Any]:
 
 @router.get("/referrals")
 def referral_list(
-    request: Request, user: PCWWork, session: SessionDep, show: str = "open"
+    request: Request, user: PCWWork, session: SessionDep, show: str = "open", page: str = "1"
 ) -> Response:
     choice: inbox.Show = show if show in inbox.SHOW_CHOICES else "open"
-    referrals = inbox.list_referrals(session, user=user, show=choice)
+    referrals = inbox.page_of_referrals(session, user=user, show=choice, page=page_number(page))
     holders = _names(session, {r.claimed_by_id for r in referrals})
     ctx = _common() | {
         "referrals": referrals,
@@ -210,14 +212,18 @@ def add_follow_up(
 
 
 @router.get("/tasks")
-def tasks(request: Request, user: PCWWork, session: SessionDep, show: str = "open") -> Response:
+def tasks(
+    request: Request, user: PCWWork, session: SessionDep, show: str = "open", page: str = "1"
+) -> Response:
     done = show == "done"
-    items = list_tasks(session, user=user, done=done)
+    items = page_of_tasks(session, user=user, done=done, page=page_number(page))
     ctx = _common() | {
         "tasks": items,
         "done": done,
         "today": to_local(utcnow()).date(),
         "assignees": _names(session, {t.assignee_id for t in items}),
+        "subjects": subjects_of(session, items, user=user),
+        "list_url": "/pcw/tasks?show=done" if done else "/pcw/tasks",
     }
     return render(request, "pcw/tasks.html", ctx, block="tasks")
 
@@ -232,7 +238,12 @@ def task_done(
 ) -> Response:
     task = set_task_done(session, user=user, task_id=task_id, done=done == "1")
     if is_htmx(request):
-        ctx = _common() | {"task": task, "today": to_local(utcnow()).date(), "assignees": {}}
+        ctx = _common() | {
+            "task": task,
+            "today": to_local(utcnow()).date(),
+            "assignees": {},
+            "subjects": subjects_of(session, [task], user=user),
+        }
         return render(request, "pcw/tasks.html", ctx, block="task_row")
     return RedirectResponse("/pcw/tasks", status_code=303)
 
