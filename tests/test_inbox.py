@@ -12,7 +12,7 @@ from assistant.audit import events_for
 from assistant.knowledge import get_knowledge_base
 from assistant.people.models import Practice, Role, User
 from assistant.support import tickets
-from assistant.support.models import KnowledgeDraft, Ticket, TicketStatus
+from assistant.support.models import KnowledgeDraft, Ticket, TicketEvent, TicketStatus
 from tests import factories
 from tests.conftest import Client
 from tests.test_chat import parse
@@ -229,3 +229,80 @@ def test_ticket_shows_its_topic_by_title(
     entry = get_knowledge_base().get("claims-submission")
     assert entry is not None
     assert f"{entry.title} (claims-submission)" in facts.text()
+
+
+@pytest.fixture
+def many(session: Session, practice: Practice, liaison: User) -> dict[str, Ticket]:
+    """Tickets of two practices, askers and topics (all the liaison team's), one resolved."""
+    other = factories.practice(session, name="Hornby Health")
+    factories.portfolio(session, other, liaison)
+    nurse = factories.user(session, practice_id=practice.id, name="Lena Nurse")
+    manager = factories.user(session, practice_id=other.id, name="Tavita Manager")
+    found = {}
+    for key, where, who, question, topic in [
+        ("fax", practice, nurse, "Who fixes the fax machine?", "systems-support"),
+        ("claim", other, manager, "Our March training was declined", "training"),
+        ("flu", other, manager, "Interpreter for a Tongan patient", "interpreter-booking"),
+    ]:
+        assert where.id is not None and who.id is not None
+        found[key] = tickets.create_ticket(
+            session, practice_id=where.id, asker_id=who.id, question=question, topic_id=topic
+        )
+    tickets.resolve(session, ticket=found["fax"], actor=liaison)
+    return found
+
+
+def test_search_by_words_practice_and_person(
+    client: Client, login: Any, liaison: User, many: dict[str, Ticket]
+) -> None:
+    login(liaison)
+
+    def search(**params: str) -> set[str]:
+        return set(ticket_ids(client.get("/inbox", params=params).text))
+
+    ids = {key: str(t.id) for key, t in many.items()}
+    assert search(q="fax") == {ids["fax"]}  # resolved ones are found too
+    assert search(q="FAX machine") == {ids["fax"]}  # every word, any case
+    assert search(q="hornby") == {ids["claim"], ids["flu"]}  # the practice's name
+    assert search(q="tavita") == {ids["claim"], ids["flu"]}  # the asker's name
+    assert search(q="declined tavita") == {ids["claim"]}
+    assert search(q="100%_") == set()  # typed wildcards are plain characters
+    assert search(status="resolved") == {ids["fax"]}
+    assert search(status="open", q="hornby") == {ids["claim"], ids["flu"]}
+    assert search(topic="training") == {ids["claim"]}
+    assert search(team="mso") == set()  # the liaison queue's tickets only
+    assert search(team="nonsense", q="fax") == {ids["fax"]}  # an unknown team is no filter
+
+
+def test_each_ticket_shows_its_topic_and_the_list_refreshes_itself(
+    client: Client, login: Any, liaison: User, many: dict[str, Ticket]
+) -> None:
+    login(liaison)
+    page = parse(client.get("/inbox?view=team").text)
+    row = next(r for r in page.find_all("tr") if r.attrs.get("data-ticket") == str(many["flu"].id))
+    entry = get_knowledge_base().get("interpreter-booking")
+    assert entry is not None and row.find("td", class_="topic").text() == entry.title
+    results = page.find("div", id="inbox-results")
+    assert results.attrs["hx-trigger"] == "every 30s"
+    # Without JavaScript, a link does the same.
+    refresh = next(a for a in results.find_all("a") if a.text() == "Refresh now")
+    assert client.get(refresh.attrs["href"]).status_code == 200
+    polled = client.get(results.attrs["hx-get"], headers=HX).text
+    assert "<html" not in polled and 'id="inbox-results"' in polled and "<form" not in polled
+
+
+def test_reply_and_resolve_in_one_action(
+    client: Client, login: Any, liaison: User, ticket: Ticket, session: Session
+) -> None:
+    login(liaison)
+    response = client.post(
+        f"/inbox/tickets/{ticket.id}/reply",
+        data={"body": "Yes: use the transfer form.", "and_resolve": "yes"},
+    )
+    assert response.status_code == 303
+    session.refresh(ticket)
+    assert ticket.status == TicketStatus.resolved
+    kinds = [
+        e.kind for e in session.exec(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id))
+    ]
+    assert kinds[-2:] == ["reply", "resolved"]

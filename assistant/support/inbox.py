@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 from assistant import audit
 from assistant.clock import utcnow
 from assistant.errors import Forbidden, NotFound
+from assistant.paging import Page, fetch
 from assistant.people.models import Practice, Role, User
 from assistant.support.models import EventKind, KnowledgeDraft, Ticket, TicketEvent, TicketStatus
 from assistant.support.tickets import ENTITY, ROLE_TEAMS, escalate_overdue, team_of
@@ -27,7 +28,6 @@ PRACTICE_EVENTS = (
     EventKind.resolved,
     EventKind.reopened,
 )
-LIST_LIMIT = 200
 
 
 @dataclass(frozen=True)
@@ -92,15 +92,39 @@ def is_overdue(ticket: Ticket, now: datetime) -> bool:
     return ticket.status == TicketStatus.open and past(ticket.due_at, now)
 
 
+@dataclass(frozen=True)
+class Filters:
+    """A search over the tickets a user may see: words (in the question, its detail, the
+    practice's or the asker's name), a team, a topic and a status. Empty: no search."""
+
+    words: str = ""
+    team: str = ""
+    topic: str = ""
+    status: str = ""  # "open", "resolved" or "" for both
+
+    @property
+    def active(self) -> bool:
+        return bool(self.words.strip() or self.team or self.topic or self.status)
+
+
 def inbox(
-    session: Session, *, user: User, view: View, now: datetime | None = None
-) -> list[TicketRow]:
-    """One inbox view; escalates overdue tickets first so every view is current."""
+    session: Session,
+    *,
+    user: User,
+    view: View,
+    now: datetime | None = None,
+    filters: Filters | None = None,
+    page: int = 1,
+) -> Page[TicketRow]:
+    """One inbox view, or a search when ``filters`` are set; escalates overdue tickets first so
+    every view is current."""
     now = now or utcnow()
     escalate_overdue(session, now=now)
     stmt = select(Ticket)
     team = team_of(user)
     scope = _scope(team)
+    if filters is not None and filters.active:
+        return _search(session, user=user, filters=filters, now=now, page=page)
     if view == "mine":
         stmt = stmt.where(Ticket.assignee_id == user.id, Ticket.status == TicketStatus.open)
     elif view == "team":
@@ -117,10 +141,44 @@ def inbox(
             Ticket.status == TicketStatus.resolved,
         )
     if view == "resolved":
-        stmt = stmt.order_by(col(Ticket.resolved_at).desc())
+        stmt = stmt.order_by(col(Ticket.resolved_at).desc(), col(Ticket.id).desc())
     else:
         stmt = stmt.order_by(col(Ticket.due_at), col(Ticket.id))
-    return _rows(session, list(session.exec(stmt.limit(LIST_LIMIT))), now)
+    found = fetch(session, stmt, number=page)
+    return Page(_rows(session, found.items, now), found.number, found.has_next)
+
+
+def _search(
+    session: Session, *, user: User, filters: Filters, now: datetime, page: int
+) -> Page[TicketRow]:
+    team = team_of(user)
+    stmt = select(Ticket).where(sa.or_(_scope(team), col(Ticket.assignee_id) == user.id))
+    if filters.team:
+        stmt = stmt.where(Ticket.team == filters.team)
+    if filters.topic:
+        stmt = stmt.where(Ticket.topic_id == filters.topic)
+    if filters.status in (TicketStatus.open, TicketStatus.resolved):
+        stmt = stmt.where(Ticket.status == filters.status)
+    for word in filters.words.split()[:8]:
+        like = f"%{_escape_like(word[:60])}%"
+        practices = select(Practice.id).where(col(Practice.name).ilike(like, escape="\\"))
+        people = select(User.id).where(col(User.name).ilike(like, escape="\\"))
+        stmt = stmt.where(
+            sa.or_(
+                col(Ticket.question).ilike(like, escape="\\"),
+                col(Ticket.detail).ilike(like, escape="\\"),
+                col(Ticket.practice_id).in_(practices),
+                col(Ticket.asker_id).in_(people),
+                col(Ticket.assignee_id).in_(people),
+            )
+        )
+    stmt = stmt.order_by(col(Ticket.created_at).desc(), col(Ticket.id).desc())
+    found = fetch(session, stmt, number=page)
+    return Page(_rows(session, found.items, now), found.number, found.has_next)
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _scope(team: str | None) -> sa.ColumnElement[bool]:

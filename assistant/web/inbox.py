@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
@@ -13,10 +14,12 @@ from assistant.clock import utcnow
 from assistant.deps import SessionDep, require_roles
 from assistant.errors import Forbidden, Invalid, NotFound
 from assistant.htmx import is_htmx, redirect
-from assistant.i18n import _, lazy_gettext
+from assistant.i18n import _, current_locale, lazy_gettext
+from assistant.knowledge import get_knowledge_base
+from assistant.paging import page_number
 from assistant.people.models import Practice, Role, TeamKind, User
 from assistant.support import chat, drafts, inbox, tickets
-from assistant.support.models import Ticket, TicketEvent
+from assistant.support.models import Ticket, TicketEvent, TicketStatus
 from assistant.support.routing import TEAM_QUEUES
 from assistant.templating import render
 from assistant.web.nav import register
@@ -47,10 +50,30 @@ def view_label(view: str) -> str:
 
 @router.get("")
 def inbox_page(
-    request: Request, session: SessionDep, user: InboxUser, view: str = "mine"
+    request: Request,
+    session: SessionDep,
+    user: InboxUser,
+    view: str = "mine",
+    q: str = "",
+    team: str = "",
+    topic: str = "",
+    status: str = "",
+    page: str = "1",
 ) -> Response:
     chosen: inbox.View = next((v for v in inbox.VIEWS if v == view), "mine")
-    rows = inbox.inbox(session, user=user, view=chosen)
+    topics = _topics()
+    filters = inbox.Filters(
+        words=q[:200],
+        team=team if team in TEAM_VALUES else "",
+        topic=topic if topic in topics else "",
+        status=status if status in ("open", "resolved") else "",
+    )
+    rows = inbox.inbox(session, user=user, view=chosen, filters=filters, page=page_number(page))
+    query = urlencode(
+        {"q": filters.words, "team": filters.team, "topic": filters.topic, "status": filters.status}
+        if filters.active
+        else {"view": chosen}
+    )
     return render(
         request,
         "inbox/list.html",
@@ -62,9 +85,27 @@ def inbox_page(
             "view_label": view_label,
             "team_label": team_label,
             "is_admin": user.role == Role.admin,
+            "filters": filters,
+            "topics": topics,
+            "teams": TEAM_VALUES,
+            "list_url": f"/inbox?{query}",
+            "topic_title": lambda topic_id: topics.get(topic_id or "", ""),
         },
-        block="tickets",
+        block="results" if request.query_params.get("part") == "results" else "tickets",
     )
+
+
+TEAM_VALUES = tuple(t.value for t in TEAM_QUEUES)
+
+
+def _topics() -> dict[str, str]:
+    """The topics a ticket can have: the practice-facing entries, by title."""
+    kb = get_knowledge_base()
+    return {
+        e.id: e.variant(current_locale()).title
+        for e in kb.entries
+        if e.for_audience("practice") and e.id not in ("emergency", "crisis-support")
+    }
 
 
 def _ticket_context(session: Session, user: User, ticket: Ticket) -> dict[str, Any]:
@@ -139,11 +180,14 @@ def reply(
     ticket_id: int,
     body: Annotated[str, Form(max_length=8000)] = "",
     save_draft: Annotated[str, Form(max_length=5)] = "",
+    and_resolve: Annotated[str, Form(max_length=5)] = "",
 ) -> Response:
     def act(ticket: Ticket) -> None:
         event = tickets.reply(session, ticket=ticket, author=user, body=body)
         if save_draft:
             tickets.save_draft(session, ticket=ticket, event=event, author=user)
+        if and_resolve and ticket.status == TicketStatus.open:
+            tickets.resolve(session, ticket=ticket, actor=user)  # "Reply and resolve"
 
     return _change(request, session, user, ticket_id, act)
 
