@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import Session, select
 from starlette.datastructures import ImmutableMultiDict
 
-from assistant.forms import drafts, filling
+from assistant.forms import drafts, filling, validation
 from assistant.forms.definition import load_form
 from assistant.forms.models import FormDraft, FormSubmission
 from assistant.people.models import Role
@@ -76,6 +76,67 @@ def test_next_skips_pages_that_do_not_apply_and_back_returns(session: Session) -
     assert sent.redirect == f"/forms/submissions/{stored.id}?sent=1"
     again = filling.step(session, action="next", page=0, raw={"consent": "no"}, **common)
     assert again.redirect == f"/forms/submissions/{stored.id}"
+
+
+def test_next_and_send_stop_once_for_what_the_answers_brought_up(session: Session) -> None:
+    form = load_form("barrier_assessment")
+    enrolment = form.page_index("enrolment")
+    common: dict[str, Any] = {
+        "form": form,
+        "user": factories.user(session, Role.pcw),
+        "instance_id": str(uuid.uuid4()),
+        "lang": "en",
+        "today": TODAY,
+    }
+    shown = filling.shown_paths(form, validation.evaluate_state(form, {"consent": "yes"}))
+    assert "practice_name" not in shown and "enrolment_status" in shown
+    raw: dict[str, Any] = {
+        "consent": "yes",
+        "enrolment_status": "enrolled_seen",
+        "eligibility": "refugee",
+    }
+    stop = filling.step(session, action="next", page=enrolment, raw=raw, shown=shown, **common)
+    assert (stop.page, stop.added, stop.errors) == (enrolment, ["practice_name"], {})
+    now_shown = [*shown, "practice_name"]
+    go = filling.step(session, action="next", page=enrolment, raw=raw, shown=now_shown, **common)
+    assert (go.page, go.added) == (enrolment + 1, [])
+    # A page cached before it said what it showed goes on as before.
+    old = filling.step(session, action="next", page=enrolment, raw=raw, shown=None, **common)
+    assert (old.page, old.added) == (enrolment + 1, [])
+    # Sending: the "please say what" box of an "other" answer is shown, not yet an error.
+    last = form.page_index("actions")
+    raw |= {"barriers": ["other"], "actions": ["explain_system"]}
+    held = filling.step(session, action="submit", page=last, raw=raw, shown=now_shown, **common)
+    assert (held.page, held.added, held.errors, held.redirect) == (
+        last,
+        ["barriers_other"],
+        {},
+        None,
+    )
+    assert session.exec(select(FormSubmission)).all() == []
+
+
+@pytest.mark.parametrize(
+    ("answers", "requested", "saved", "page"),
+    [
+        ({"consent": "yes"}, "3", 0, 3),
+        ({"consent": "yes"}, None, 5, 5),
+        ({"consent": "yes"}, "abc", 5, 5),
+        ({"consent": "yes"}, "", 5, 5),
+        ({"consent": "yes"}, "-2", 5, 0),
+        ({"consent": "yes"}, "42", 0, 7),
+        ({"consent": "yes"}, "99999999999999999999999", 0, 7),
+        ({"consent": "yes"}, "٤", 0, 4),
+        ({"consent": "no"}, "4", 0, 0),
+        ({"consent": "no"}, None, 6, 0),
+    ],
+)
+def test_the_page_a_draft_opens_on(
+    answers: dict[str, Any], requested: str | None, saved: int, page: int
+) -> None:
+    form = load_form("barrier_assessment")
+    shown = filling.page_to_show(form, answers, "en", requested=requested, saved=saved)
+    assert shown == page
 
 
 def test_language_change_redirects_to_the_draft_and_drafts_are_private(

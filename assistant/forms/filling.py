@@ -3,10 +3,17 @@
 The fill page holds every page of the form in one HTML form (only the current one shown), so
 each post carries every answer. :func:`step` is what each button does; the route renders or
 redirects by its result.
+
+Without JavaScript a question that an answer makes relevant (say "Which practice?" once the
+person is enrolled) cannot appear on its own: the page carries the paths of the questions it
+showed (:func:`shown_paths`), and Next or Send stops once to show any that are relevant now and
+were not shown (:func:`newly_relevant`).
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -23,11 +30,13 @@ from assistant.people.models import User
 
 @dataclass
 class Step:
-    """What a button did: show ``page`` (with ``errors``), or go to ``redirect``."""
+    """What a button did: show ``page`` (with ``errors``, and ``added``: the paths of questions
+    the answers made relevant, shown there for the first time), or go to ``redirect``."""
 
     page: int
     errors: dict[str, str] = field(default_factory=dict)
     redirect: str | None = None
+    added: list[str] = field(default_factory=list)
 
 
 def step(
@@ -40,14 +49,31 @@ def step(
     action: str,
     page: int,
     raw: dict[str, Any],
+    shown: Collection[str] | None = None,
     today: date | None = None,
 ) -> Step:
     """Save the draft, then do ``action``: next, back, lang, submit, add:<repeat>,
-    remove:<repeat>:<row>. Raises drafts.DraftNotYours for someone else's draft."""
+    remove:<repeat>:<row>. ``shown`` is what the posted page showed (None: not known, as from
+    a page cached before it said); Next and Send first show what became relevant since.
+    Raises drafts.DraftNotYours for someone else's draft."""
     typed, type_errors = validation.normalise(form, raw, lang)
     state = validation.evaluate_state(form, typed, today=today)
     errors: dict[str, str] = {}
-    if action == "next":
+    added: list[str] = []
+    if action in ("next", "submit") and shown is not None:
+        through = page if action == "next" else len(form.pages) - 1
+        added = newly_relevant(form, state, shown, through=through)
+    if added:
+        page = page_of(form, added[0], default=page)
+        added = [p for p in added if page_of(form, p, default=-1) == page]
+        if action == "next":
+            new = set(added)
+            errors = {
+                k: v
+                for k, v in page_errors(form, page, typed, type_errors, lang, today=today).items()
+                if k not in new
+            }
+    elif action == "next":
         errors = page_errors(form, page, typed, type_errors, lang, today=today)
         if not errors:
             page = next_page(form, state, page)
@@ -67,6 +93,8 @@ def step(
         return Step(page, redirect=f"/forms/submissions/{done.submission.id}")
     if action == "lang":
         return Step(page, redirect=f"/forms/drafts/{instance_id}?page={page}")
+    if added:
+        return Step(page, errors, added=added)
     if action == "submit":
         try:
             outcome = submissions.submit(
@@ -95,6 +123,76 @@ def to_int(value: Any, low: int, high: int) -> int:
     except ValueError:
         return low
     return max(low, min(high, number))
+
+
+def shown_paths(
+    form: FormDefinition, state: validation.State, pages: Iterable[int] | None = None
+) -> list[str]:
+    """The paths (``name`` or ``repeat.row.name``) of the questions and notes the fill page
+    shows, on ``pages`` (default: all), for these answers: the relevant ones."""
+    paths: list[str] = []
+    for i in range(len(form.pages)) if pages is None else pages:
+        for f in form.pages[i].fields:
+            if f.type == "calculate" or not state.is_relevant(f):
+                continue
+            paths.append(f.name)
+            if f.is_repeat:
+                for row in range(len(state.env.get(f.name) or [])):
+                    paths.extend(
+                        validation.path_of(child, row)
+                        for child in f.children
+                        if child.type != "calculate" and state.is_relevant(child, row)
+                    )
+    return paths
+
+
+def newly_relevant(
+    form: FormDefinition, state: validation.State, shown: Collection[str], *, through: int
+) -> list[str]:
+    """Questions and notes on the pages up to ``through`` that the answers make relevant and
+    that were not ``shown``: without JavaScript the person has not seen them yet."""
+    shown = set(shown)
+    return [p for p in shown_paths(form, state, range(through + 1)) if p not in shown]
+
+
+def page_of(form: FormDefinition, path: str, *, default: int) -> int:
+    """The index of the page holding the question at ``path``."""
+    f = form.fields.get(path.split(".")[0])
+    if f is None:
+        return default
+    return next((i for i, p in enumerate(form.pages) if p.name == f.page), default)
+
+
+def nearest_page(form: FormDefinition, state: validation.State, wanted: int) -> int:
+    """The page that applies nearest to ``wanted`` (the earlier one of two as near)."""
+    wanted = max(0, min(wanted, len(form.pages) - 1))
+    for distance in range(len(form.pages)):
+        for i in (wanted - distance, wanted + distance):
+            if 0 <= i < len(form.pages) and state.page_relevant(form.pages[i]):
+                return i
+    return 0
+
+
+def page_to_show(
+    form: FormDefinition,
+    answers: dict[str, Any],
+    lang: str,
+    *,
+    requested: str | None,
+    saved: int,
+    today: date | None = None,
+) -> int:
+    """Which page a draft opens on: the page ``requested`` in the address (any digits, a
+    minus sign), else the ``saved`` one, moved to the nearest page that applies."""
+    typed, _errors = validation.normalise(form, answers, lang)
+    state = validation.evaluate_state(form, typed, today=today)
+    wanted = saved
+    text = (requested or "").strip()
+    if re.fullmatch(r"-?\d{1,6}", text):
+        wanted = int(text)
+    elif re.fullmatch(r"-?\d+", text):
+        wanted = len(form.pages) if not text.startswith("-") else 0
+    return nearest_page(form, state, wanted)
 
 
 def answers_from_post(form: FormDefinition, data: ImmutableMultiDict[str, Any]) -> dict[str, Any]:

@@ -80,6 +80,8 @@ def forms_home(request: Request, session: SessionDep, user: FormUser) -> Respons
             "titles": titles,
             "drafts": drafts.drafts_for(session, user=user),
             "submitted": submissions.visible_submissions(session, user=user),
+            # The page script writes times on the phone: in this CLDR locale (BCP 47).
+            "date_locale": str(i18n.babel_locale()).replace("_", "-"),
         },
     )
 
@@ -104,7 +106,7 @@ def resume_draft(
     session: SessionDep,
     instance_id: str,
     user: Filler,
-    page: int | None = None,
+    page: str | None = None,
 ) -> Response:
     try:
         draft = drafts.get_draft(session, instance_id=instance_id, user=user)
@@ -113,18 +115,22 @@ def resume_draft(
     if draft is None:
         raise NotFound(_("We could not find that draft. It may have been sent already."))
     form = _fillable(_form(draft.form_id), user)
+    answers = submissions.answers_of(draft)
+    index = filling.page_to_show(form, answers, draft.lang, requested=page, saved=draft.page)
+    if page is not None and page != str(index):
+        # The address says which page is on screen: a page that is not there, or does not
+        # apply to these answers, moves to the nearest one that does.
+        return RedirectResponse(_draft_url(instance_id, index), status_code=303)
     audit.record(
         session, actor_id=user.id, action="viewed", entity="form_draft", entity_id=draft.id
     )
-    answers = submissions.answers_of(draft)
-    index = draft.page if page is None else page
     return _render_fill(
         request,
         form,
         instance_id=draft.instance_id,
         lang=draft.lang,
         answers=answers,
-        page=max(0, min(index, len(form.pages) - 1)),
+        page=index,
     )
 
 
@@ -148,6 +154,7 @@ async def post_page(
     raw = filling.answers_from_post(form, data)
     if action.startswith(("add:", "remove:")):
         raw = filling.change_rows(form, raw, action)
+    shown = data.get("shown")
     try:
         result = filling.step(
             session,
@@ -158,11 +165,18 @@ async def post_page(
             action=action,
             page=page,
             raw=raw,
+            shown=None if shown is None else str(shown).split(),
         )
     except drafts.DraftNotYours:
         raise Forbidden() from None
     if result.redirect:
         return _go(request, result.redirect)
+    # The address names the page on screen: a plain post that turns the page redirects there
+    # (so reloading or bookmarking shows that page); htmx swaps the page and replaces the
+    # address. Errors and new questions are shown where they were posted.
+    url = _draft_url(instance_id, result.page)
+    if not is_htmx(request) and result.page != page and not result.errors and not result.added:
+        return RedirectResponse(url, status_code=303)
     return _render_fill(
         request,
         form,
@@ -171,7 +185,13 @@ async def post_page(
         answers=raw,
         page=result.page,
         errors=result.errors,
+        added=result.added,
+        headers={"HX-Replace-Url": url} if is_htmx(request) else None,
     )
+
+
+def _draft_url(instance_id: str, page: int) -> str:
+    return f"/forms/drafts/{instance_id}?page={page}"
 
 
 def _go(request: Request, url: str) -> Response:
@@ -311,15 +331,16 @@ def _render_fill(
     answers: dict[str, Any],
     page: int,
     errors: dict[str, str] | None = None,
+    added: list[str] | None = None,
     new: bool = False,
+    headers: dict[str, str] | None = None,
 ) -> Response:
     # The whole fill page speaks the form's language (buttons too), and turns for Arabic.
     i18n.set_locale(lang)
     request.state.locale = lang
     typed, _type_errors = validation.normalise(form, answers, lang)
     state = validation.evaluate_state(form, typed)
-    if not state.page_relevant(form.pages[page]):
-        page = filling.next_page(form, state, page) if page else 0
+    page = filling.nearest_page(form, state, page)
     return render(
         request,
         "forms/fill.html",
@@ -329,6 +350,8 @@ def _render_fill(
             "instance_id": instance_id,
             "answers": answers,
             "errors": errors or {},
+            "added": added or [],
+            "shown": " ".join(filling.shown_paths(form, state)),
             "page": page,
             "last_page": filling.last_relevant(form, state),
             "state": state,
@@ -336,4 +359,5 @@ def _render_fill(
             "action_url": f"/forms/{form.id}/fill",
         },
         block="form_area",
+        headers=headers,
     )

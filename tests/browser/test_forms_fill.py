@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import uuid
 from typing import Any
 
 from playwright.sync_api import Page, expect
 from sqlmodel import Session, select
 
-from assistant.forms.models import FormSubmission
+from assistant.forms.models import FormDraft, FormSubmission
 from tests.browser.conftest import (
     contrast_problems,
     has_horizontal_scroll,
@@ -256,6 +257,9 @@ def test_signing_out_clears_the_phones_stored_forms(mobile_page: Page) -> None:
     login_as(page, TALA)
     page.goto("/forms")
     page.evaluate("() => localStorage.setItem('forms.draft.x', '{}')")
+    menu = page.locator("details.menu > summary")
+    if menu.count() and menu.is_visible():  # on a phone, sign-out sits behind "Menu"
+        menu.click()
     page.locator("form[action='/logout'] button").click()
     page.wait_for_url("**/login")
     keys = page.evaluate("() => Object.keys(localStorage)")
@@ -333,3 +337,32 @@ def test_a_form_started_without_signal_can_be_reopened_from_the_phone(
     goto_page(page, 1)
     expect(page.locator("#in-person_name")).to_have_value("Tavita")
     assert page.evaluate(f"() => localStorage.getItem('forms.draft.{instance_id}')") is None
+
+
+def test_with_javascript_which_practice_appears_at_once_and_the_address_follows(
+    mobile_page: Page, live_session: Session
+) -> None:
+    page = mobile_page
+    login_as(page, TALA)
+    page.goto("/forms/barrier_assessment/fill?lang=en")
+    goto_page(page, 0)
+    choose(page, "consent", "yes")
+    next_page(page, 1)
+    expect(page).to_have_url(re.compile(r"/forms/drafts/[0-9a-f-]{36}\?page=1$"))
+    page.locator("#in-person_name").fill("Lagi")
+    choose(page, "main_language", "samoan")
+    choose(page, "interpreter_needed", "no")
+    next_page(page, 2)
+    which = page.get_by_label("Which practice?")
+    expect(which).to_be_hidden()
+    choose(page, "enrolment_status", "enrolled_not_seen")
+    expect(which).to_be_visible()  # shown as soon as the answer is chosen
+    which.fill("Linwood Family Doctors")
+    choose(page, "eligibility", "citizen_resident")
+    next_page(page, 3)  # seen already: no second stop
+    expect(page).to_have_url(re.compile(r"\?page=3$"))
+    instance_id = page.locator("input[name=instance_id]").input_value()
+    live_session.expire_all()
+    draft = live_session.exec(select(FormDraft).where(FormDraft.instance_id == instance_id)).one()
+    assert json.loads(draft.answers)["practice_name"] == "Linwood Family Doctors"
+    assert draft.page == 3

@@ -59,8 +59,9 @@
       delete inflight[item.instance_id];
       return r.json().catch(function () { return {}; }).then(function (body) {
         if ((r.status === 201 || r.status === 200) && body.instance_id === item.instance_id) {
-          store(load().filter(function (i) { return i.instance_id !== item.instance_id; }));
+          // The phone's copy goes first: the lists are drawn again as the outbox changes.
           localStorage.removeItem(DRAFT + item.instance_id);
+          store(load().filter(function (i) { return i.instance_id !== item.instance_id; }));
           sent(item, body);
         } else if (r.status === 422) {
           update(item.instance_id, { state: "invalid", errors: body.errors || {} });
@@ -87,6 +88,27 @@
   }
 
   /* ---- the lists on the forms page ---- */
+  /* A time as people here read it: the page's language (its CLDR locale from the server, then
+     the page's lang, then New Zealand English where the browser has no data) in New Zealand
+     time, whatever the phone's own settings. Numeric and short, as the server writes the
+     drafts beside it (no English month names on a Samoan screen). */
+  function when(ms) {
+    var holder = document.querySelector("[data-date-locale]");
+    var tags = [holder && holder.dataset.dateLocale, document.documentElement.lang, "en-NZ"];
+    var options = { timeZone: "Pacific/Auckland", dateStyle: "short", timeStyle: "short" };
+    var date = new Date(ms);
+    try {
+      return new Intl.DateTimeFormat(tags.filter(Boolean), options).format(date);
+    } catch (e) {
+      return new Intl.DateTimeFormat("en-NZ", options).format(date);
+    }
+  }
+  /* Forms the server lists as sent: a copy of one still on the phone is stale. */
+  function forgetSent() {
+    Array.prototype.forEach.call(document.querySelectorAll("[data-sent-instance]"), function (el) {
+      localStorage.removeItem(DRAFT + el.dataset.sentInstance);
+    });
+  }
   function localDrafts() {
     return Object.keys(localStorage).filter(function (k) { return k.indexOf(DRAFT) === 0; })
       .map(function (k) {
@@ -107,7 +129,7 @@
       var li = document.createElement("li");
       var a = document.createElement("a");
       a.href = "/forms/" + encodeURIComponent(d.form_id) + "/fill#resume=" + encodeURIComponent(d.id);
-      a.textContent = (d.title || d.form_id) + " (" + new Date(d.saved).toLocaleString() + ")";
+      a.textContent = (d.title || d.form_id) + " (" + when(d.saved) + ")";
       li.appendChild(a);
       list.appendChild(li);
     });
@@ -123,7 +145,7 @@
     items.forEach(function (i) {
       var li = document.createElement("li");
       var label = box.dataset[i.state === "invalid" ? "invalid" : i.state === "conflict" ? "conflict" : "waiting"];
-      li.textContent = i.title + " (" + new Date(i.saved).toLocaleString() + "): " + label;
+      li.textContent = i.title + " (" + when(i.saved) + "): " + label;
       li.className = "outbox-" + (i.state || "waiting");
       list.appendChild(li);
     });
@@ -142,7 +164,7 @@
 
   function collect(form) {
     var answers = {};
-    var skip = { csrf_token: 1, instance_id: 1, page: 1, form_lang: 1, action: 1 };
+    var skip = { csrf_token: 1, instance_id: 1, page: 1, shown: 1, form_lang: 1, action: 1 };
     function put(name, value, multiple) {
       var parts = name.split(".");
       var target = answers;
@@ -230,7 +252,21 @@
       if (r !== undefined && !el.classList.contains("form-page")) el.hidden = !r;
       if (r !== undefined && el.classList.contains("form-page")) el.dataset.skip = r ? "" : "1";
     });
+    noteShown(form);
     buttons(form, current(form));
+  }
+  /* Tell the server which questions are on show, so it stops only for ones shown by no one. */
+  function noteShown(form) {
+    var input = form.elements.shown;
+    if (!input) return;
+    var paths = [];
+    Array.prototype.forEach.call(form.querySelectorAll('[id^="q-"]'), function (el) {
+      for (var n = el; n && n !== form; n = n.parentElement) {
+        if (n.hidden && !n.classList.contains("form-page")) return;
+      }
+      paths.push(el.id.slice(2));
+    });
+    input.value = paths.join(" ");
   }
   function pages(form) { return form.querySelectorAll(".form-page"); }
   function current(form) { return parseInt(form.elements.page.value, 10) || 0; }
@@ -250,6 +286,12 @@
   function show(form, index) {
     Array.prototype.forEach.call(pages(form), function (p, i) { p.hidden = i !== index; });
     form.elements.page.value = index;
+    if (/[?&]page=/.test(window.location.search)) {
+      // The address names the page on screen.
+      var url = new URL(window.location.href);
+      url.searchParams.set("page", index);
+      window.history.replaceState(window.history.state, "", url);
+    }
     var progress = form.querySelector("[data-progress]");
     if (progress) progress.textContent = progress.dataset.progress.replace("__n__", index + 1);
     buttons(form, index);
@@ -369,6 +411,7 @@
     if (legend) legend.textContent = legend.textContent.trim() + " " + (n + 1);
     box.querySelector(".rows").appendChild(row);
     count.value = n + 1;
+    noteShown(form);
   }
 
   document.addEventListener("htmx:sendError", function (ev) {
@@ -385,7 +428,7 @@
     if (!form) return;
     // The server has every answer now (it saved the draft): the phone's copy can go.
     localStorage.removeItem(DRAFT + form.elements.instance_id.value);
-    var target = form.querySelector(".error-summary") ||
+    var target = form.querySelector(".error-summary") || form.querySelector(".added-summary") ||
       form.querySelector('.form-page:not([hidden]) h2');
     if (target) {
       if (!target.hasAttribute("tabindex")) target.setAttribute("tabindex", "-1");
@@ -412,6 +455,7 @@
   document.addEventListener("DOMContentLoaded", function () {
     if ("serviceWorker" in navigator) navigator.serviceWorker.register("/sw.js").catch(function () {});
     setupFill();
+    forgetSent();
     render();
     var again = document.querySelector("[data-send-now]");
     if (again) again.addEventListener("click", function () {
