@@ -88,3 +88,20 @@ def test_long_task_lists_come_a_page_at_a_time(
     # Whatever is typed in the address bar, a page (never an error).
     assert "Task number 00" in client.get("/pcw/tasks?page=abc").text
     assert client.get("/pcw/tasks?page=99999999999999999999").status_code == 200
+
+
+def test_the_assessment_names_the_person_and_lists_its_tasks(
+    client: Client, login: object, session: Session
+) -> None:
+    pcw = factories.user(session, Role.pcw)
+    submission = add_submission(session, pcw, ASSESSMENT)
+    [task_id] = create_actions(
+        session, submission=submission, definition=load_form("barrier_assessment"), actor=pcw
+    )
+    login(pcw)  # type: ignore[operator]
+    page = client.get(f"/forms/submissions/{submission.id}").text
+    heading = page[page.index("<h1>") : page.index("</h1>")]
+    assert "Sina Tuilagi" in heading
+    assert f'href="/pcw/tasks#task-{task_id}"' in page
+    listed = client.get("/forms").text
+    assert "Sina Tuilagi" in listed[listed.index('id="sent-h"') :]

@@ -120,6 +120,11 @@ def create_actions(
     return created
 
 
+def person_of(submission: FormSubmission) -> str:
+    """The name of the person a submission is about ("" when not recorded)."""
+    return str(answers_of(submission).get(PERSON_FIELD) or "").strip()[:120]
+
+
 @dataclass(frozen=True)
 class TaskSubject:
     """What a task made from an assessment is about, as far as the reader may know it."""
@@ -153,8 +158,7 @@ def subjects_of(
         submission = found.get(instance or "")
         if submission is None or submission.id is None or not can_view(submission, user):
             continue
-        person = str(answers_of(submission).get(PERSON_FIELD) or "").strip()
-        subjects[task_id] = TaskSubject(submission.id, person[:120])
+        subjects[task_id] = TaskSubject(submission.id, person_of(submission))
     return subjects
 
 

@@ -13,7 +13,7 @@ from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Resp
 from assistant import audit, i18n
 from assistant.deps import CurrentUser, SessionDep, require_roles
 from assistant.errors import Forbidden, NotFound
-from assistant.forms import drafts, filling, submissions, validation
+from assistant.forms import actions, drafts, filling, submissions, validation
 from assistant.forms.definition import (
     FormDefinition,
     FormNotFound,
@@ -72,6 +72,7 @@ def service_worker() -> Response:
 def forms_home(request: Request, session: SessionDep, user: FormUser) -> Response:
     fillable = [f for f in all_forms() if submissions.can_fill(f, user)]
     titles = {f.id: f.title_text(i18n.current_locale()) for f in all_forms()}
+    submitted = submissions.visible_submissions(session, user=user)
     return render(
         request,
         "forms/index.html",
@@ -79,7 +80,8 @@ def forms_home(request: Request, session: SessionDep, user: FormUser) -> Respons
             "fillable": fillable,
             "titles": titles,
             "drafts": drafts.drafts_for(session, user=user),
-            "submitted": submissions.visible_submissions(session, user=user),
+            "submitted": submitted,
+            "people": {s.id: actions.person_of(s) for s in submitted},
             # The page script writes times on the phone: in this CLDR locale (BCP 47).
             "date_locale": str(i18n.babel_locale()).replace("_", "-"),
         },
@@ -236,6 +238,8 @@ def show_submission(
             "form": form,
             "submission": submission,
             "submitter": session.get(User, submission.submitted_by_id),
+            "person": actions.person_of(submission),
+            "tasks": actions.tasks_of(session, submission),
             "answers": submissions.answers_of(submission),
             "sent": bool(sent),
             "display": filling.display_value,
