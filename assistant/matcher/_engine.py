@@ -569,10 +569,6 @@ class Matcher:
         number = index.entries.index(entry)
         return any(n == number for n, _w in index.postings.get(token, ()))
 
-    def _title(self, entry_id: str, lang: str) -> str:
-        entry = self.kb.get(entry_id)
-        return entry.variant(lang).title if entry else entry_id
-
 
 @cache
 def default_matcher() -> Matcher:

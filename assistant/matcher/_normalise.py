@@ -64,10 +64,6 @@ def is_han(token: str) -> bool:
     return bool(_HAN.fullmatch(token))
 
 
-def is_latin(token: str) -> bool:
-    return token.isascii()
-
-
 _ARABIC_PREFIXES = ("وال", "بال", "كال", "فال", "لل", "ال")
 _KEEP_S = ("ss", "us", "is", "ous")
 
@@ -127,10 +123,3 @@ def _ending(token: str) -> str:
                 root = root[:-1]  # enrolled -> enrol
             return root
     return token
-
-
-def han_pieces(run: str) -> list[str]:
-    """Overlapping bigrams of a run of Han characters (the run itself when it is short)."""
-    if len(run) <= 2:
-        return [run]
-    return [run[i : i + 2] for i in range(len(run) - 1)]
