@@ -9,7 +9,11 @@ from fastapi import Request, Response
 
 
 def is_htmx(request: Request) -> bool:
-    return request.headers.get("hx-request") == "true"
+    """An htmx request that wants a fragment (a page restored from history wants the page)."""
+    return (
+        request.headers.get("hx-request") == "true"
+        and request.headers.get("hx-history-restore-request") != "true"
+    )
 
 
 def is_boosted(request: Request) -> bool:

@@ -52,7 +52,8 @@ def add_submission(
         content_hash=hashlib.sha256(body.encode()).hexdigest(),
         submitted_by_id=user.id,
         agency_id=user.agency_id,
-        consent=answers.get("consent") == "yes",
+        practice_id=user.practice_id,
+        consent=answers.get("consent") == "yes" if form_id == "barrier_assessment" else True,
         created_at=created_at or datetime(2026, 11, 2, 23, 0, tzinfo=UTC),
     )
     session.add(sub)
@@ -117,7 +118,7 @@ def test_main_table_has_one_row_per_submission(
     # without consent nothing but the consent answer is exported
     empty = dict(zip(main.headers, main.rows[1], strict=True))
     assert empty["consent"] == "no"
-    assert all(empty[f] is None for f in main.headers[len(META_COLUMNS) :] if f != "consent")
+    assert all(empty[f] is None for f in main.headers[len(META_COLUMNS) :])
     assert members.name == "household_members"
 
 
@@ -266,3 +267,91 @@ def test_long_and_odd_sheet_names_are_made_safe() -> None:
         "what___odd_",
     ]
     wb.close()
+
+
+# --- the consent answer once; names beside the ids ------------------------------------------
+
+
+def _csv_tables(data: bytes) -> dict[str, list[list[str]]]:
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        return {
+            name: list(csv.reader(io.StringIO(zf.read(name).decode("utf-8-sig"))))
+            for name in zf.namelist()
+        }
+
+
+def test_consent_is_one_column_in_csv_xlsx_and_codebook(
+    session: Session, form: FormDefinition, pcw: User
+) -> None:
+    add_submission(session, pcw, ANA)
+    add_submission(session, pcw, NO_CONSENT, created_at=datetime(2026, 11, 3, tzinfo=UTC))
+    files = _csv_tables(export_csv(session, form=form))
+    header, *rows = files["barrier_assessment.csv"]
+    assert header.count("consent") == 1
+    assert [row[header.index("consent")] for row in rows] == ["yes", "no"]
+    book = files["barrier_assessment-codebook.csv"]
+    assert [r[:3] for r in book if r[1] == "consent"] == [
+        ["barrier_assessment", "consent", "yes_no"]
+    ]
+    wb = load_workbook(io.BytesIO(export_xlsx(session, form=form)), read_only=True)
+    sheet_header = next(wb["barrier_assessment"].iter_rows(values_only=True))
+    assert sheet_header.count("consent") == 1
+    codebook_columns = [r[1] for r in wb["codebook"].iter_rows(values_only=True)]
+    assert codebook_columns.count("consent") == 1
+    wb.close()
+
+
+def test_names_stand_beside_the_ids(session: Session, form: FormDefinition) -> None:
+    trust = factories.agency(session, name="Pacific Trust")
+    tala = factories.user(session, Role.pcw, name="Tala Fiso", agency_id=trust.id)
+    clinic = factories.practice(session, name="Riccarton Clinic")
+    nurse = factories.user(session, Role.practice_staff, name="Nurse Ngaio", practice_id=clinic.id)
+    add_submission(session, tala, ANA)
+    add_submission(session, nurse, {"provider": "hospital_ed"}, form_id="flag_problem")
+
+    header, row = _csv_tables(export_csv(session, form=form))["barrier_assessment.csv"]
+    for name in ("submitted_by", "agency", "practice"):
+        # each name column comes straight after its id column
+        assert header.index(f"{name}_name") == header.index(f"{name}_id") + 1
+    cells = dict(zip(header, row, strict=True))
+    assert (cells["submitted_by_id"], cells["submitted_by_name"]) == (str(tala.id), "Tala Fiso")
+    assert (cells["agency_id"], cells["agency_name"]) == (str(trust.id), "Pacific Trust")
+    assert (cells["practice_id"], cells["practice_name"]) == ("", "")
+
+    flag = load_form("flag_problem")
+    wb = load_workbook(io.BytesIO(export_xlsx(session, form=flag)))
+    head, values = list(wb["flag_problem"].iter_rows(values_only=True))
+    cells_x = dict(zip(head, values, strict=True))
+    assert cells_x["submitted_by_name"] == "Nurse Ngaio"
+    assert (cells_x["practice_id"], cells_x["practice_name"]) == (clinic.id, "Riccarton Clinic")
+    assert cells_x["agency_name"] is None
+    wb.close()
+
+
+def test_names_that_look_like_formulas_are_neutralised(
+    session: Session, form: FormDefinition
+) -> None:
+    sneaky = factories.user(session, Role.pcw, name="=cmd|' /C calc'!A0")
+    add_submission(session, sneaky, ANA)
+    header, row = _csv_tables(export_csv(session, form=form))["barrier_assessment.csv"]
+    assert row[header.index("submitted_by_name")] == "'=cmd|' /C calc'!A0"
+
+
+def test_codebook_explains_every_column_of_every_table(
+    session: Session, form: FormDefinition, pcw: User
+) -> None:
+    add_submission(session, pcw, ANA)
+    files = _csv_tables(export_csv(session, form=form))
+    book = {(r[0], r[1]): r for r in files["barrier_assessment-codebook.csv"][1:]}
+    for table, name in (
+        ("barrier_assessment", "barrier_assessment.csv"),
+        ("household_members", "barrier_assessment-household_members.csv"),
+    ):
+        header = files[name][0]
+        assert [c for c in header if (table, c) not in book] == []
+    assert (
+        book[("barrier_assessment", "agency_name")][3] == "The agency the form was sent for (name)."
+    )
+    assert "sm = Gagana Sāmoa" in book[("barrier_assessment", "lang")][4]
+    consent_question = form.fields["consent"].label_text("en")
+    assert book[("barrier_assessment", "consent")][3] == consent_question

@@ -17,6 +17,7 @@ from assistant.forms.fhir import (
     ENABLE_WHEN_EXPRESSION_EXT,
     TRANSLATION_EXT,
     enable_when,
+    ndjson,
     questionnaire,
     questionnaire_canonical,
     questionnaire_response,
@@ -411,6 +412,24 @@ def test_without_consent_only_the_consent_answer_is_sent() -> None:
     )
     qr = questionnaire_response(sub, form, base_url=BASE)
     assert list(items_by_link(qr["item"])) == ["page-consent", "consent"]
+
+
+def test_ndjson_is_one_resource_per_line(small: FormDefinition) -> None:
+    first = submission(FULL_ANSWERS | {"name": "Mele\nTaufa, ʻOfa"})
+    second = submission({"agree": "no"}, instance_id="0f0e0d0c-0b0a-4900-8800-000000000002")
+    body = ndjson(questionnaire_response(s, small, base_url=BASE) for s in (first, second))
+    assert body.endswith(b"\n") and b"\n\n" not in body
+    lines = body.decode("utf-8").splitlines()
+    assert len(lines) == 2  # a newline inside an answer stays escaped within its line
+    resources = [json.loads(line) for line in lines]
+    assert [r["id"] for r in resources] == [first.instance_id, second.instance_id]
+    assert items_by_link(resources[0]["item"])["name"]["answer"] == [
+        {"valueString": "Mele\nTaufa, ʻOfa"}
+    ]
+    assert "ʻOfa" in lines[0]  # UTF-8 as written, not \u escapes
+    q = questionnaire(small, base_url=BASE)
+    assert [validate_questionnaire_response(r, q) for r in resources] == [[], []]
+    assert ndjson([]) == b""
 
 
 # --- the validator catches what it should ---------------------------------------------------

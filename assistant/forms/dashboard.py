@@ -1,13 +1,17 @@
 """The coordinators' dashboard: barrier assessments over time, barriers by type, by agency and
-by language, and open follow-ups. Plain numbers; the web layer draws them."""
+by language, and open follow-ups. Plain numbers; the web layer draws them.
+
+Filters (period, agency, language, worker) narrow every number at once; they come from a query
+string, so ``parse_filters`` takes text and drops what it cannot use rather than failing."""
 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import and_, func, or_
 from sqlmodel import Session, col, select
 
 from assistant.clock import NZ, to_local, utcnow
@@ -16,7 +20,7 @@ from assistant.forms.definition import FormDefinition, FormNotFound, load_form
 from assistant.forms.models import FormSubmission
 from assistant.i18n import LANGUAGE_NAMES
 from assistant.pcw.models import FollowUpTask
-from assistant.people.models import Agency
+from assistant.people.models import Agency, Role, User
 
 ASSESSMENT_FORM = "barrier_assessment"
 BARRIERS_FIELD = "barriers"
@@ -31,11 +35,97 @@ class Count:
     value: int
 
 
+@dataclass(frozen=True)
+class Filters:
+    weeks: int = DEFAULT_WEEKS
+    agency_id: int | None = None
+    language: str | None = None  # the language the form was filled in
+    worker_id: int | None = None  # who sent it
+
+    @property
+    def narrowed(self) -> bool:
+        """True when anything besides the period is chosen."""
+        return (self.agency_id, self.language, self.worker_id) != (None, None, None)
+
+    def query(self, **changes: Any) -> dict[str, str]:
+        """The filters as query parameters (unset ones left out), with ``changes`` applied."""
+        values = {
+            "weeks": self.weeks,
+            "agency": self.agency_id,
+            "language": self.language,
+            "worker": self.worker_id,
+        } | changes
+        return {k: str(v) for k, v in values.items() if v is not None and v != ""}
+
+
+@dataclass(frozen=True)
+class Option:
+    value: str
+    label: str
+
+
+@dataclass(frozen=True)
+class FilterOptions:
+    agencies: list[Option]
+    languages: list[Option]
+    workers: list[Option]
+
+
+def _positive_int(text: str | None) -> int | None:
+    text = (text or "").strip()
+    return int(text) if text.isascii() and text.isdigit() and 0 < int(text) < 2**31 else None
+
+
+def parse_filters(
+    *,
+    weeks: str | None = None,
+    agency: str | None = None,
+    language: str | None = None,
+    worker: str | None = None,
+) -> Filters:
+    """Filters from query-string text; a value that is not one of the choices is ignored."""
+    period = _positive_int(weeks)
+    return Filters(
+        weeks=period if period in PERIODS else DEFAULT_WEEKS,
+        agency_id=_positive_int(agency),
+        language=language if language in LANGUAGE_NAMES else None,
+        worker_id=_positive_int(worker),
+    )
+
+
+def filter_options(session: Session, *, form_id: str = ASSESSMENT_FORM) -> FilterOptions:
+    """What each filter offers: active agencies and those with submissions, every language,
+    and the workers who sent this form or could (active community workers), by name."""
+    used = select(FormSubmission.agency_id).where(FormSubmission.form_id == form_id)
+    agencies = session.exec(
+        select(Agency.id, Agency.name)
+        .where(or_(col(Agency.active).is_(True), col(Agency.id).in_(used)))
+        .order_by(col(Agency.name))
+    ).all()
+    senders = select(FormSubmission.submitted_by_id).where(FormSubmission.form_id == form_id)
+    workers = session.exec(
+        select(User.id, User.name)
+        .where(
+            or_(
+                and_(col(User.role) == Role.pcw, col(User.active).is_(True)),
+                col(User.id).in_(senders),
+            )
+        )
+        .order_by(col(User.name), col(User.id))
+    ).all()
+    return FilterOptions(
+        agencies=[Option(str(i), n) for i, n in agencies],
+        languages=[Option(code, name) for code, name in LANGUAGE_NAMES.items()],
+        workers=[Option(str(i), n) for i, n in workers],
+    )
+
+
 @dataclass
 class Dashboard:
     weeks: int
     start: date  # Monday of the first week shown (NZ)
     end: date  # today (NZ)
+    filters: Filters = field(default_factory=Filters)
     total: int = 0
     consented: int = 0
     by_week: list[Count] = field(default_factory=list)  # key: ISO date of the Monday
@@ -68,28 +158,42 @@ def _ranked(counter: Counter[str], labels: dict[str, str], order: list[str]) -> 
 def build_dashboard(
     session: Session,
     *,
-    weeks: int = DEFAULT_WEEKS,
+    filters: Filters | None = None,
+    weeks: int | None = None,
     lang: str = "en",
     today: date | None = None,
     form_id: str = ASSESSMENT_FORM,
     no_agency_label: str = "—",
 ) -> Dashboard:
-    """Numbers for the last ``weeks`` whole NZ weeks (Monday to Sunday), this one included."""
-    if weeks not in PERIODS:
-        weeks = DEFAULT_WEEKS
+    """Numbers for the last ``weeks`` whole NZ weeks (Monday to Sunday), this one included,
+    for the submissions ``filters`` lets through (``weeks``, when given, overrides its period).
+
+    Follow-up counts are for now, not the period: narrowed by agency and by worker (the task's
+    assignee), not by language, which tasks do not carry."""
+    filters = filters or Filters()
+    if weeks is not None:
+        filters = replace(filters, weeks=weeks)
+    if filters.weeks not in PERIODS:
+        filters = replace(filters, weeks=DEFAULT_WEEKS)
+    weeks = filters.weeks
     today = today or to_local(utcnow()).date()
     first = week_start(today) - timedelta(weeks=weeks - 1)
-    board = Dashboard(weeks=weeks, start=first, end=today)
+    board = Dashboard(weeks=weeks, start=first, end=today, filters=filters)
     try:
         form: FormDefinition | None = load_form(form_id)
     except FormNotFound:
         form = None
     since = _nz_midnight_utc(first)
-    subs = session.exec(
-        select(FormSubmission)
-        .where(FormSubmission.form_id == form_id, col(FormSubmission.created_at) >= since)
-        .order_by(col(FormSubmission.created_at))
-    ).all()
+    stmt = select(FormSubmission).where(
+        FormSubmission.form_id == form_id, col(FormSubmission.created_at) >= since
+    )
+    if filters.agency_id is not None:
+        stmt = stmt.where(FormSubmission.agency_id == filters.agency_id)
+    if filters.language is not None:
+        stmt = stmt.where(FormSubmission.lang == filters.language)
+    if filters.worker_id is not None:
+        stmt = stmt.where(FormSubmission.submitted_by_id == filters.worker_id)
+    subs = session.exec(stmt.order_by(col(FormSubmission.created_at))).all()
 
     per_week: Counter[str] = Counter()
     barrier_counts: Counter[str] = Counter()
@@ -133,6 +237,10 @@ def build_dashboard(
     open_tasks = (
         select(func.count()).select_from(FollowUpTask).where(col(FollowUpTask.done).is_(False))
     )
+    if filters.agency_id is not None:
+        open_tasks = open_tasks.where(FollowUpTask.agency_id == filters.agency_id)
+    if filters.worker_id is not None:
+        open_tasks = open_tasks.where(FollowUpTask.assignee_id == filters.worker_id)
     board.open_follow_ups = int(session.exec(open_tasks).one())
     board.overdue_follow_ups = int(
         session.exec(open_tasks.where(col(FollowUpTask.due) < today)).one()

@@ -1,9 +1,11 @@
-"""Exports of a form's submissions: CSV (a zip with one file per table) and XLSX.
+"""Exports of a form's submissions: CSV (a zip with one file per table), XLSX and FHIR NDJSON.
 
 One row per submission in the main table; each repeat group gets its own table with one row
-per instance, linked to its submission by ``instance_id``. Fields marked ``personal`` (names,
-phone numbers, dates of birth) are left out unless asked for. Text that a spreadsheet would
-run as a formula is neutralised with a leading apostrophe.
+per instance, linked to its submission by ``instance_id``. Who sent it, and from which agency
+and practice, is given by name beside each id. The consent answer is the ``consent`` column
+only (not a second time among the form's columns). Fields marked ``personal`` (names, phone
+numbers, dates of birth) are left out unless asked for. Text that a spreadsheet would run as a
+formula is neutralised with a leading apostrophe.
 """
 
 from __future__ import annotations
@@ -21,9 +23,12 @@ from openpyxl import Workbook
 from sqlmodel import Session, col, select
 
 from assistant.forms import _values as values
+from assistant.forms import fhir
 from assistant.forms.definition import Field, FormDefinition
 from assistant.forms.expressions import scope
 from assistant.forms.models import FormSubmission
+from assistant.i18n import LANGUAGE_NAMES, gettext, use_locale
+from assistant.people.models import Agency, Practice, User
 
 META_COLUMNS = (
     "instance_id",
@@ -31,8 +36,11 @@ META_COLUMNS = (
     "form_version",
     "lang",
     "submitted_by_id",
+    "submitted_by_name",
     "agency_id",
+    "agency_name",
     "practice_id",
+    "practice_name",
     "consent",
 )
 ROW_META = ("instance_id", "row")
@@ -46,6 +54,34 @@ class Table:
     name: str
     headers: list[str]
     rows: list[list[Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Names:
+    """Names of the people, agencies and practices that submissions point at, by id."""
+
+    users: dict[int, str] = field(default_factory=dict)
+    agencies: dict[int, str] = field(default_factory=dict)
+    practices: dict[int, str] = field(default_factory=dict)
+
+
+def names_for(session: Session, submissions: Sequence[FormSubmission]) -> Names:
+    """The names behind ``submitted_by_id``, ``agency_id`` and ``practice_id``, in three reads."""
+    user_ids = {s.submitted_by_id for s in submissions}
+    agency_ids = {s.agency_id for s in submissions if s.agency_id is not None}
+    practice_ids = {s.practice_id for s in submissions if s.practice_id is not None}
+    users = session.exec(select(User.id, User.name).where(col(User.id).in_(user_ids))).all()
+    agencies = session.exec(
+        select(Agency.id, Agency.name).where(col(Agency.id).in_(agency_ids))
+    ).all()
+    practices = session.exec(
+        select(Practice.id, Practice.name).where(col(Practice.id).in_(practice_ids))
+    ).all()
+    return Names(
+        users={i: n for i, n in users if i is not None},
+        agencies={i: n for i, n in agencies if i is not None},
+        practices={i: n for i, n in practices if i is not None},
+    )
 
 
 def submissions_for(
@@ -68,11 +104,15 @@ def submissions_for(
     return list(session.exec(stmt.order_by(col(FormSubmission.created_at), col(FormSubmission.id))))
 
 
-def _columns(fields: Iterable[Field], include_personal: bool) -> list[Field]:
+def _columns(
+    fields: Iterable[Field], include_personal: bool, *, leave_out: str | None = None
+) -> list[Field]:
     return [
         f
         for f in fields
-        if f.type not in ("note", "repeat") and (include_personal or not f.personal)
+        if f.type not in ("note", "repeat")
+        and (include_personal or not f.personal)
+        and f.name != leave_out
     ]
 
 
@@ -109,15 +149,24 @@ def _timestamp(ts: datetime) -> str:
     return ts.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
+def _name(names: dict[int, str], key: int | None) -> str | None:
+    return None if key is None or key not in names else _text(names[key])
+
+
 def build_tables(
     form: FormDefinition,
     submissions: Sequence[FormSubmission],
     *,
+    names: Names | None = None,
     include_personal: bool = False,
 ) -> list[Table]:
-    """The main table, then one table per repeat group (in form order)."""
+    """The main table, then one table per repeat group (in form order).
+
+    The form's consent question is the ``consent`` column; ``names`` fills the name columns
+    (left blank without it)."""
+    names = names or Names()
     top = form.top_fields()
-    main_fields = _columns(top, include_personal)
+    main_fields = _columns(top, include_personal, leave_out=form.consent_field)
     repeats = [f for f in top if f.is_repeat]
     main = Table(form.id, [*META_COLUMNS, *(f.name for f in main_fields)])
     repeat_tables: list[tuple[Field, list[Field], Table]] = []
@@ -141,8 +190,11 @@ def build_tables(
                 sub.form_version,
                 sub.lang,
                 sub.submitted_by_id,
+                _name(names.users, sub.submitted_by_id),
                 sub.agency_id,
+                _name(names.agencies, sub.agency_id),
                 sub.practice_id,
+                _name(names.practices, sub.practice_id),
                 "yes" if sub.consent else "no",
                 *(_cell(f, env.get(f.name)) if shown(f) else None for f in main_fields),
             ]
@@ -162,18 +214,59 @@ def build_tables(
     return [main, *(t for _r, _k, t in repeat_tables)]
 
 
+def _meta_columns(form: FormDefinition, lang: str) -> dict[str, tuple[str, str, str]]:
+    """The columns every export has, as (type, label, choices) in ``lang``."""
+    consent = form.fields.get(form.consent_field or "")
+    with use_locale(lang):
+        consent_label = (
+            consent.label_text(lang)
+            if consent is not None
+            else gettext("This form asks no consent question, so this is always yes.")
+        )
+        return {
+            "instance_id": (
+                "text",
+                gettext("The submission's id; rows in the other tables link to it."),
+                "",
+            ),
+            "row": ("integer", gettext("The row's number within its submission."), ""),
+            "submitted_at": ("datetime", gettext("When the form was sent (UTC)."), ""),
+            "form_version": ("text", gettext("The version of the form that was filled in."), ""),
+            "lang": (
+                "text",
+                gettext("The language the form was filled in."),
+                "; ".join(f"{code} = {name}" for code, name in LANGUAGE_NAMES.items()),
+            ),
+            "submitted_by_id": ("integer", gettext("Who sent the form (user id)."), ""),
+            "submitted_by_name": ("text", gettext("Who sent the form (name)."), ""),
+            "agency_id": ("integer", gettext("The agency the form was sent for (id)."), ""),
+            "agency_name": ("text", gettext("The agency the form was sent for (name)."), ""),
+            "practice_id": ("integer", gettext("The practice the form was sent for (id)."), ""),
+            "practice_name": (
+                "text",
+                gettext("The practice the form was sent for (name)."),
+                "",
+            ),
+            "consent": ("yes_no", consent_label, ""),
+        }
+
+
 def codebook(form: FormDefinition, tables: Sequence[Table], *, lang: str = "en") -> Table:
-    """What each form column holds: its table, type, question and choice codes (in ``lang``)."""
+    """What each column holds: its table, type, question and choice codes (in ``lang``)."""
     book = Table("codebook", ["table", "column", "type", "label", "choices"])
-    for table in tables:
+    meta = _meta_columns(form, lang)
+    for i, table in enumerate(tables):
+        own = META_COLUMNS if i == 0 else ROW_META
         for name in table.headers:
             f = form.fields.get(name)
-            if f is None:
+            if name in own:
+                kind, label, choices = meta[name]
+            elif f is not None:
+                kind, label = f.type, f.label_text(lang) or name
+                choices = "; ".join(f"{c.value} = {c.text(lang)}" for c in f.choices)
+            else:
                 continue
-            choices = "; ".join(f"{c.value} = {c.text(lang)}" for c in f.choices)
-            book.rows.append(
-                [table.name, name, f.type, _text(f.label_text(lang) or name), _text(choices)]
-            )
+            book.rows.append([table.name, name, kind, _text(label), _text(choices)])
     return book
 
 
@@ -226,6 +319,19 @@ def workbook_bytes(tables: Sequence[Table], *, extra: Sequence[Table] = ()) -> b
     return buf.getvalue()
 
 
+def export_tables(
+    session: Session,
+    *,
+    form: FormDefinition,
+    since: date | None = None,
+    until: date | None = None,
+) -> tuple[list[Table], int]:
+    """The tables for a form's submissions in the period (names filled in), and how many
+    submissions they hold."""
+    subs = submissions_for(session, form_id=form.id, since=since, until=until)
+    return build_tables(form, subs, names=names_for(session, subs)), len(subs)
+
+
 def export_csv(
     session: Session,
     *,
@@ -235,8 +341,7 @@ def export_csv(
     lang: str = "en",
 ) -> bytes:
     """The zip of CSV files for a form's submissions, with its codebook."""
-    subs = submissions_for(session, form_id=form.id, since=since, until=until)
-    tables = build_tables(form, subs)
+    tables, _n = export_tables(session, form=form, since=since, until=until)
     return csv_zip(tables, form=form, extra=[codebook(form, tables, lang=lang)])
 
 
@@ -249,6 +354,20 @@ def export_xlsx(
     lang: str = "en",
 ) -> bytes:
     """The workbook for a form's submissions, with its codebook as the last sheet."""
-    subs = submissions_for(session, form_id=form.id, since=since, until=until)
-    tables = build_tables(form, subs)
+    tables, _n = export_tables(session, form=form, since=since, until=until)
     return workbook_bytes(tables, extra=[codebook(form, tables, lang=lang)])
+
+
+def export_fhir_ndjson(
+    session: Session,
+    *,
+    form: FormDefinition,
+    base_url: str,
+    since: date | None = None,
+    until: date | None = None,
+) -> tuple[bytes, int]:
+    """Every submission in the period as a QuestionnaireResponse, one per line (FHIR Bulk
+    Data's NDJSON), oldest first; and how many there are."""
+    subs = submissions_for(session, form_id=form.id, since=since, until=until)
+    body = fhir.ndjson(fhir.questionnaire_response(s, form, base_url=base_url) for s in subs)
+    return body, len(subs)

@@ -4,6 +4,8 @@ Type mapping: text/phone -> string, integer, decimal, date, select_one -> choice
 select_multiple -> choice with ``repeats``, yes_no -> boolean, note -> display, calculate ->
 read-only decimal, pages -> group, repeat groups -> group with ``repeats``.
 
+Many submissions at once are NDJSON as FHIR Bulk Data writes them: one resource per line.
+
 Skip logic becomes ``enableWhen`` when it is a simple comparison (or an all-"and" / all-"or"
 list of them); otherwise the expression is kept in the SDC ``enableWhenExpression`` extension,
 marked with our expression language. Translations go in the standard translation extension.
@@ -11,7 +13,9 @@ marked with our expression language. Translations go in the standard translation
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -32,6 +36,7 @@ from assistant.forms.models import FormSubmission
 from assistant.i18n import LANGUAGES, html_lang
 
 FHIR_VERSION = "4.0.1"
+NDJSON_MEDIA_TYPE = "application/fhir+ndjson"
 TRANSLATION_EXT = "http://hl7.org/fhir/StructureDefinition/translation"
 SDC = "http://hl7.org/fhir/uv/sdc/StructureDefinition/"
 ENABLE_WHEN_EXPRESSION_EXT = SDC + "sdc-questionnaire-enableWhenExpression"
@@ -392,10 +397,21 @@ def questionnaire_response(
     return resource
 
 
+def ndjson(resources: Iterable[dict[str, Any]]) -> bytes:
+    """Resources as FHIR Bulk Data NDJSON: each one compact JSON object on its own line (UTF-8,
+    every line ended by a newline, no blank lines)."""
+    return b"".join(
+        json.dumps(r, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n"
+        for r in resources
+    )
+
+
 __all__ = [
     "FHIR_VERSION",
+    "NDJSON_MEDIA_TYPE",
     "enable_when",
     "fhir_id",
+    "ndjson",
     "page_link_id",
     "questionnaire",
     "questionnaire_canonical",

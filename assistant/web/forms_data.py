@@ -1,4 +1,5 @@
-"""Coordinators' view of form data: the dashboard and the exports (CSV, XLSX, FHIR JSON)."""
+"""Coordinators' view of form data: the dashboard and the exports (CSV, XLSX, FHIR JSON and
+NDJSON)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import json
 from datetime import date
 from functools import partial
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from babel.dates import format_skeleton
 from fastapi import APIRouter, Depends, Request
@@ -18,7 +20,13 @@ from assistant.clock import to_local, utcnow
 from assistant.deps import SessionDep, SettingsDep, require_roles
 from assistant.errors import NotFound
 from assistant.forms import charts, exports, fhir
-from assistant.forms.dashboard import DEFAULT_WEEKS, PERIODS, Count, build_dashboard
+from assistant.forms.dashboard import (
+    PERIODS,
+    Count,
+    build_dashboard,
+    filter_options,
+    parse_filters,
+)
 from assistant.forms.definition import FormDefinition, FormNotFound, all_forms, load_form
 from assistant.forms.models import FormSubmission
 from assistant.i18n import (
@@ -60,10 +68,17 @@ def _data(counts: list[Count]) -> list[charts.Datum]:
 
 @router.get("/dashboard")
 def dashboard(
-    request: Request, user: Oversight, session: SessionDep, weeks: int = DEFAULT_WEEKS
+    request: Request,
+    user: Oversight,
+    session: SessionDep,
+    weeks: str | None = None,
+    agency: str | None = None,
+    language: str | None = None,
+    worker: str | None = None,
 ) -> Response:
     lang = current_locale()
-    board = build_dashboard(session, weeks=weeks, lang=lang, no_agency_label=_("No agency"))
+    filters = parse_filters(weeks=weeks, agency=agency, language=language, worker=worker)
+    board = build_dashboard(session, filters=filters, lang=lang, no_agency_label=_("No agency"))
     rtl = text_direction(lang) == "rtl"
     weekly = [charts.Datum(_week_label(c.key), c.value) for c in board.by_week]
     start, end = _date(board.start), _date(board.end)
@@ -109,10 +124,20 @@ def dashboard(
         "figures": figures,
         "weekly": weekly,
         "periods": PERIODS,
+        "filters": filters,
+        "options": filter_options(session),
+        "clear_url": "/dashboard?"
+        + urlencode(filters.query(agency=None, language=None, worker=None)),
         "start": start,
         "end": end,
     }
-    return render(request, "forms_data/dashboard.html", ctx, block="board")
+    # htmx asks again for a page it has no copy of (back button) with HX-Request set too.
+    restoring = request.headers.get("hx-history-restore-request") == "true"
+    response = render(
+        request, "forms_data/dashboard.html", ctx, block=None if restoring else "board"
+    )
+    response.headers["Vary"] = "HX-Request"
+    return response
 
 
 def _date(day: date) -> str:
@@ -201,10 +226,9 @@ def _audit_export(session: SessionDep, user: User, form: FormDefinition, fmt: st
 def _tables(
     session: SessionDep, form: FormDefinition, since: str | None, until: str | None
 ) -> tuple[list[exports.Table], int]:
-    subs = exports.submissions_for(
-        session, form_id=form.id, since=_parse_day(since), until=_parse_day(until)
+    return exports.export_tables(
+        session, form=form, since=_parse_day(since), until=_parse_day(until)
     )
-    return exports.build_tables(form, subs), len(subs)
 
 
 @router.get("/dashboard/exports/{form_id}/csv.zip")
@@ -279,6 +303,32 @@ def _fhir_json(resource: dict[str, Any], filename: str) -> Response:
             "Content-Disposition": f'attachment; filename="{filename}"',
             "Cache-Control": "no-store",
         },
+    )
+
+
+@router.get("/dashboard/exports/{form_id}/fhir.ndjson")
+def export_fhir_bulk(
+    form_id: str,
+    user: Oversight,
+    session: SessionDep,
+    settings: SettingsDep,
+    since: str | None = None,
+    until: str | None = None,
+) -> Response:
+    """Every submission of a form in the period as QuestionnaireResponses (FHIR Bulk Data)."""
+    form = _form_or_404(form_id)
+    body, n = exports.export_fhir_ndjson(
+        session,
+        form=form,
+        base_url=settings.public_base_url,
+        since=_parse_day(since),
+        until=_parse_day(until),
+    )
+    _audit_export(session, user, form, "fhir-ndjson", n)
+    return _download(
+        body,
+        fhir.NDJSON_MEDIA_TYPE,
+        f"QuestionnaireResponse-{fhir.fhir_id(form.id)}-{_stamp()}.ndjson",
     )
 
 

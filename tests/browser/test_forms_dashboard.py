@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from playwright.sync_api import Page
@@ -63,7 +65,7 @@ def test_numbers_table_opens_and_period_switches_in_place(page_as: Callable[...,
     assert figure.locator("tbody tr").count() == 12
     page.get_by_label("Period").select_option("4")
     page.get_by_role("button", name="Show").click()
-    page.wait_for_url("**/dashboard?weeks=4")
+    page.wait_for_url(re.compile(r"/dashboard\?weeks=4(&|$)"))
     figure = page.locator("figure", has=page.locator("#chart-weekly"))
     figure.get_by_text("Show the numbers").click()
     assert figure.locator("tbody tr").count() == 4
@@ -90,3 +92,84 @@ def test_dashboard_in_arabic_keeps_chart_text_inside(
         assert abs((label["x"] + label["width"]) - (chart["x"] + chart["width"])) < 4
     finally:
         context.close()
+
+
+# Anything in the board (filters, figures, tables) sticking out of a 360 px screen sideways.
+_BOARD_OVERFLOW_JS = """
+() => [...document.querySelectorAll('#board *')]
+  .filter((el) => { const b = el.getBoundingClientRect();
+    return b.width > 0 && (b.left < -1 || b.right > document.documentElement.clientWidth + 1); })
+  .map((el) => el.tagName + (el.id ? '#' + el.id : ''))
+"""
+
+
+def _agency_rows(page: Page) -> dict[str, str]:
+    figure = page.locator("figure", has=page.locator("#chart-agencies"))
+    rows = figure.locator("tbody tr")
+    return {
+        str(rows.nth(i).locator("th").text_content()): str(rows.nth(i).locator("td").text_content())
+        for i in range(rows.count())
+    }
+
+
+def _query(url: str) -> dict[str, list[str]]:
+    return parse_qs(urlsplit(url).query)
+
+
+def test_filters_swap_the_board_in_place_and_stay_in_the_url(
+    page_as: Callable[..., Page],
+) -> None:
+    page = page_as(COORDINATOR, **PHONE)
+    page.goto("/dashboard?weeks=26")
+    everyone = _agency_rows(page)
+    assert set(everyone) >= {"Pacific Trust Canterbury", "Refugee and Migrant Centre"}
+    page.evaluate("window.__same_page = true")  # gone if the browser loads a new page
+    filters = page.get_by_role("form", name="Filters")
+
+    filters.get_by_label("Agency").select_option(label="Refugee and Migrant Centre")
+    filters.get_by_label("Assessment language").select_option("ar")
+    page.get_by_role("button", name="Show").click()
+    page.wait_for_url(re.compile(r"language=ar"))
+    assert page.evaluate("window.__same_page") is True  # htmx swapped the board in place
+    query = _query(page.url)
+    assert query["weeks"] == ["26"] and query["language"] == ["ar"]
+    assert query["agency"][0].isdigit()
+    assert list(_agency_rows(page)) == ["Refugee and Migrant Centre"]
+    # the tables follow the filters: no more than the agency's count in every language
+    assert int(_agency_rows(page)["Refugee and Migrant Centre"]) <= int(
+        everyone["Refugee and Migrant Centre"]
+    )
+    assert filters.get_by_label("Assessment language").input_value() == "ar"
+
+    # the filtered URL is a page of its own: reloading it shows the same
+    page.reload()
+    assert filters.get_by_label("Assessment language").input_value() == "ar"
+    assert list(_agency_rows(page)) == ["Refugee and Migrant Centre"]
+
+    # back to every agency and language, the period kept
+    page.get_by_role("link", name="Show every agency, language and worker").click()
+    page.wait_for_url(re.compile(r"/dashboard\?weeks=26$"))
+    assert _agency_rows(page) == everyone
+    page.go_back()
+    page.wait_for_url(re.compile(r"language=ar"))
+    assert list(_agency_rows(page)) == ["Refugee and Migrant Centre"]
+    assert page.locator("h1").count() == 1 and page.locator("#board").count() == 1
+    assert unlabelled_controls(page) == []
+    assert not has_horizontal_scroll(page)
+    assert page.evaluate(_BOARD_OVERFLOW_JS) == []
+
+
+def test_filters_work_without_javascript(page_as: Callable[..., Page]) -> None:
+    page = page_as(COORDINATOR, java_script_enabled=False)
+    page.goto("/dashboard")
+    filters = page.get_by_role("form", name="Filters")
+    worker = filters.get_by_label("Worker")
+    name = worker.locator("option").nth(1).inner_text()
+    worker.select_option(label=name)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Show").click()
+    query = _query(page.url)
+    assert query["worker"][0].isdigit() and query["weeks"] == ["12"]
+    assert filters.get_by_label("Worker").input_value() == query["worker"][0]
+    total = int(page.locator(".dash-stats li").first.locator("strong").inner_text())
+    assert sum(int(n) for n in _agency_rows(page).values()) == total
