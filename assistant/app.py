@@ -38,6 +38,7 @@ ROUTER_MODULES = (
     "assistant.web.sms_status",
     "assistant.web.forms_data",
     "assistant.web.knowledge",
+    "assistant.web.account",
 )
 
 

@@ -37,11 +37,31 @@ class Settings(BaseSettings):
     run_worker_in_app: bool = True
     worker_poll_seconds: float = 2.0
 
+    # Email through SMTP. Off while SMTP_HOST is empty: queued emails are then settled as not
+    # sent (recorded, never delivered later), so the demo runs without a mail server.
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_from: str = "PHO assistant <assistant@localhost>"
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = True
+    smtp_timeout_seconds: float = 10.0
+
+    # Password reset links: how long one works, and how many may be asked for per window.
+    password_reset_minutes: int = 30
+    password_reset_window_seconds: int = 60 * 60
+    password_reset_per_account: int = 3
+    password_reset_per_ip: int = 10
+
     demo_password: str = Field(default="demo-pass-2026")
 
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def email_enabled(self) -> bool:
+        return bool(self.smtp_host.strip())
 
     @property
     def https(self) -> bool:

@@ -78,9 +78,7 @@ def test_reviewer_marks_a_draft_and_it_is_audited(session: Session) -> None:
         drafts.set_status(session, draft_id=draft.id, actor=admin, status="served")
     drafts.set_status(session, draft_id=draft.id, actor=admin, status="published")
     assert drafts.list_drafts(session, user=admin) == []
-    assert [d.id for d in drafts.list_drafts(session, user=admin, status="published")] == [
-        draft.id
-    ]
+    assert [d.id for d in drafts.list_drafts(session, user=admin, status="published")] == [draft.id]
     assert [e.action for e in events_for(session, "knowledge_draft", draft.id)] == ["changed"]
 
 

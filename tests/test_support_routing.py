@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from typing import Any
 
 import pytest
 from sqlmodel import Session
@@ -15,6 +16,7 @@ from assistant.support.models import Ticket
 from assistant.support.routing import RouteReason, route
 from assistant.support.tickets import create_ticket
 from tests import factories
+from tests.conftest import Client
 
 Liaisoned = tuple[Practice, User, User, User]
 
@@ -174,3 +176,75 @@ def test_create_ticket_can_join_the_callers_transaction(
     session.rollback()
     assert session.get(Ticket, ticket.id) is None
     assert events_for(session, "ticket", ticket.id) == []
+
+
+@pytest.mark.parametrize(
+    ("last_day", "expected"),
+    [(None, "cover"), ("2026-11-24", "cover"), ("2026-11-23", "liaison")],
+)
+def test_away_ends_by_itself_after_its_last_day(
+    session: Session, practice_with_liaison: Liaisoned, last_day: str | None, expected: str
+) -> None:
+    """Asked on Tuesday 24 November: away until Monday means back today."""
+    practice, liaison, cover, _asker = practice_with_liaison
+    liaison.away = True
+    liaison.away_until = date.fromisoformat(last_day) if last_day else None
+    session.add(liaison)
+    session.commit()
+    found = route(session, practice_id=practice.id, owning_team=None, today=date(2026, 11, 24))  # type: ignore[arg-type]
+    assert found.assignee_id == {"cover": cover.id, "liaison": liaison.id}[expected]
+
+
+def test_covers_of_covers_are_followed_and_a_loop_goes_to_the_queue(
+    session: Session, practice_with_liaison: Liaisoned
+) -> None:
+    practice, liaison, cover, _asker = practice_with_liaison
+    third = factories.user(session, Role.liaison, name="Tala")
+    liaison.away = cover.away = True
+    cover.cover_id = third.id
+    session.add_all([liaison, cover])
+    session.commit()
+    today = date(2026, 11, 24)
+    assert route(session, practice_id=practice.id, owning_team=None, today=today).assignee_id == (  # type: ignore[arg-type]
+        third.id
+    )
+    cover.cover_id = liaison.id  # Mere -> Sione -> Mere
+    session.add(cover)
+    session.commit()
+    found = route(session, practice_id=practice.id, owning_team=None, today=today)  # type: ignore[arg-type]
+    assert (found.team, found.assignee_id) == (TeamKind.liaison, None)
+
+
+def test_the_portfolio_page_warns_of_a_cover_chain_with_no_one_at_the_end(
+    client: Client, login: Any, session: Session, practice_with_liaison: Liaisoned
+) -> None:
+    _practice, liaison, cover, _asker = practice_with_liaison
+    liaison.away = cover.away = True  # Mere -> Sione, and Sione is away with no cover
+    session.add_all([liaison, cover])
+    session.commit()
+    login(factories.user(session, Role.admin))
+    page = client.get("/admin/portfolios").text
+    assert "Everyone in the cover chain is away (Mere → Sione)" in page
+    cover.cover_id = liaison.id
+    session.add(cover)
+    session.commit()
+    page = client.get("/admin/portfolios").text
+    assert "The covers go round in a circle (Mere → Sione)" in page
+
+
+def test_marking_away_with_a_last_day(
+    client: Client, login: Any, session: Session, practice_with_liaison: Liaisoned
+) -> None:
+    _practice, liaison, cover, _asker = practice_with_liaison
+    login(factories.user(session, Role.admin))
+    data = {"away": "1", "cover_id": str(cover.id), "away_until": "2026-12-24"}
+    assert client.post(f"/admin/liaisons/{liaison.id}/away", data=data).status_code == 303
+    session.refresh(liaison)
+    assert (liaison.away, liaison.away_until) == (True, date(2026, 12, 24))
+    assert "Away until 24 Dec 2026" in client.get("/admin/portfolios").text
+    past = data | {"away_until": "2026-11-01"}
+    response = client.post(f"/admin/liaisons/{liaison.id}/away", data=past)
+    assert response.status_code == 422
+    assert "The last day away cannot be in the past." in response.text
+    bad = data | {"away_until": "soon"}
+    assert client.post(f"/admin/liaisons/{liaison.id}/away", data=bad).status_code == 422

@@ -35,7 +35,10 @@ def start_in_background(settings: Settings) -> Callable[[], None]:
         daemon=True,
     )
     thread.start()
-    log.info("outbox worker started in the app (%s transport)", worker.transport.name)
+    email = "off" if worker.email is None or worker.email.transport is None else "smtp"
+    log.info(
+        "outbox worker started in the app (%s transport, email %s)", worker.transport.name, email
+    )
 
     def stop_worker() -> None:
         stop.set()

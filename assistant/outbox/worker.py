@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import random
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import update
@@ -28,6 +28,8 @@ from sqlmodel import Session, col, select
 
 from assistant.clock import utcnow
 from assistant.db import get_engine
+from assistant.notify.worker import EmailWorker, email_worker_for
+from assistant.outbox.backoff import Backoff
 from assistant.outbox.models import OutboxMessage, OutboxStatus
 from assistant.outbox.transport import (
     OPTED_OUT_CODE,
@@ -44,19 +46,6 @@ log = logging.getLogger(__name__)
 
 AMBIGUOUS_CODES = frozenset({"timeout", "network"})
 DEFAULT_LEASE = timedelta(minutes=5)
-
-
-@dataclass(frozen=True)
-class Backoff:
-    """Exponential back-off with jitter: half the step fixed, half random; capped."""
-
-    base_seconds: float = 30.0
-    cap_seconds: float = 3600.0
-    max_attempts: int = 8
-
-    def delay(self, attempts: int, rng: random.Random) -> timedelta:
-        step = min(self.cap_seconds, self.base_seconds * 2 ** max(0, attempts - 1))
-        return timedelta(seconds=step / 2 + rng.random() * step / 2)
 
 
 @dataclass
@@ -93,19 +82,23 @@ class OutboxWorker:
     lease: timedelta = DEFAULT_LEASE
     backoff: Backoff = field(default_factory=Backoff)
     rng: random.Random = field(default_factory=random.Random)
+    # The email outbox, drained in the same pass (its counts are added to the SMS ones).
+    email: EmailWorker | None = None
 
     @property
     def _postgres(self) -> bool:
         return self.engine.dialect.name == "postgresql"
 
     def run_once(self, now: datetime | None = None) -> RunStats:
-        """One pass: look after stale claims, then send what is due."""
+        """One pass: look after stale claims, then send what is due (SMS, then email)."""
         now = now or utcnow()
         stats = RunStats()
         self.recover_stale(now, stats)
         for claimed in self.claim(now):
             stats.claimed += 1
             self.deliver(claimed, now, stats)
+        if self.email is not None:
+            stats = stats + RunStats(**asdict(self.email.run_once(now)))
         return stats
 
     def drain(self, now: datetime | None = None, max_passes: int = 100) -> RunStats:
@@ -398,4 +391,5 @@ def worker_for(settings: Settings) -> OutboxWorker:
         engine=get_engine(settings.database_url),
         transport=make_transport(settings),
         status_callback_base=callback,
+        email=email_worker_for(settings),
     )

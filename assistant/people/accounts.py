@@ -1,12 +1,21 @@
-"""Signing in and the user's own preferences."""
+"""Signing in and the user's own preferences, including their own password."""
 
 from __future__ import annotations
 
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, delete, func, select
 
-from assistant.i18n import LANGUAGES
+from assistant import audit
+from assistant.i18n import LANGUAGES, _
+from assistant.people.admin import MIN_PASSWORD, FormInvalid
 from assistant.people.models import User
 from assistant.security.passwords import DUMMY_HASH, hash_password, verify_password
+from assistant.security.sessions import UserSession
+
+MAX_PASSWORD = 1024
+
+
+class WrongCurrentPassword(FormInvalid):
+    """The current password given to change it was not right (counted like a failed sign-in)."""
 
 
 def find_by_email(session: Session, email: str) -> User | None:
@@ -39,3 +48,47 @@ def set_locale(session: Session, *, user_id: int, lang: str) -> None:
         user.locale = lang
         session.add(user)
         session.commit()
+
+
+def new_password_problems(password: str, confirm: str, *, old_hash: str = "") -> dict[str, str]:
+    """What is wrong with a new password (field name -> translated message); empty when fine."""
+    if len(password) < MIN_PASSWORD:
+        return {"password": _("Use a password of at least %(min)d characters.", min=MIN_PASSWORD)}
+    if len(password) > MAX_PASSWORD:
+        return {"password": _("Use a password of at most %(max)d characters.", max=MAX_PASSWORD)}
+    if password != confirm:
+        return {"confirm": _("The two new passwords are not the same.")}
+    if old_hash and verify_password(old_hash, password):
+        return {"password": _("Choose a new password, not the one you have now.")}
+    return {}
+
+
+def change_password(
+    session: Session, *, user_id: int, current: str, password: str, confirm: str
+) -> User:
+    """The signed-in person changes their own password (their current one is required).
+
+    Every session of the person ends (the caller starts a fresh one for this browser). Only
+    flushed: the caller commits.
+    """
+    user = session.get(User, user_id)
+    if user is None or not user.active:
+        raise FormInvalid({"current": _("Your current password is not right.")})
+    if not verify_password(user.password_hash, current):
+        raise WrongCurrentPassword({"current": _("Your current password is not right.")})
+    problems = new_password_problems(password, confirm, old_hash=user.password_hash)
+    if problems:
+        raise FormInvalid(problems)
+    user.password_hash = hash_password(password)
+    session.add(user)
+    session.exec(delete(UserSession).where(col(UserSession.user_id) == user_id))
+    audit.record(
+        session,
+        actor_id=user_id,
+        action="password_changed",
+        entity="user",
+        entity_id=user_id,
+        commit=False,
+    )
+    session.flush()
+    return user

@@ -10,13 +10,16 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, TypeVar
 
 from sqlmodel import Session, SQLModel, col, func, select
 
 from assistant.audit import record
+from assistant.clock import to_local, utcnow
 from assistant.errors import Invalid, NotFound
 from assistant.i18n import LANGUAGES, _
+from assistant.people.cover import Cover, cover_for, is_away
 from assistant.people.models import (
     Agency,
     AgencyBase,
@@ -476,6 +479,8 @@ class Portfolios:
     liaisons: list[User]
     practices: list[Practice]
     holder: dict[int, int]  # practice id -> liaison id
+    covers: dict[int, Cover] = field(default_factory=dict)  # liaison id -> who answers today
+    away: set[int] = field(default_factory=set)  # liaisons away today
 
     def practices_of(self, liaison_id: int | None) -> list[Practice]:
         return [
@@ -493,7 +498,10 @@ def portfolios(session: Session) -> Portfolios:
         session.exec(select(Practice).where(col(Practice.active)).order_by(col(Practice.name)))
     )
     holder = {a.practice_id: a.liaison_id for a in session.exec(select(PortfolioAssignment))}
-    return Portfolios(liaisons, practices, holder)
+    today = to_local(utcnow()).date()
+    covers = {u.id: cover_for(session, u, today) for u in liaisons if u.id is not None}
+    away = {u.id for u in liaisons if u.id is not None and is_away(u, today)}
+    return Portfolios(liaisons, practices, holder, covers, away)
 
 
 def _active_liaison(session: Session, user_id: int) -> User | None:
@@ -542,21 +550,33 @@ def assign_practices(
 
 
 def set_away(
-    session: Session, *, actor_id: int | None, liaison_id: int, away: bool, cover_id: int | None
+    session: Session,
+    *,
+    actor_id: int | None,
+    liaison_id: int,
+    away: bool,
+    cover_id: int | None,
+    away_until: date | None = None,
+    today: date | None = None,
 ) -> User:
-    """Mark a liaison away or back, and who covers their practices meanwhile."""
+    """Mark a liaison away (until a last day, or until marked back) or back, and who covers
+    their practices meanwhile."""
     liaison = _active_liaison(session, liaison_id)
     if liaison is None:
         raise NotFound()
+    today = today or to_local(utcnow()).date()
+    if away and away_until is not None and away_until < today:
+        raise FormInvalid({"away_until": _("The last day away cannot be in the past.")})
     if cover_id is not None:
         cover = _active_liaison(session, cover_id)
         if cover_id == liaison_id:
             raise FormInvalid({"cover_id": _("A liaison cannot cover for themselves.")})
         if cover is None:
             raise FormInvalid({"cover_id": _("Choose an active liaison.")})
-        if away and cover.away:
+        if away and is_away(cover, today):
             raise FormInvalid({"cover_id": _("Choose a liaison who is not away.")})
     liaison.away = away
+    liaison.away_until = away_until if away else None
     liaison.cover_id = cover_id
     return _save(
         session,
@@ -565,5 +585,6 @@ def set_away(
         action="away_changed",
         entity="user",
         away=away,
+        away_until=str(away_until or ""),
         cover_id=cover_id,
     )

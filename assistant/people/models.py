@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 import sqlalchemy as sa
@@ -81,6 +81,7 @@ class UserBase(SQLModel):
     active: bool = True
     # Liaisons: away means their practices' questions go to their cover.
     away: bool = False
+    away_until: date | None = None  # the last day away (NZ); back by itself the day after
     cover_id: int | None = Field(default=None, foreign_key="user.id")
 
 

@@ -2,16 +2,20 @@
 
 - Topics owned by coordination or MSO go to that team's queue.
 - Liaison topics and unknown questions go to the practice's portfolio liaison; when that liaison
-  is away or inactive, to their named cover (if active and not away), else the liaison queue.
+  is away or inactive, to their cover (following covers of covers, ``people.cover``), else the
+  liaison queue.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
 
 from sqlmodel import Session
 
+from assistant.clock import to_local, utcnow
+from assistant.people.cover import cover_for
 from assistant.people.models import PortfolioAssignment, TeamKind, User
 
 TEAM_QUEUES = (TeamKind.liaison, TeamKind.coordination, TeamKind.mso)
@@ -42,20 +46,20 @@ def topic_team(topic_id: str | None) -> str | None:
     return entry.owning_team if entry is not None else None
 
 
-def is_available(user: User | None) -> bool:
-    return user is not None and user.active and not user.away
-
-
-def route(session: Session, *, practice_id: int, owning_team: str | None) -> Route:
+def route(
+    session: Session, *, practice_id: int, owning_team: str | None, today: date | None = None
+) -> Route:
     if owning_team in (TeamKind.coordination, TeamKind.mso):
         return Route(TeamKind(owning_team), None, RouteReason.owning_team)
     assignment = session.get(PortfolioAssignment, practice_id)
     if assignment is None:
         return Route(TeamKind.liaison, None, RouteReason.no_portfolio)
     liaison = session.get(User, assignment.liaison_id)
-    if liaison is not None and is_available(liaison):
+    if liaison is None:
+        return Route(TeamKind.liaison, None, RouteReason.no_cover)
+    found = cover_for(session, liaison, today or to_local(utcnow()).date())
+    if found.holder is None:
+        return Route(TeamKind.liaison, None, RouteReason.no_cover)
+    if found.holder.id == liaison.id:
         return Route(TeamKind.liaison, liaison.id, RouteReason.portfolio)
-    cover = session.get(User, liaison.cover_id) if liaison and liaison.cover_id else None
-    if cover is not None and is_available(cover):
-        return Route(TeamKind.liaison, cover.id, RouteReason.cover)
-    return Route(TeamKind.liaison, None, RouteReason.no_cover)
+    return Route(TeamKind.liaison, found.holder.id, RouteReason.cover)

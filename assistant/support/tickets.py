@@ -8,11 +8,11 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from assistant import audit
-from assistant.clock import utcnow
+from assistant.clock import to_local, utcnow
 from assistant.errors import Conflict, Invalid
 from assistant.i18n import _
 from assistant.people.models import Role, TeamKind, User
-from assistant.support import business_hours
+from assistant.support import business_hours, notifications
 from assistant.support.models import EventKind, KnowledgeDraft, Ticket, TicketEvent, TicketStatus
 from assistant.support.routing import TEAM_QUEUES, route, topic_team
 
@@ -45,7 +45,12 @@ def create_ticket(
     if not question:
         raise Invalid(_("Please write your question."))
     now = now or utcnow()
-    where = route(session, practice_id=practice_id, owning_team=topic_team(topic_id))
+    where = route(
+        session,
+        practice_id=practice_id,
+        owning_team=topic_team(topic_id),
+        today=to_local(now).date(),
+    )
     ticket = Ticket(
         practice_id=practice_id,
         asker_id=asker_id,
@@ -85,6 +90,7 @@ def create_ticket(
         reason=where.reason.value,
         topic=topic_id,
     )
+    notifications.new_ticket(session, ticket=ticket)
     if commit:
         session.commit()
         session.refresh(ticket)
@@ -146,6 +152,7 @@ def reply(
     event = _event(
         session, ticket, EventKind.reply, actor_id=author.id, now=now or utcnow(), body=_text(body)
     )
+    notifications.replied(session, ticket=ticket, event=event)
     session.commit()
     return event
 
@@ -261,7 +268,7 @@ def escalate_overdue(session: Session, *, now: datetime | None = None) -> list[T
             continue
         previous = ticket.assignee_id
         session.refresh(ticket)
-        _event(
+        event = _event(
             session,
             ticket,
             EventKind.escalated,
@@ -270,6 +277,7 @@ def escalate_overdue(session: Session, *, now: datetime | None = None) -> list[T
             to_team=ticket.team,
             to_user_id=previous,
         )
+        notifications.overdue(session, ticket=ticket, event=event, previous_id=previous)
         changed.append(ticket)
     if changed:
         session.commit()

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
+from assistant.credentials import resets
 from assistant.deps import SessionDep, require_roles
-from assistant.i18n import lazy_gettext
+from assistant.i18n import _, lazy_gettext
 from assistant.people import admin
 from assistant.people.admin import FormInvalid
 from assistant.people.models import Practice, Role, TeamKind, User
@@ -300,6 +302,7 @@ def user_create(
 def user_edit(request: Request, user: AdminUser, session: SessionDep, user_id: int) -> Response:
     person = admin.view_user(session, actor_id=user.id, user_id=user_id)
     ctx = {"person": person, "values": _user_values(person)} | _user_choices(session)
+    ctx["change_required"] = resets.change_required(session, user_id=user_id)
     return _page(request, "admin/user_form.html", ctx)
 
 
@@ -360,6 +363,28 @@ def user_password(
     return _done(f"/admin/users?saved={user_id}")
 
 
+@router.post("/users/{user_id}/password-change")
+def user_password_change(
+    request: Request, user: AdminUser, session: SessionDep, user_id: int
+) -> Response:
+    """The person must choose a new password at their next sign-in."""
+    person = admin.get_user(session, user_id)
+    try:
+        resets.require_change(session, actor_id=user.id, user_id=user_id)
+    except FormInvalid as exc:
+        session.rollback()
+        return _invalid(
+            request,
+            "admin/user_form.html",
+            exc,
+            _user_values(person),
+            person=person,
+            **_user_choices(session),
+        )
+    session.commit()
+    return _done(f"/admin/users?saved={user_id}")
+
+
 # Liaison portfolios
 
 
@@ -376,6 +401,9 @@ def _portfolio_page(
         values = {f"liaison_{pid}": str(lid) for pid, lid in view.holder.items()}
         for liaison in view.liaisons:
             values[f"cover_{liaison.id}"] = str(liaison.cover_id or "")
+            values[f"away_until_{liaison.id}"] = (
+                liaison.away_until.isoformat() if liaison.away_until else ""
+            )
     ctx = {
         "view": view,
         "values": values,
@@ -412,15 +440,24 @@ def liaison_away(
     request: Request, user: AdminUser, session: SessionDep, form: FormFields, user_id: int
 ) -> Response:
     cover = form.get("cover_id", "")
+    until = form.get("away_until", "").strip()
     try:
+        try:
+            last_day = date.fromisoformat(until) if until else None
+        except ValueError:
+            raise FormInvalid({"away_until": _("Enter the last day away as a date.")}) from None
         admin.set_away(
             session,
             actor_id=user.id,
             liaison_id=user_id,
             away=form.get("away") == "1",
-            cover_id=int(cover) if cover.isdigit() else None,
+            cover_id=int(cover) if cover.isdigit() and len(cover) < 10 else None,
+            away_until=last_day,
         )
     except FormInvalid as exc:
-        errors = {f"cover_{user_id}": msg for msg in exc.errors.values()}
+        errors = {
+            f"away_until_{user_id}" if key == "away_until" else f"cover_{user_id}": msg
+            for key, msg in exc.errors.items()
+        }
         return _portfolio_page(request, session, errors=errors, status_code=422)
     return _done(f"/admin/portfolios?saved=liaison-{user_id}")

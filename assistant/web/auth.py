@@ -1,24 +1,30 @@
-"""Sign in, sign out, and the language switch."""
+"""Sign in, sign out, the language switch, and forgotten or forced-new passwords."""
 
 from __future__ import annotations
 
 import time
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from assistant import i18n
 from assistant.clock import utcnow
+from assistant.credentials import resets
 from assistant.deps import OptionalUser, SessionDep, SettingsDep
 from assistant.htmx import is_htmx
 from assistant.i18n import _
 from assistant.people import accounts
+from assistant.people.admin import FormInvalid
 from assistant.security import throttle
 from assistant.security.sessions import SESSION_COOKIE, end_session, start_session
 from assistant.templating import render
 
 router = APIRouter()
+
+# Pages carrying a reset token are not kept by the browser or anything in between.
+NO_STORE = {"Cache-Control": "no-store"}
 
 
 def safe_next(url: str | None) -> str:
@@ -33,10 +39,13 @@ def client_ip(request: Request) -> str:
 
 
 @router.get("/login")
-def login_form(request: Request, user: OptionalUser, next: str | None = None) -> Response:
+def login_form(
+    request: Request, user: OptionalUser, next: str | None = None, changed: str | None = None
+) -> Response:
     if user is not None:
         return RedirectResponse(safe_next(next), status_code=302)
-    return render(request, "auth/login.html", {"next": safe_next(next), "email": ""})
+    context = {"next": safe_next(next), "email": "", "password_changed": changed == "1"}
+    return render(request, "auth/login.html", context)
 
 
 @router.post("/login")
@@ -75,6 +84,14 @@ def login(
         error = _("That email and password do not match an active account. Please try again.")
         return render(request, "auth/login.html", context | {"error": error}, status_code=401)
     throttle.clear_account(session, account=email)
+    if resets.change_required(session, user_id=user.id):
+        # An admin asked for a new password: no session until one is chosen.
+        reset_token = resets.start_forced_change(
+            session, user_id=user.id, policy=resets.ResetPolicy.from_settings(settings)
+        )
+        session.commit()
+        reset_context = {"token": reset_token, "forced": True, "next": safe_next(next)}
+        return render(request, "auth/reset.html", reset_context, headers=NO_STORE)
     token = start_session(
         session, user_id=user.id, max_age_seconds=settings.session_max_age_seconds
     )
@@ -124,4 +141,72 @@ def switch_language(
             samesite="lax",
             secure=settings.https,
         )
+    return response
+
+
+@router.get("/password/forgot")
+def forgot_form(request: Request) -> Response:
+    return render(request, "auth/forgot.html", {"email": "", "sent": False})
+
+
+@router.post("/password/forgot")
+def forgot(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    email: Annotated[str, Form(max_length=254)] = "",
+) -> Response:
+    """The same answer whether or not the address belongs to anyone."""
+    policy = resets.ResetPolicy.from_settings(settings)
+    try:
+        resets.request_reset(session, email=email, ip=client_ip(request), policy=policy)
+    except resets.TooManyResetRequests as exc:
+        session.rollback()
+        context = {"email": email, "sent": False, "error": exc.message}
+        return render(request, "auth/forgot.html", context, status_code=429)
+    session.commit()
+    context = {"email": "", "sent": True, "minutes": policy.minutes}
+    return render(request, "auth/forgot.html", context)
+
+
+@router.get("/password/reset/{token}")
+def reset_form(request: Request, session: SessionDep, token: str) -> Response:
+    try:
+        resets.check_link(session, token=token)
+    except resets.ResetLinkInvalid as exc:
+        context = {"invalid": exc.message}
+        return render(request, "auth/reset.html", context, status_code=exc.status_code)
+    return render(request, "auth/reset.html", {"token": token, "next": "/"}, headers=NO_STORE)
+
+
+@router.post("/password/reset")
+def reset(
+    request: Request,
+    session: SessionDep,
+    token: Annotated[str, Form(max_length=200)] = "",
+    password: Annotated[str, Form(max_length=2048)] = "",
+    confirm: Annotated[str, Form(max_length=2048)] = "",
+    forced: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "/",
+) -> Response:
+    try:
+        resets.reset_with_token(session, token=token, password=password, confirm=confirm)
+    except resets.ResetLinkInvalid as exc:
+        session.rollback()
+        context = {"invalid": exc.message}
+        return render(request, "auth/reset.html", context, status_code=exc.status_code)
+    except FormInvalid as exc:
+        session.rollback()
+        form_context = {
+            "token": token,
+            "forced": forced == "1",
+            "next": safe_next(next),
+            "errors": exc.errors,
+            "error_summary": exc.message,
+        }
+        return render(request, "auth/reset.html", form_context, status_code=422)
+    session.commit()
+    query = {"changed": "1"} | ({"next": safe_next(next)} if safe_next(next) != "/" else {})
+    response = RedirectResponse(f"/login?{urlencode(query)}", status_code=303)
+    response.delete_cookie(SESSION_COOKIE)
     return response

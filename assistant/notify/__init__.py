@@ -1,0 +1,1 @@
+"""Email notifications: preferences, the email outbox, and the worker step that sends it."""
