@@ -87,10 +87,11 @@ def test_sessions_live_in_the_database_and_end_on_sign_out(
     ("next_url", "goes_to"),
     [
         ("/admin", "/admin"),
-        ("https://evil.example.com/", "/"),
-        ("//evil.example.com/", "/"),
-        ("/\\evil.example.com", "/"),
-        ("", "/"),
+        # Anywhere else: the user's own work (practice staff: the chat).
+        ("https://evil.example.com/", "/chat"),
+        ("//evil.example.com/", "/chat"),
+        ("/\\evil.example.com", "/chat"),
+        ("", "/chat"),
     ],
 )
 def test_sign_in_only_redirects_within_the_site(
@@ -101,6 +102,26 @@ def test_sign_in_only_redirects_within_the_site(
         "/login", data={"email": user.email, "password": factories.PASSWORD, "next": next_url}
     )
     assert response.headers["location"] == goes_to
+
+
+@pytest.mark.parametrize(
+    ("role", "lands_on"),
+    [
+        (Role.practice_staff, "/chat"),
+        (Role.liaison, "/inbox"),
+        (Role.mso, "/inbox"),
+        (Role.coordinator, "/inbox"),
+        (Role.admin, "/inbox"),
+        (Role.pcw, "/pcw/referrals"),
+    ],
+)
+def test_each_role_lands_on_its_own_work_after_signing_in(
+    client: TestClient, session: Session, role: Role, lands_on: str
+) -> None:
+    user = factories.user(session, role)
+    response = client.post("/login", data={"email": user.email, "password": factories.PASSWORD})
+    assert response.headers["location"] == lands_on
+    assert client.get(lands_on).status_code == 200
 
 
 def test_anonymous_page_request_goes_to_login_and_comes_back(client: TestClient) -> None:

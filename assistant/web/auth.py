@@ -20,6 +20,7 @@ from assistant.people.admin import FormInvalid
 from assistant.security import throttle
 from assistant.security.sessions import SESSION_COOKIE, end_session, start_session
 from assistant.templating import render
+from assistant.web.home import landing_for
 
 router = APIRouter()
 
@@ -95,7 +96,11 @@ def login(
     token = start_session(
         session, user_id=user.id, max_age_seconds=settings.session_max_age_seconds
     )
-    response = RedirectResponse(safe_next(next), status_code=303)
+    # Back to where sign-in interrupted them; else to their own work.
+    target = safe_next(next)
+    response = RedirectResponse(
+        target if target != "/" else landing_for(user.role), status_code=303
+    )
     response.set_cookie(
         SESSION_COOKIE,
         token,

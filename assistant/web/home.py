@@ -9,6 +9,7 @@ from fastapi.responses import Response
 
 from assistant.deps import CurrentUser
 from assistant.i18n import lazy_gettext
+from assistant.people.models import Role
 from assistant.templating import render
 from assistant.web.nav import links_for
 
@@ -33,6 +34,21 @@ DESCRIPTIONS: dict[str, Any] = {
     "/sms/simulator": lazy_gettext("Text the patient service as any number and see its replies."),
     "/admin": lazy_gettext("Practices, teams, agencies, users and liaison portfolios."),
 }
+
+
+# Where each role lands after signing in: its own work (the home page lists the rest).
+LANDING: dict[Role, str] = {
+    Role.practice_staff: "/chat",
+    Role.liaison: "/inbox",
+    Role.mso: "/inbox",
+    Role.coordinator: "/inbox",
+    Role.admin: "/inbox",
+    Role.pcw: "/pcw/referrals",
+}
+
+
+def landing_for(role: Role) -> str:
+    return LANDING.get(role, "/")
 
 
 @router.get("/")
