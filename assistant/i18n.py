@@ -10,6 +10,7 @@ import contextlib
 import io
 from collections.abc import Iterator
 from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
 from pathlib import Path
@@ -18,6 +19,7 @@ from typing import Any
 from babel import Locale
 from babel.dates import format_date as _format_date
 from babel.dates import format_datetime as _format_datetime
+from babel.localedata import LocaleDataDict
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal as _format_decimal
@@ -77,13 +79,93 @@ def html_lang(lang: str | None = None) -> str:
 
 
 # Babel (CLDR) locales for formatting dates and numbers. CLDR has no Samoan data, so Samoan
-# uses English as written in Samoa; English is New Zealand English.
+# uses the patterns of English as written in Samoa, with Samoan names (CALENDAR_NAMES);
+# English is New Zealand English.
 BABEL_LOCALES = {"en": "en_NZ", "sm": "en_WS"}
 
 
+@dataclass(frozen=True)
+class CalendarNames:
+    """Month and weekday names for a language CLDR has no data for."""
+
+    months: tuple[str, ...]  # January to December
+    weekdays: tuple[str, ...]  # Monday to Sunday, as Babel counts them
+
+    def narrow_weekday(self, name: str) -> str:
+        # "Aso Gafua" (Monday): the day's own word tells the days apart, not "Aso" (day).
+        return name.split()[-1][0]
+
+
+# The names as their speakers write them (with plain apostrophes). They are locale data, like
+# CLDR's for the other languages, rather than catalog messages: Babel's formatters take them
+# through the locale (see _NamedCalendarLocale), so every date pattern, skeleton and chart label
+# on a Samoan screen uses them, and a correction here reaches all of them at once.
+CALENDAR_NAMES: dict[str, CalendarNames] = {
+    "sm": CalendarNames(
+        months=(
+            "Ianuari",
+            "Fepuari",
+            "Mati",
+            "Aperila",
+            "Me",
+            "Iuni",
+            "Iulai",
+            "Aokuso",
+            "Setema",
+            "Oketopa",
+            "Novema",
+            "Tesema",
+        ),
+        weekdays=(
+            "Aso Gafua",
+            "Aso Lua",
+            "Aso Lulu",
+            "Aso Tofi",
+            "Aso Faraile",
+            "Aso To'ona'i",
+            "Aso Sā",
+        ),
+    ),
+}
+
+
+class _NamedCalendarLocale(Locale):
+    """A CLDR locale (its date patterns, numbers, day periods) with another language's month
+    and weekday names. Every Babel formatter reads names through ``months`` and ``days``."""
+
+    def __init__(self, identifier: str, names: CalendarNames) -> None:
+        base = Locale.parse(identifier)
+        super().__init__(base.language, base.territory, base.script, base.variant)
+        self.calendar_names = names
+
+    @property
+    def months(self) -> LocaleDataDict:
+        # No agreed short forms: abbreviated months are the whole names.
+        wide = dict(enumerate(self.calendar_names.months, start=1))
+        narrow = {number: name[0] for number, name in wide.items()}
+        return _by_context({"abbreviated": wide, "wide": wide, "narrow": narrow})
+
+    @property
+    def days(self) -> LocaleDataDict:
+        names = self.calendar_names
+        wide = dict(enumerate(names.weekdays))
+        narrow = {day: names.narrow_weekday(name) for day, name in wide.items()}
+        return _by_context({"abbreviated": wide, "short": wide, "wide": wide, "narrow": narrow})
+
+
+def _by_context(widths: dict[str, dict[int, str]]) -> LocaleDataDict:
+    return LocaleDataDict({"format": widths, "stand-alone": widths})
+
+
+@cache
+def _babel_locale(code: str) -> Locale:
+    identifier = BABEL_LOCALES.get(code, code)
+    names = CALENDAR_NAMES.get(code)
+    return Locale.parse(identifier) if names is None else _NamedCalendarLocale(identifier, names)
+
+
 def babel_locale(lang: str | None = None) -> Locale:
-    code = lang or current_locale()
-    return Locale.parse(BABEL_LOCALES.get(code, code))
+    return _babel_locale(lang or current_locale())
 
 
 @cache
