@@ -135,7 +135,7 @@ def test_numbers_are_formatted_with_babel(lang: str, expected: str) -> None:
     [
         ("en", "3 Mar 2026"),  # New Zealand English
         ("mi", "3 Māe 2026"),
-        ("sm", "3 Mati 2026"),  # CLDR has no Samoan: English as written in Samoa
+        ("sm", "3 Mati 2026"),  # CLDR has no Samoan: its month names from our own table
         ("to", "3 Maʻa 2026"),
         ("zh_Hans", "2026年3月3日"),
         ("hi", "3 मार्च 2026"),
