@@ -36,14 +36,11 @@ def list_drafts(
     )
     drafts = list(session.exec(stmt))
     ticket_ids = {d.ticket_id for d in drafts if d.ticket_id}
-    tickets = {
-        t.id: t for t in session.exec(select(Ticket).where(col(Ticket.id).in_(ticket_ids)))
-    }
+    tickets = {t.id: t for t in session.exec(select(Ticket).where(col(Ticket.id).in_(ticket_ids)))}
     visible = [
         d
         for d in drafts
-        if d.ticket_id is None
-        or (d.ticket_id in tickets and can_view(user, tickets[d.ticket_id]))
+        if d.ticket_id is None or (d.ticket_id in tickets and can_view(user, tickets[d.ticket_id]))
     ]
     return visible[:limit]
 
