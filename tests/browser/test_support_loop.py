@@ -22,8 +22,13 @@ LIAISON = "liaison.mere@pho.example.nz"
 
 
 def ask(page: Page, question: str) -> None:
+    """Ask, and wait for the answer to arrive (the box is replaced for the next question)."""
+    before = page.locator("#conversation > li").count()
     page.locator("#q").fill(question)
     page.locator("form.ask button[type=submit]").click()
+    page.wait_for_function(
+        "n => document.querySelectorAll('#conversation > li').length > n", arg=before
+    )
 
 
 def test_ask_answer_hand_off_reply_and_see_the_reply(
