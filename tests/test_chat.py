@@ -277,3 +277,15 @@ def test_empty_hand_off_is_refused(session: Session, asker: User) -> None:
     with pytest.raises(Invalid, match="Please write your question"):
         chat.hand_off(session, user=asker, question="  ")
     assert session.exec(select(Ticket)).all() == []
+
+
+def test_a_hand_off_after_suggestions_keeps_the_closest_topic(
+    session: Session, asker: User
+) -> None:
+    """What the matcher knew goes with the question: the inbox shows a topic, not "unknown"."""
+    turn = chat.ask(session, user=asker, text="newborn form signing rules", lang="en")
+    assert turn.reply.status == "suggest" and turn.reply.id is not None
+    ticket, _sent = chat.hand_off(
+        session, user=asker, question=turn.reply.text, message_id=turn.reply.id
+    )
+    assert ticket.topic_id == chat.candidates_of(turn.reply)[0].entry_id == "enrolment-register"

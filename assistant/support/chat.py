@@ -18,7 +18,7 @@ from assistant.errors import Forbidden, Invalid, NotFound
 from assistant.i18n import _
 from assistant.knowledge import Entry, get_knowledge_base
 from assistant.knowledge.usage import record_usage
-from assistant.matcher import Candidate, match
+from assistant.matcher import Candidate, MatchResult, match
 from assistant.people.models import User
 from assistant.support.models import ChatConversation, ChatMessage, Ticket
 from assistant.support.tickets import create_ticket
@@ -136,8 +136,9 @@ def ask(session: Session, *, user: User, text: str, lang: str, now: datetime | N
     if result.status != "safety" and person:
         status = BotStatus.person
     shown = result.entry_id if status in (BotStatus.answer, BotStatus.safety) else None
-    # A person was asked for: keep a confident answer only as the best-guess topic.
-    guess = result.entry_id if status == BotStatus.person else shown
+    # A person was asked for: keep what the matcher knew (an answer, the closer of two, the
+    # closest suggestion) only as the best-guess topic.
+    guess = _guess(result) if status == BotStatus.person else shown
     reply = _add(
         session,
         conversation,
@@ -217,16 +218,26 @@ def give_feedback(
     return message
 
 
-def best_guess_topic(message: ChatMessage | None) -> str | None:
-    """The topic a hand-off is probably about: the answer shown, or the closer of two offered.
+def _guess(result: MatchResult) -> str | None:
+    if result.entry_id:
+        return result.entry_id
+    if result.status == "choose" and result.candidates:
+        return result.candidates[0].entry_id
+    return result.suggestions[0].entry_id if result.suggestions else None
 
-    When the matcher abstained the question is unknown (it goes to the practice's liaison).
+
+def best_guess_topic(message: ChatMessage | None) -> str | None:
+    """The topic a hand-off is probably about: the answer shown, or the closer of two offered,
+    or the closest entry suggested.
+
+    When the matcher abstained with nothing close, the question is unknown (it goes to the
+    practice's liaison).
     """
     if message is None:
         return None
     if message.entry_id:
         return message.entry_id
-    if message.status == BotStatus.choose:
+    if message.status in (BotStatus.choose, BotStatus.suggest):
         found = candidates_of(message)
         return found[0].entry_id if found else None
     return None
