@@ -50,8 +50,9 @@ def _lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextMan
         stop_worker = None
         if settings.run_worker_in_app and settings.environment != "test":
             from assistant.outbox.runner import start_in_background
+            from assistant.schedule import steps_for
 
-            stop_worker = start_in_background(settings)
+            stop_worker = start_in_background(settings, steps_for(settings))
         try:
             yield
         finally:

@@ -77,17 +77,20 @@ def serve(
 def worker(
     once: Annotated[bool, typer.Option("--once", help="Drain what is due, then exit")] = False,
 ) -> None:
-    """Send queued SMS from the outbox (runs until stopped unless --once)."""
+    """Send queued SMS and email, and escalate overdue questions (until stopped unless --once)."""
     import logging
     import threading
 
-    from assistant.outbox.runner import run_until
+    from assistant.outbox.runner import run_steps, run_until
     from assistant.outbox.worker import worker_for
+    from assistant.schedule import steps_for
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     settings = get_settings()
     outbox = worker_for(settings)
+    steps = steps_for(settings)
     if once:
+        run_steps(steps)
         stats = outbox.drain()
         typer.echo(
             f"Claimed {stats.claimed}, sent {stats.sent}, retrying {stats.retried}, "
@@ -97,7 +100,7 @@ def worker(
     typer.echo(f"Outbox worker running ({outbox.transport.name} transport); Ctrl-C stops it.")
     stop = threading.Event()
     try:
-        run_until(outbox, stop, settings.worker_poll_seconds)
+        run_until(outbox, stop, settings.worker_poll_seconds, steps)
     except KeyboardInterrupt:
         stop.set()
 

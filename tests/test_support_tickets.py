@@ -13,6 +13,8 @@ from assistant.clock import NZ
 from assistant.errors import Conflict, Forbidden, Invalid
 from assistant.matcher import match
 from assistant.people.models import Practice, Role, User
+from assistant.schedule import escalation_step
+from assistant.settings import Settings
 from assistant.support import inbox, tickets
 from assistant.support.models import EventKind, KnowledgeDraft, Ticket, TicketStatus
 from tests import factories
@@ -153,13 +155,22 @@ def test_overdue_tickets_are_escalated_to_the_team_queue_once(
     assert (last.kind, last.to_user_id) == (EventKind.escalated, world.liaison.id)
 
 
-def test_inbox_views_flag_and_escalate_overdue(session: Session, world: World) -> None:
+def test_inbox_views_flag_and_the_schedule_escalates_overdue(
+    session: Session, world: World, settings: Settings
+) -> None:
     late = new_ticket(session, world)
     monday_11am = MONDAY_10AM + timedelta(hours=1)
     wednesday = datetime(2026, 11, 25, 9, 0, tzinfo=NZ).astimezone(UTC)
     mine_before = inbox.inbox(session, user=world.liaison, view="mine", now=monday_11am)
     assert [r.ticket.id for r in mine_before] == [late.id]
-    # Loading the inbox after the due time escalates: out of "mine", into the team and overdue.
+    # Reading the inbox after the due time changes nothing: it is flagged overdue ...
+    still = inbox.inbox(session, user=world.liaison, view="mine", now=wednesday)
+    assert [(r.ticket.id, r.overdue) for r in still] == [(late.id, True)]
+    session.refresh(late)
+    assert (late.assignee_id, late.escalated_at) == (world.liaison.id, None)
+    # ... and the worker's scheduled step escalates: out of "mine", into the team and overdue.
+    escalation_step(settings)(wednesday)
+    session.expire_all()
     mine = inbox.inbox(session, user=world.liaison, view="mine", now=wednesday)
     team = inbox.inbox(session, user=world.other_liaison, view="team", now=wednesday)
     overdue = inbox.inbox(session, user=world.other_liaison, view="overdue", now=wednesday)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from datetime import datetime
 
 from assistant.outbox.worker import OutboxWorker, RunStats, worker_for
 from assistant.settings import Settings
@@ -12,9 +13,24 @@ from assistant.settings import Settings
 log = logging.getLogger(__name__)
 
 
-def run_until(worker: OutboxWorker, stop: threading.Event, poll_seconds: float) -> None:
-    """Drain, then wait ``poll_seconds`` (or until stopped) and drain again."""
+Step = Callable[[datetime | None], None]
+
+
+def run_steps(steps: Sequence[Step]) -> None:
+    """The scheduled steps of one pass; one failing does not stop the others or the outbox."""
+    for step in steps:
+        try:
+            step(None)
+        except Exception:  # the database may be back next time
+            log.exception("scheduled step failed")
+
+
+def run_until(
+    worker: OutboxWorker, stop: threading.Event, poll_seconds: float, steps: Sequence[Step] = ()
+) -> None:
+    """Run the scheduled steps and drain, then wait ``poll_seconds`` (or until stopped)."""
     while not stop.is_set():
+        run_steps(steps)
         stats = RunStats()
         try:
             stats = worker.run_once()
@@ -24,13 +40,14 @@ def run_until(worker: OutboxWorker, stop: threading.Event, poll_seconds: float) 
             stop.wait(poll_seconds)
 
 
-def start_in_background(settings: Settings) -> Callable[[], None]:
-    """Start a daemon thread draining the outbox; returns a function that stops it."""
+def start_in_background(settings: Settings, steps: Sequence[Step] = ()) -> Callable[[], None]:
+    """Start a daemon thread running ``steps`` and draining the outbox; returns a function
+    that stops it."""
     stop = threading.Event()
     worker = worker_for(settings)
     thread = threading.Thread(
         target=run_until,
-        args=(worker, stop, settings.worker_poll_seconds),
+        args=(worker, stop, settings.worker_poll_seconds, steps),
         name="outbox-worker",
         daemon=True,
     )

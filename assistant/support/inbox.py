@@ -15,7 +15,7 @@ from assistant.errors import Forbidden, NotFound
 from assistant.paging import Page, fetch
 from assistant.people.models import Practice, Role, User
 from assistant.support.models import EventKind, KnowledgeDraft, Ticket, TicketEvent, TicketStatus
-from assistant.support.tickets import ENTITY, ROLE_TEAMS, escalate_overdue, team_of
+from assistant.support.tickets import ENTITY, ROLE_TEAMS, team_of
 
 View = Literal["mine", "team", "overdue", "resolved"]
 VIEWS: tuple[View, ...] = ("mine", "team", "overdue", "resolved")
@@ -116,10 +116,9 @@ def inbox(
     filters: Filters | None = None,
     page: int = 1,
 ) -> Page[TicketRow]:
-    """One inbox view, or a search when ``filters`` are set; escalates overdue tickets first so
-    every view is current."""
+    """One inbox view, or a search when ``filters`` are set. Reading changes nothing: overdue
+    tickets are escalated by the worker's schedule (``assistant.schedule``)."""
     now = now or utcnow()
-    escalate_overdue(session, now=now)
     stmt = select(Ticket)
     team = team_of(user)
     scope = _scope(team)

@@ -1,0 +1,38 @@
+"""Work done on a schedule, beside the outbox: each worker pass runs these steps first.
+
+A page view never changes anything; what must happen when time passes (an overdue question
+moving to its team's queue, and the email saying so) happens here, in the worker — the
+in-app thread for `make run`, or `python -m assistant worker` in production.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlmodel import Session
+
+from assistant.clock import utcnow
+from assistant.db import get_engine
+from assistant.settings import Settings
+from assistant.support.tickets import escalate_overdue
+
+log = logging.getLogger(__name__)
+
+Step = Callable[[datetime | None], None]
+
+
+def escalation_step(settings: Settings) -> Step:
+    def escalate(now: datetime | None = None) -> None:
+        with Session(get_engine(settings.database_url)) as session:
+            moved = escalate_overdue(session, now=now or utcnow())
+            session.commit()
+        if moved:
+            log.info("escalated %d overdue question(s)", len(moved))
+
+    return escalate
+
+
+def steps_for(settings: Settings) -> list[Step]:
+    return [escalation_step(settings)]
