@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
@@ -11,6 +12,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import HTTPException
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import DataError, StatementError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assistant.deps import set_request_locale
@@ -21,6 +23,8 @@ from assistant.security.csrf import verify_csrf
 from assistant.settings import Settings, get_settings
 from assistant.templating import render
 from assistant.web.middleware import SecurityMiddleware
+
+log = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
@@ -70,6 +74,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=_lifespan(settings),
         dependencies=[Depends(verify_csrf), Depends(set_request_locale)],
         docs_url=None if settings.environment == "production" else "/docs",
+        # The API description only where the docs are served.
+        openapi_url=None if settings.environment == "production" else "/openapi.json",
         redoc_url=None,
     )
     if settings is not get_settings():
@@ -104,6 +110,29 @@ def _install_error_handlers(app: FastAPI) -> None:
             return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
         return _error_page(request, exc.status_code, "")
 
+    async def unstorable(request: Request, exc: Exception) -> Response:
+        """Input the database cannot hold (an id beyond 64 bits, a NUL character) or cannot
+        read (JSON nested thousands deep): the request is refused, nothing else is lost."""
+        log.info("refused unstorable input on %s: %s", request.url.path, type(exc).__name__)
+        message = _(
+            "Something in what was sent cannot be stored: a number that is far too long, or a "
+            "character that is not text. Check it and try again."
+        )
+        if request.url.path.startswith("/api/"):
+            from fastapi.responses import JSONResponse
+
+            return JSONResponse({"detail": message}, status_code=400)
+        return _error_page(request, 400, message)
+
+    async def database_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StatementError)
+        if isinstance(exc, DataError) or isinstance(exc.orig, (OverflowError, ValueError)):
+            return await unstorable(request, exc)
+        raise exc
+
+    app.add_exception_handler(OverflowError, unstorable)
+    app.add_exception_handler(RecursionError, unstorable)
+    app.add_exception_handler(StatementError, database_error)
     app.add_exception_handler(LoginRequired, login_required)
     app.add_exception_handler(AppError, app_error)
     app.add_exception_handler(HTTPException, http_error)

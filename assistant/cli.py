@@ -70,7 +70,9 @@ def serve(
             else:
                 typer.echo("Database has data; demo logins use the demo password if loaded.")
     typer.echo(f"Serving on http://{host}:{port}")
-    uvicorn.run("assistant.main:app", host=host, port=port, reload=reload, proxy_headers=True)
+    uvicorn.run(
+        "assistant.main:app", host=host, port=port, reload=reload, **settings.proxy_options()
+    )
 
 
 @app.command()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -25,6 +25,9 @@ class Settings(BaseSettings):
     login_window_seconds: int = 15 * 60
     login_slow_after: int = 5
     login_block_after: int = 10
+    # Addresses of reverse proxies whose X-Forwarded-For / -Proto headers are believed (comma
+    # separated, e.g. "10.0.0.5"); empty: none, the connecting address is the client's.
+    trusted_proxies: str = ""
     login_slow_delay_seconds: float = 1.0
 
     twilio_account_sid: str = ""
@@ -62,6 +65,13 @@ class Settings(BaseSettings):
     @property
     def email_enabled(self) -> bool:
         return bool(self.smtp_host.strip())
+
+    def proxy_options(self) -> dict[str, Any]:
+        """uvicorn's proxy settings: forwarded headers believed only from ``trusted_proxies``
+        (uvicorn's own default trusts 127.0.0.1, so anyone on this machine could claim any
+        address and slip past the sign-in limits)."""
+        proxies = ",".join(p.strip() for p in self.trusted_proxies.split(",") if p.strip())
+        return {"proxy_headers": bool(proxies), "forwarded_allow_ips": proxies or ""}
 
     @property
     def https(self) -> bool:

@@ -64,6 +64,7 @@ def test_production_starts_with_a_real_secret_and_hides_the_api_docs(tmp_path: P
     )
     with TestClient(create_app(settings)) as client:
         assert client.get("/docs").status_code == 404
+        assert client.get("/openapi.json").status_code == 404  # no API map for strangers
     engine = dbmod._engines.pop(settings.database_url, None)
     if engine is not None:
         engine.dispose()

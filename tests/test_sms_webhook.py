@@ -349,3 +349,17 @@ def test_simulated_messages_are_listed_oldest_first(staff_client: Client, sessio
     assert page.index(en(msg.eligibility_citizen)) < page.index(en(msg.eligible).split(":")[0])
     rows = session.exec(select(SmsInbound).order_by(col(SmsInbound.id))).all()
     assert [r.body for r in rows] == ["hello", "1", "yes"]
+
+
+def test_a_nul_in_a_text_is_dropped_and_the_rest_kept(twilio: Any, session: Session) -> None:
+    reply = reply_of(twilio("hel\x00lo", phone="+64211230001"))
+    assert reply  # answered as "hello"
+    row = session.exec(select(SmsInbound).order_by(col(SmsInbound.id).desc())).first()
+    assert row is not None and row.body == "hello"
+
+
+def test_a_message_id_no_twilio_would_send_is_refused(twilio: Any, session: Session) -> None:
+    before = counts(session)
+    response = twilio("hello", sid="SM" + "x" * 80, phone="+64211230002")
+    assert response.status_code == 400
+    assert counts(session) == before

@@ -11,6 +11,7 @@ from sqlmodel import Session, select
 
 from assistant.clock import utcnow
 from assistant.security import throttle
+from assistant.security.csrf import CSRF_COOKIE, CSRF_FIELD
 from assistant.security.throttle import LoginFailure
 from assistant.settings import Settings
 from tests import factories
@@ -150,3 +151,75 @@ def test_successful_login_clears_the_accounts_failures(client: Client, session: 
     assert _post(client, user.email, factories.PASSWORD).status_code == 303
     accounts = session.exec(select(LoginFailure.account)).all()
     assert user.email.lower() not in accounts
+
+
+def test_attempts_at_the_same_moment_cannot_all_slip_under_the_limit(session: Session) -> None:
+    """Sixteen wrong passwords sent at once: each is counted before its password is checked,
+    so only the first ``block_after`` are checked at all."""
+    ids = [
+        throttle.begin_attempt(
+            session, ip="10.0.0.9", account="a@example.nz", window_seconds=900, block_after=10
+        )
+        for _ in range(16)
+    ]
+    assert sum(1 for i in ids if i is not None) == 10
+    assert ids[10:] == [None] * 6
+    assert len(session.exec(select(LoginFailure)).all()) == 10  # the refused are not counted
+
+
+@pytest.mark.real_clock  # a real server in another thread: it reads the machine clock
+def test_a_made_up_forwarded_address_does_not_escape_the_limit(settings: Settings) -> None:
+    """Served as `serve` serves it: X-Forwarded-For is believed only from trusted proxies
+    (none by default), so inventing a new address per guess changes nothing."""
+    import socket
+    import threading
+    import time
+
+    import httpx
+    import uvicorn
+
+    from assistant.app import create_app
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = uvicorn.Config(
+        create_app(settings),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        **settings.proxy_options(),
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        for _ in range(100):
+            if server.started:
+                break
+            time.sleep(0.05)
+        codes = []
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}") as client:
+            client.get("/login")  # the form's CSRF cookie, sent back as the form's field
+            token = client.cookies[CSRF_COOKIE]
+            for n in range(settings.login_block_after + 2):
+                response = client.post(
+                    "/login",
+                    data={"email": f"guess{n}@example.nz", "password": "wrong", CSRF_FIELD: token},
+                    headers={"X-Forwarded-For": f"203.0.113.{n}"},
+                )
+                codes.append(response.status_code)
+        assert codes[: settings.login_block_after] == [401] * settings.login_block_after
+        assert codes[-1] == 429
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def test_forwarded_headers_are_believed_only_from_configured_proxies() -> None:
+    assert Settings().proxy_options() == {"proxy_headers": False, "forwarded_allow_ips": ""}
+    trusted = Settings(trusted_proxies=" 10.0.0.5, 10.0.0.6 ")
+    assert trusted.proxy_options() == {
+        "proxy_headers": True,
+        "forwarded_allow_ips": "10.0.0.5,10.0.0.6",
+    }

@@ -95,6 +95,40 @@ def record_failure(
     session.commit()
 
 
+def begin_attempt(
+    session: Session,
+    *,
+    ip: str,
+    account: str,
+    window_seconds: int,
+    block_after: int,
+    keep_seconds: int = 2 * 24 * 3600,
+) -> int | None:
+    """Count a sign-in attempt before its password is checked, so attempts made at the same
+    moment cannot all slip under the limit. Returns the attempt's id (it stays counted as a
+    failure unless the sign-in succeeds: ``clear_account``), or None when it is one too many
+    (then it is not counted, and must be refused)."""
+    now = utcnow()
+    session.exec(
+        delete(LoginFailure).where(col(LoginFailure.at) < now - timedelta(seconds=keep_seconds))
+    )
+    row = LoginFailure(ip=ip, account=_normalise(account)[:254], at=now)
+    session.add(row)
+    session.commit()
+    since = now - timedelta(seconds=window_seconds)
+    counted = 0
+    for clause in (col(LoginFailure.ip) == ip, col(LoginFailure.account) == row.account):
+        ids = session.exec(
+            select(LoginFailure.id).where(clause, col(LoginFailure.at) > since)
+        ).all()
+        counted = max(counted, len(ids))
+    if counted > block_after:
+        session.exec(delete(LoginFailure).where(col(LoginFailure.id) == row.id))
+        session.commit()
+        return None
+    return row.id
+
+
 def clear_account(session: Session, *, account: str) -> None:
     """After a successful sign-in the account's failures are forgiven.
 

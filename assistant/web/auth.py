@@ -77,11 +77,26 @@ def login(
             minutes,
         )
         return render(request, "auth/login.html", context | {"error": error}, status_code=429)
+    attempt = throttle.begin_attempt(
+        session,
+        ip=ip,
+        account=email,
+        window_seconds=settings.login_window_seconds,
+        block_after=settings.login_block_after,
+    )
+    if attempt is None:  # other attempts at the same moment used up the allowance
+        minutes = max(1, round(settings.login_window_seconds / 60))
+        error = i18n.ngettext(
+            "Too many failed sign-in attempts. Try again in %(num)d minute.",
+            "Too many failed sign-in attempts. Try again in %(num)d minutes.",
+            minutes,
+        )
+        return render(request, "auth/login.html", context | {"error": error}, status_code=429)
     if state.delay_seconds:
         time.sleep(state.delay_seconds)
     user = accounts.authenticate(session, email=email, password=password)
     if user is None or user.id is None:
-        throttle.record_failure(session, ip=ip, account=email)
+        # The attempt, counted before the check, stays counted as a failure.
         error = _("That email and password do not match an active account. Please try again.")
         return render(request, "auth/login.html", context | {"error": error}, status_code=401)
     throttle.clear_account(session, account=email)

@@ -37,6 +37,7 @@ WEBHOOK_PATH = "/sms/twilio"
 # this token; production refuses every request until TWILIO_AUTH_TOKEN is set.
 DEV_AUTH_TOKEN = "development-only-twilio-token"  # noqa: S105
 SIMULATOR_SID_PREFIX = "SMsim"
+MAX_SID = 64  # Twilio's ids are 34 characters; the column holds 64
 
 SIMULATOR_ROLES = (Role.liaison, Role.coordinator, Role.mso, Role.pcw, Role.admin)
 SimulatorUser = Annotated[User, Depends(require_roles(*SIMULATOR_ROLES))]
@@ -74,6 +75,8 @@ def receive_inbound(
         log.warning("sms webhook: bad signature from=%s", mask_phone(params.get("From")))
         return WebhookResult(403, "")
     sid = params.get("MessageSid") or params.get("SmsSid") or ""
+    if len(sid) > MAX_SID:
+        return WebhookResult(400, twiml(""))  # not a message id Twilio would send
     try:
         phone = to_e164(params.get("From", ""))
     except InvalidPhone:
@@ -88,7 +91,8 @@ def receive_inbound(
         reply = handle_inbound(
             session,
             phone=phone,
-            body=params.get("Body", ""),
+            # A NUL is not text (and PostgreSQL cannot store it): keep the rest of the message.
+            body=params.get("Body", "").replace("\x00", ""),
             message_sid=sid,
             pho_phone=settings.pho_phone_number,
         )

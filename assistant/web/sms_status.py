@@ -33,7 +33,7 @@ async def delivery_status(request: Request, settings: SettingsDep, session: Sess
         session,
         sid=params.get("MessageSid") or params.get("SmsSid") or "",
         status=params.get("MessageStatus") or params.get("SmsStatus") or "",
-        message_id=int(raw_id) if raw_id.isdigit() else None,
+        message_id=int(raw_id) if raw_id.isdigit() and len(raw_id) < 19 else None,
         error_code=params.get("ErrorCode") or None,
     )
     if message is None:
