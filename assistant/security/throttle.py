@@ -112,21 +112,24 @@ def begin_attempt(
     session.exec(
         delete(LoginFailure).where(col(LoginFailure.at) < now - timedelta(seconds=keep_seconds))
     )
-    row = LoginFailure(ip=ip, account=_normalise(account)[:254], at=now)
+    key = _normalise(account)[:254]
+    row = LoginFailure(ip=ip, account=key, at=now)
     session.add(row)
+    session.flush()
+    attempt_id = row.id  # read now: a sign-in at the same moment may clear the row
     session.commit()
     since = now - timedelta(seconds=window_seconds)
     counted = 0
-    for clause in (col(LoginFailure.ip) == ip, col(LoginFailure.account) == row.account):
+    for clause in (col(LoginFailure.ip) == ip, col(LoginFailure.account) == key):
         ids = session.exec(
             select(LoginFailure.id).where(clause, col(LoginFailure.at) > since)
         ).all()
         counted = max(counted, len(ids))
     if counted > block_after:
-        session.exec(delete(LoginFailure).where(col(LoginFailure.id) == row.id))
+        session.exec(delete(LoginFailure).where(col(LoginFailure.id) == attempt_id))
         session.commit()
         return None
-    return row.id
+    return attempt_id
 
 
 def clear_account(session: Session, *, account: str) -> None:

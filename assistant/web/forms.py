@@ -9,6 +9,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 
 from assistant import audit, i18n
 from assistant.deps import CurrentUser, SessionDep, require_roles
@@ -146,6 +149,13 @@ async def post_page(
     """Every button of the fill page: next, back, language, add/remove a row, send."""
     form = _fillable(_form(form_id), user)
     data = await request.form()
+    return await run_in_threadpool(_post_page, request, session, form, user, data)
+
+
+def _post_page(
+    request: Request, session: Session, form: Any, user: User, data: FormData
+) -> Response:
+    """The blocking part of ``post_page`` (database work), run off the event loop."""
     instance_id = str(data.get("instance_id") or "")
     if not submissions.valid_instance_id(instance_id):
         raise NotFound(_("We could not find that draft. It may have been sent already."))
@@ -273,6 +283,11 @@ async def api_submit(
     raw = await request.body()
     if len(raw) > MAX_BODY_BYTES:
         return JSONResponse({"detail": "too large"}, status_code=413)
+    # Parsing, checking and storing block: off the event loop, so other requests go on.
+    return await run_in_threadpool(_store_submission, session, form, user, raw)
+
+
+def _store_submission(session: Session, form: Any, user: User, raw: bytes) -> Response:
     try:
         body = json.loads(raw)
     except ValueError:

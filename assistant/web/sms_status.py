@@ -6,9 +6,12 @@ import logging
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from assistant.deps import SessionDep, SettingsDep
 from assistant.outbox.status import apply_status
+from assistant.settings import Settings
 from assistant.sms.signature import public_url, validate_twilio_request
 
 log = logging.getLogger(__name__)
@@ -21,14 +24,28 @@ async def delivery_status(request: Request, settings: SettingsDep, session: Sess
     """Authenticated by Twilio's signature (no user session: Twilio calls it)."""
     form = await request.form()
     params = {key: str(value) for key, value in form.multi_items()}
+    url = public_url(settings, request)
+    signature = request.headers.get("X-Twilio-Signature")
+    raw_id = request.query_params.get("m", "")
+    return await run_in_threadpool(_apply, settings, session, url, params, signature, raw_id)
+
+
+def _apply(
+    settings: Settings,
+    session: Session,
+    url: str,
+    params: dict[str, str],
+    signature: str | None,
+    raw_id: str,
+) -> Response:
+    """The blocking part (the database), off the event loop."""
     if not validate_twilio_request(
         auth_token=settings.twilio_auth_token,
-        url=public_url(settings, request),
+        url=url,
         params=params,
-        signature=request.headers.get("X-Twilio-Signature"),
+        signature=signature,
     ):
         return Response("Invalid signature", status_code=403, media_type="text/plain")
-    raw_id = request.query_params.get("m", "")
     message = apply_status(
         session,
         sid=params.get("MessageSid") or params.get("SmsSid") or "",

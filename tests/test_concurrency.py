@@ -1,0 +1,91 @@
+"""A burst of form submissions must not freeze the server (a real uvicorn in this process)."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import pytest
+import uvicorn
+from sqlmodel import Session
+
+from assistant.app import create_app
+from assistant.people.models import Role
+from assistant.security.csrf import CSRF_COOKIE, CSRF_FIELD
+from assistant.settings import Settings
+from tests import factories
+from tests.test_forms_api import flag_payload
+
+
+@pytest.fixture
+def server(settings: Settings) -> Iterator[str]:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+    running = uvicorn.Server(config)
+    thread = threading.Thread(target=running.run, daemon=True)
+    thread.start()
+    for _ in range(200):
+        if running.started:
+            break
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    running.should_exit = True
+    thread.join(timeout=10)
+
+
+def _signed_in(base: str, email: str) -> httpx.Client:
+    client = httpx.Client(base_url=base, timeout=60)
+    client.get("/login")
+    token = client.cookies[CSRF_COOKIE]
+    data = {"email": email, "password": factories.PASSWORD, CSRF_FIELD: token}
+    assert client.post("/login", data=data).status_code == 303
+    client.headers["X-CSRF-Token"] = token
+    return client
+
+
+@pytest.mark.real_clock  # the server thread and the client share the machine's clock
+def test_a_burst_of_submissions_leaves_the_server_answering(server: str, session: Session) -> None:
+    user = factories.user(session, Role.practice_staff)
+    body = flag_payload()  # twenty copies of one submission, as a retrying phone might send
+    codes: list[int] = []
+    health: list[float] = []
+
+    clients = [_signed_in(server, user.email) for _ in range(20)]
+    fresh: list[int] = []
+
+    def submit_new(n: int) -> None:
+        response = clients[n].post("/api/forms/flag_problem/submissions", json=flag_payload())
+        fresh.append(response.status_code)
+
+    def submit(n: int) -> None:
+        response = clients[n].post("/api/forms/flag_problem/submissions", json=body)
+        codes.append(response.status_code)
+
+    def watch() -> None:
+        with httpx.Client(base_url=server, timeout=60) as client:
+            for _ in range(10):
+                started = time.perf_counter()
+                assert client.get("/healthz").status_code == 200
+                health.append(time.perf_counter() - started)
+                time.sleep(0.05)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        list(pool.map(submit, range(20)))
+        # ... and twenty different ones at once: twenty writers queueing for the database.
+        list(pool.map(submit_new, range(20)))
+    watcher.join()
+    for client in clients:
+        client.close()
+    assert sorted(set(codes)) in ([200, 201], [201])  # stored once, the rest "already stored"
+    assert codes.count(201) == 1
+    assert fresh == [201] * 20  # every one stored, none refused or failed
+    # A stall detector, not a speed test: the loop froze for ~30 s when routes blocked it.
+    assert max(health) < 5.0, health
