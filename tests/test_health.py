@@ -76,3 +76,12 @@ def test_security_headers_and_cookie_flags(client: TestClient) -> None:
     assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
     cookie = response.headers["set-cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_pages_are_compressed_and_there_is_a_favicon(client: TestClient) -> None:
+    page = client.get("/login", headers={"Accept-Encoding": "gzip"})
+    assert page.status_code == 200 and page.headers["content-encoding"] == "gzip"
+    css = client.get("/static/app.css", headers={"Accept-Encoding": "gzip"})
+    assert css.headers["content-encoding"] == "gzip"
+    icon = client.get("/favicon.ico")
+    assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml")
