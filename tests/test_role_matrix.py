@@ -56,6 +56,7 @@ PHO_STAFF = allow(Role.liaison, Role.coordinator, Role.mso, Role.admin)
 EXPECTED: dict[tuple[str, str], Access] = {
     # foundation
     ("GET", "/healthz"): ANYONE,
+    ("GET", "/favicon.ico"): ANYONE,
     ("GET", "/login"): ANYONE,
     ("POST", "/login"): ANYONE,
     ("POST", "/logout"): ANYONE,
