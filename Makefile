@@ -34,6 +34,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check assistant tests benchmarks
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 # The PostgreSQL pass runs with the whole process clock moved (libfaketime) to Christmas Day
 # evening in New Zealand two years ahead: no test may depend on the date the suite runs on.

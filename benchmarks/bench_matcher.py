@@ -27,7 +27,6 @@ from rank_bm25 import BM25Okapi
 from assistant.knowledge import Entry, KnowledgeBase, Variant, get_knowledge_base
 from assistant.matcher import Candidate, MatchResult
 from assistant.matcher._engine import Matcher
-from assistant.matcher._lexicon import get_lexicon
 from assistant.matcher.evaluate import (
     SAFETY_IDS,
     Query,
@@ -36,6 +35,7 @@ from assistant.matcher.evaluate import (
     run,
     summarise,
 )
+from assistant.matcher.lexicon import get_lexicon
 
 ROOT = Path(__file__).resolve().parent.parent
 DEV = ROOT / "tests" / "data" / "dev-queries.tsv"

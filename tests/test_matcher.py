@@ -10,8 +10,8 @@ import pytest
 from assistant.knowledge import load_knowledge_base
 from assistant.matcher import match
 from assistant.matcher._engine import Matcher, default_matcher
-from assistant.matcher._lexicon import get_lexicon
-from assistant.matcher._normalise import fold, stem
+from assistant.matcher.lexicon import get_lexicon
+from assistant.matcher.normalise import fold, stem
 
 # -- normalisation ------------------------------------------------------------------------
 

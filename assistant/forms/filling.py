@@ -16,10 +16,9 @@ import re
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
 
 from sqlmodel import Session
-from starlette.datastructures import ImmutableMultiDict
 
 from assistant import i18n
 from assistant.forms import drafts, submissions, validation
@@ -195,7 +194,16 @@ def page_to_show(
     return nearest_page(form, state, wanted)
 
 
-def answers_from_post(form: FormDefinition, data: ImmutableMultiDict[str, Any]) -> dict[str, Any]:
+class PostedFields(Protocol):
+    """What a posted HTML form offers (Starlette's FormData, a MultiDict...): the first value
+    of a field, and every value of a field that repeats."""
+
+    def get(self, key: str, /) -> Any: ...
+
+    def getlist(self, key: str, /) -> list[Any]: ...
+
+
+def answers_from_post(form: FormDefinition, data: PostedFields) -> dict[str, Any]:
     """Every answer on the fill page (all pages are in the one HTML form)."""
     raw: dict[str, Any] = {}
     for f in form.top_fields():
@@ -214,7 +222,7 @@ def answers_from_post(form: FormDefinition, data: ImmutableMultiDict[str, Any]) 
     return raw
 
 
-def _read(data: ImmutableMultiDict[str, Any], key: str, ftype: str) -> Any:
+def _read(data: PostedFields, key: str, ftype: str) -> Any:
     if ftype == "select_multiple":
         return [str(v) for v in data.getlist(key) if v]
     value = data.get(key)

@@ -13,7 +13,7 @@ SAFETY_ENTRIES = ("emergency", "crisis-support")
 
 def check_knowledge(directory: Path | None = None) -> list[str]:
     """Every problem in the knowledge folder, as "path:line: message"."""
-    from assistant.matcher._lexicon import read_lexicon
+    from assistant.matcher.lexicon import read_lexicon
 
     folder = directory or KNOWLEDGE_DIR
     kb = load_knowledge_base(folder)
@@ -40,7 +40,7 @@ def _weak_phrases(
 ) -> list[str]:
     """Synonym phrases that are one small word: questions ignore it, so it never matches.
     (A longer phrase with small words, "get hold of", is matched whole, as written.)"""
-    from assistant.matcher._normalise import fold, root
+    from assistant.matcher.normalise import fold, root
 
     ignored = {root(word) for text in stopwords for word in fold(text).split()}
     problems = []

@@ -33,8 +33,8 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from assistant.matcher import SafetyKind
-from assistant.matcher._lexicon import SAFETY_KINDS, Lexicon
-from assistant.matcher._normalise import fold, stem
+from assistant.matcher.lexicon import SAFETY_KINDS, Lexicon
+from assistant.matcher.normalise import fold, stem
 
 MIN_TYPO_LEN = 5
 # How many words (of three letters or more) a negation reaches forward, a denial backward.

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from starlette.requests import Request
 from twilio.request_validator import RequestValidator
 
 from assistant.settings import Settings
@@ -19,11 +18,11 @@ def validate_twilio_request(
     return bool(RequestValidator(auth_token).validate(url, dict(params), signature))
 
 
-def public_url(settings: Settings, request: Request) -> str:
+def public_url(settings: Settings, path: str, query: str = "") -> str:
     """The URL Twilio used: PUBLIC_BASE_URL + path (+ query), whatever proxy is in between."""
-    url = settings.public_base_url.rstrip("/") + request.url.path
-    if request.url.query:
-        url += "?" + request.url.query
+    url = settings.public_base_url.rstrip("/") + path
+    if query:
+        url += "?" + query
     return url
 
 

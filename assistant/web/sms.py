@@ -106,7 +106,7 @@ async def twilio_inbound(request: Request, settings: SettingsDep) -> Response:
     result = await run_in_threadpool(
         receive_inbound,
         settings,
-        url=public_url(settings, request),
+        url=public_url(settings, request.url.path, request.url.query),
         params=params,
         signature=request.headers.get("X-Twilio-Signature"),
     )

@@ -24,7 +24,7 @@ async def delivery_status(request: Request, settings: SettingsDep, session: Sess
     """Authenticated by Twilio's signature (no user session: Twilio calls it)."""
     form = await request.form()
     params = {key: str(value) for key, value in form.multi_items()}
-    url = public_url(settings, request)
+    url = public_url(settings, request.url.path, request.url.query)
     signature = request.headers.get("X-Twilio-Signature")
     raw_id = request.query_params.get("m", "")
     return await run_in_threadpool(_apply, settings, session, url, params, signature, raw_id)
