@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -24,27 +23,42 @@ from assistant.matcher import match
 from assistant.security.csrf import verify_csrf
 from assistant.settings import Settings, get_settings
 from assistant.templating import render
+from assistant.web import (
+    account,
+    admin,
+    auth,
+    chat,
+    forms,
+    forms_data,
+    health,
+    home,
+    inbox,
+    knowledge,
+    pcw,
+    sms,
+    sms_status,
+)
 from assistant.web.middleware import SecurityMiddleware
 
 log = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
-# One router per area; each module exposes ``router``.
-ROUTER_MODULES = (
-    "assistant.web.health",
-    "assistant.web.auth",
-    "assistant.web.home",
-    "assistant.web.admin",
-    "assistant.web.chat",
-    "assistant.web.inbox",
-    "assistant.web.sms",
-    "assistant.web.forms",
-    "assistant.web.pcw",
-    "assistant.web.sms_status",
-    "assistant.web.forms_data",
-    "assistant.web.knowledge",
-    "assistant.web.account",
+# One router per area, in plain imports a reader (and mypy) can follow.
+ROUTERS = (
+    health.router,
+    auth.router,
+    home.router,
+    admin.router,
+    chat.router,
+    inbox.router,
+    sms.router,
+    forms.router,
+    pcw.router,
+    sms_status.router,
+    forms_data.router,
+    knowledge.router,
+    account.router,
 )
 
 
@@ -99,9 +113,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             headers={"Cache-Control": "public, max-age=604800"},
         )
 
-    for name in ROUTER_MODULES:
-        module = importlib.import_module(name)
-        app.include_router(module.router)
+    for router in ROUTERS:
+        app.include_router(router)
     _install_error_handlers(app)
     return app
 

@@ -1,31 +1,22 @@
 """``python -m assistant check``: validate the content folders (knowledge, forms, locales).
 
-Each content area registers a checker returning readable problems, "path:line: message".
+Each content area has a checker returning readable problems, "path:line: message".
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from assistant import i18n_tools
+from assistant.forms.check import check_forms
+from assistant.knowledge.check import check_knowledge
+from assistant.sms.keywords import check_words
+from assistant.sms.places import check_gazetteer
+
 Checker = Callable[[], list[str]]
-
-CHECKERS: dict[str, str] = {
-    # name -> "module:function"; imported lazily so one broken area cannot hide the others.
-    "locales": "assistant.content_check:check_locales",
-    "knowledge": "assistant.knowledge.check:check_knowledge",
-    "forms": "assistant.forms.check:check_forms",
-    "sms-suburbs": "assistant.sms.places:check_gazetteer",
-    "sms-words": "assistant.sms.keywords:check_words",
-}
-
-
-def register(name: str, target: str) -> None:
-    CHECKERS[name] = target
 
 
 def check_locales() -> list[str]:
-    from assistant import i18n_tools
-
     problems = [
         f"locales/{lang}: untranslated: {mid!r}"
         for lang, ids in i18n_tools.missing().items()
@@ -35,14 +26,20 @@ def check_locales() -> list[str]:
     return problems
 
 
-def run_all() -> dict[str, list[str]]:
-    import importlib
+# name -> the function that checks that content (a crash in one is reported, not fatal).
+CHECKERS: dict[str, Checker] = {
+    "locales": check_locales,
+    "knowledge": check_knowledge,
+    "forms": check_forms,
+    "sms-suburbs": check_gazetteer,
+    "sms-words": check_words,
+}
 
+
+def run_all() -> dict[str, list[str]]:
     results: dict[str, list[str]] = {}
-    for name, target in CHECKERS.items():
-        module_name, func_name = target.split(":")
+    for name, func in CHECKERS.items():
         try:
-            func: Checker = getattr(importlib.import_module(module_name), func_name)
             results[name] = func()
         except Exception as exc:  # a crash in one checker is itself a problem to report
             results[name] = [f"{name}: checker failed: {exc!r}"]

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-import importlib
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
+from assistant.forms.dashboard_demo import load_demo_assessments
+from assistant.pcw.demo import load_demo_pcw
 from assistant.people.models import (
     Agency,
     PortfolioAssignment,
@@ -17,13 +19,14 @@ from assistant.people.models import (
     User,
 )
 from assistant.security.passwords import hash_password
+from assistant.support.demo import load_demo_tickets
 
 # Other areas add "module:function" loaders taking (session) after the foundation's.
-EXTRA_LOADERS: list[str] = [
-    "assistant.support.demo:load_demo_tickets",
-    "assistant.pcw.demo:load_demo_pcw",
-    "assistant.forms.dashboard_demo:load_demo_assessments",
-]
+EXTRA_LOADERS: tuple[Callable[[Session], object], ...] = (
+    load_demo_tickets,
+    load_demo_pcw,
+    load_demo_assessments,
+)
 
 
 @dataclass(frozen=True)
@@ -256,9 +259,8 @@ def load_people(session: Session, *, password: str) -> list[DemoLogin]:
 
 def load_demo(session: Session, *, password: str) -> list[DemoLogin]:
     logins = load_people(session, password=password)
-    for target in EXTRA_LOADERS:
-        module_name, func_name = target.split(":")
-        getattr(importlib.import_module(module_name), func_name)(session)
+    for loader in EXTRA_LOADERS:
+        loader(session)
     return logins
 
 

@@ -231,10 +231,7 @@ def test_check_command_reports_knowledge_problems(
     folder = write_folder(tmp_path, {"sample-entry.md": _broken("owning_team", "finance")})
     monkeypatch.setattr("assistant.knowledge._loader.KNOWLEDGE_DIR", folder)
     monkeypatch.setattr("assistant.knowledge.check.KNOWLEDGE_DIR", folder)
-    monkeypatch.setattr(
-        "assistant.content_check.CHECKERS",
-        {"knowledge": "assistant.knowledge.check:check_knowledge"},
-    )
+    monkeypatch.setattr("assistant.content_check.CHECKERS", {"knowledge": check_knowledge})
     result = CliRunner().invoke(cli_app, ["check"])
     assert result.exit_code == 1
     assert "knowledge/sample-entry.md:4: unknown team 'finance'" in result.output
