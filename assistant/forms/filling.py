@@ -21,7 +21,7 @@ from typing import Any, Protocol
 from sqlmodel import Session
 
 from assistant import i18n
-from assistant.forms import drafts, submissions, validation
+from assistant.forms import drafts, hooks, submissions, validation
 from assistant.forms.definition import Field, FormDefinition
 from assistant.i18n import _
 from assistant.people.models import User
@@ -105,6 +105,7 @@ def step(
                 lang=lang,
                 answers=raw,
                 today=today,
+                after_submit=hooks.AFTER_SUBMIT.get(form.id),
             )
         except submissions.InvalidSubmission as invalid:
             return Step(first_page_with(form, invalid.errors, page), invalid.errors)

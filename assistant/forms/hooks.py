@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlmodel import Session
 
+from assistant.forms.actions import create_actions
 from assistant.forms.definition import Field, FormDefinition
 from assistant.forms.models import FormSubmission
 from assistant.forms.submissions import answers_of
 from assistant.i18n import _, use_locale
 from assistant.people.models import User
+from assistant.support.tickets import create_ticket
 
 
 def flag_problem_ticket(
     session: Session, *, submission: FormSubmission, form: FormDefinition, user: User
 ) -> None:
     """A flagged workload transfer becomes a ticket for the practice's liaison."""
-    from assistant.support.tickets import create_ticket
-
     if user.practice_id is None or user.id is None:
         return
     answers = answers_of(submission)
@@ -47,8 +49,6 @@ def barrier_follow_ups(
     session: Session, *, submission: FormSubmission, form: FormDefinition, user: User
 ) -> None:
     """Each agreed action becomes a follow-up task in the PCW's task list."""
-    from assistant.forms.actions import create_actions
-
     create_actions(session, submission=submission, definition=form, actor=user, commit=False)
 
 
@@ -63,3 +63,10 @@ def _describe(f: Field, value: object) -> str:
 def _choice(f: Field, value: str) -> str:
     choice = f.choice(value)
     return choice.text("en") if choice else value
+
+
+# Form id -> what happens after a new submission of that form (callers pass it to ``submit``).
+AFTER_SUBMIT: dict[str, Callable[..., None]] = {
+    "flag_problem": flag_problem_ticket,
+    "barrier_assessment": barrier_follow_ups,
+}

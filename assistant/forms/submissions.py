@@ -8,7 +8,6 @@ InvalidSubmission (422, per-field errors in the submission's language).
 from __future__ import annotations
 
 import hashlib
-import importlib
 import json
 import logging
 import time
@@ -31,11 +30,8 @@ from assistant.people.models import Role, User
 
 log = logging.getLogger(__name__)
 
-# Form id -> "module:function(session, *, submission, form, user)" run after a new submission.
-AFTER_SUBMIT: dict[str, str] = {
-    "flag_problem": "assistant.forms.hooks:flag_problem_ticket",
-    "barrier_assessment": "assistant.forms.hooks:barrier_follow_ups",
-}
+# What a caller asks to happen after a new submission, in its transaction (forms.hooks).
+AfterSubmit = Callable[..., None]
 VIEW_ALL = frozenset({Role.coordinator, Role.admin})
 
 
@@ -93,7 +89,10 @@ def submit(
     lang: str,
     answers: Mapping[str, Any],
     today: date | None = None,
+    after_submit: AfterSubmit | None = None,
 ) -> Outcome:
+    """Store a submission once (the same answers again: the stored one), then run
+    ``after_submit(session, submission=, form=, user=)`` in the same transaction."""
     if not can_fill(form, user):
         raise NotAllowed()
     lang = lang if lang in LANGUAGES else "en"
@@ -167,11 +166,8 @@ def submit(
         commit=False,
         form=form.id,
     )
-    hook = AFTER_SUBMIT.get(form.id)
-    if hook:
-        module_name, func_name = hook.split(":")
-        func: Callable[..., Any] = getattr(importlib.import_module(module_name), func_name)
-        func(session, submission=submission, form=form, user=user)
+    if after_submit is not None:
+        after_submit(session, submission=submission, form=form, user=user)
     session.commit()
     session.refresh(submission)
     log.info("form submission stored: form=%s id=%s", form.id, submission.id)

@@ -16,7 +16,7 @@ from starlette.datastructures import FormData
 from assistant import audit, i18n
 from assistant.deps import CurrentUser, SessionDep, require_roles
 from assistant.errors import Forbidden, NotFound
-from assistant.forms import actions, drafts, filling, submissions, validation
+from assistant.forms import actions, drafts, filling, hooks, submissions, validation
 from assistant.forms.definition import (
     FormDefinition,
     FormNotFound,
@@ -307,6 +307,7 @@ def _store_submission(session: Session, form: Any, user: User, raw: bytes) -> Re
             form_version=body["form_version"],
             lang=lang,
             answers=body["answers"],
+            after_submit=hooks.AFTER_SUBMIT.get(form.id),
         )
     except submissions.NotAllowed:
         return JSONResponse({"detail": "not allowed"}, status_code=403)
