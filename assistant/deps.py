@@ -80,3 +80,12 @@ def require_roles(*roles: Role) -> Callable[[User], User]:
 
 
 StaffOfPHO = (Role.liaison, Role.coordinator, Role.mso, Role.admin)
+
+
+async def form_fields(request: Request) -> dict[str, str]:
+    """The posted form's text fields (the first value of each)."""
+    form = await request.form()
+    return {key: value for key, value in form.items() if isinstance(value, str)}
+
+
+FormFields = Annotated[dict[str, str], Depends(form_fields)]

@@ -3,23 +3,23 @@
 from __future__ import annotations
 
 import time
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from assistant import i18n
 from assistant.clock import utcnow
-from assistant.deps import CurrentUser, SessionDep, SettingsDep
+from assistant.deps import CurrentUser, FormFields, SessionDep, SettingsDep
 from assistant.i18n import lazy_gettext
 from assistant.notify import preferences
 from assistant.notify.models import EmailKind
 from assistant.people import accounts
 from assistant.people.admin import FormInvalid
 from assistant.security import throttle
-from assistant.security.sessions import SESSION_COOKIE, start_session
+from assistant.security.sessions import start_session
 from assistant.templating import render
-from assistant.web.auth import client_ip
+from assistant.web.auth import client_ip, set_session_cookie
 
 router = APIRouter(prefix="/account")
 
@@ -28,14 +28,6 @@ KIND_LABELS: dict[EmailKind, Any] = {
     EmailKind.ticket_overdue: lazy_gettext("A question in my queue is overdue"),
     EmailKind.ticket_reply: lazy_gettext("The PHO has replied to my question"),
 }
-
-
-async def form_fields(request: Request) -> dict[str, str]:
-    form = await request.form()
-    return {key: value for key, value in form.items() if isinstance(value, str)}
-
-
-FormFields = Annotated[dict[str, str], Depends(form_fields)]
 
 
 @router.get("")
@@ -107,15 +99,7 @@ def change_password(
         session, user_id=user.id, max_age_seconds=settings.session_max_age_seconds
     )
     response = RedirectResponse("/account/password?changed=1", status_code=303)
-    response.set_cookie(
-        SESSION_COOKIE,
-        token,
-        max_age=settings.session_max_age_seconds,
-        httponly=True,
-        samesite="lax",
-        secure=settings.https,
-    )
-    return response
+    return set_session_cookie(response, token, settings)
 
 
 # Notifications

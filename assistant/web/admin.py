@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
 from assistant.credentials import resets
-from assistant.deps import SessionDep, require_roles
+from assistant.deps import FormFields, SessionDep, require_roles
 from assistant.i18n import _, lazy_gettext
 from assistant.people import admin
 from assistant.people.admin import FormInvalid
@@ -37,15 +37,6 @@ TEAM_KIND_LABELS = {
     TeamKind.mso: lazy_gettext("MSO"),
     TeamKind.pcw: lazy_gettext("Partnership community workers"),
 }
-
-
-async def form_fields(request: Request) -> dict[str, str]:
-    """The posted form's text fields (the first value of each)."""
-    form = await request.form()
-    return {key: value for key, value in form.items() if isinstance(value, str)}
-
-
-FormFields = Annotated[dict[str, str], Depends(form_fields)]
 
 
 def _done(url: str) -> Response:

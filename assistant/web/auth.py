@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
@@ -19,6 +19,7 @@ from assistant.people import accounts
 from assistant.people.admin import FormInvalid
 from assistant.security import throttle
 from assistant.security.sessions import SESSION_COOKIE, end_session, start_session
+from assistant.settings import Settings
 from assistant.templating import render
 from assistant.web.home import landing_for
 
@@ -37,6 +38,28 @@ def safe_next(url: str | None) -> str:
 
 def client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
+
+
+def set_session_cookie(response: Response, token: str, settings: Settings) -> Response:
+    """The signed-in browser's session cookie (HTTP only, same-site, secure over HTTPS)."""
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=settings.session_max_age_seconds,
+        httponly=True,
+        samesite="lax",
+        secure=settings.https,
+    )
+    return response
+
+
+def _too_many_attempts(request: Request, context: dict[str, Any], minutes: int) -> Response:
+    error = i18n.ngettext(
+        "Too many failed sign-in attempts. Try again in %(num)d minute.",
+        "Too many failed sign-in attempts. Try again in %(num)d minutes.",
+        minutes,
+    )
+    return render(request, "auth/login.html", context | {"error": error}, status_code=429)
 
 
 @router.get("/login")
@@ -71,12 +94,7 @@ def login(
     context = {"next": safe_next(next), "email": email}
     if state.blocked_until is not None:
         minutes = max(1, round((state.blocked_until - utcnow()).total_seconds() / 60))
-        error = i18n.ngettext(
-            "Too many failed sign-in attempts. Try again in %(num)d minute.",
-            "Too many failed sign-in attempts. Try again in %(num)d minutes.",
-            minutes,
-        )
-        return render(request, "auth/login.html", context | {"error": error}, status_code=429)
+        return _too_many_attempts(request, context, minutes)
     attempt = throttle.begin_attempt(
         session,
         ip=ip,
@@ -86,12 +104,7 @@ def login(
     )
     if attempt is None:  # other attempts at the same moment used up the allowance
         minutes = max(1, round(settings.login_window_seconds / 60))
-        error = i18n.ngettext(
-            "Too many failed sign-in attempts. Try again in %(num)d minute.",
-            "Too many failed sign-in attempts. Try again in %(num)d minutes.",
-            minutes,
-        )
-        return render(request, "auth/login.html", context | {"error": error}, status_code=429)
+        return _too_many_attempts(request, context, minutes)
     if state.delay_seconds:
         time.sleep(state.delay_seconds)
     user = accounts.authenticate(session, email=email, password=password)
@@ -116,15 +129,7 @@ def login(
     response = RedirectResponse(
         target if target != "/" else landing_for(user.role), status_code=303
     )
-    response.set_cookie(
-        SESSION_COOKIE,
-        token,
-        max_age=settings.session_max_age_seconds,
-        httponly=True,
-        samesite="lax",
-        secure=settings.https,
-    )
-    return response
+    return set_session_cookie(response, token, settings)
 
 
 @router.post("/logout")
