@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import logging
 import random
-import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -31,6 +30,7 @@ from assistant.notify.models import OPTIONAL_KINDS, EmailKind, EmailStatus, Queu
 from assistant.notify.preferences import wants
 from assistant.notify.smtp import EmailFailure, Outgoing, SmtpTransport, transport_for
 from assistant.outbox.backoff import Backoff
+from assistant.outbox.claiming import claim_due, update_claimed
 from assistant.people.models import User
 from assistant.settings import Settings
 
@@ -93,42 +93,18 @@ class EmailWorker:
     # -- claiming ---------------------------------------------------------------------------
 
     def claim(self, now: datetime) -> list[_Claimed]:
-        token = uuid.uuid4().hex
-        due = (
-            select(QueuedEmail.id)
-            .where(
-                QueuedEmail.status == EmailStatus.queued,
-                col(QueuedEmail.next_attempt_at) <= now,
-            )
-            .order_by(col(QueuedEmail.next_attempt_at), col(QueuedEmail.id))
-            .limit(self.batch_size)
+        token = claim_due(
+            self.engine,
+            QueuedEmail,
+            queued=EmailStatus.queued,
+            sending=EmailStatus.sending,
+            now=now,
+            batch_size=self.batch_size,
+            handed_over_at=None,
         )
-        if self.engine.dialect.name == "postgresql":
-            due = due.with_for_update(skip_locked=True)
+        if token is None:
+            return []
         with Session(self.engine) as session:
-            for _ in range(5):  # without row locks (SQLite) another worker may win: pick again
-                ids = list(session.exec(due))
-                if not ids:
-                    session.commit()
-                    return []
-                result = session.exec(
-                    update(QueuedEmail)
-                    .where(
-                        col(QueuedEmail.id).in_(ids),
-                        col(QueuedEmail.status) == EmailStatus.queued,
-                    )
-                    .values(
-                        status=EmailStatus.sending,
-                        claim_token=token,
-                        claimed_at=now,
-                        handed_over_at=None,
-                        attempts=col(QueuedEmail.attempts) + 1,
-                        updated_at=now,
-                    )
-                )
-                session.commit()
-                if result.rowcount:
-                    break
             rows = session.exec(
                 select(QueuedEmail.id, QueuedEmail.attempts)
                 .where(QueuedEmail.claim_token == token)
@@ -267,19 +243,14 @@ class EmailWorker:
         return self._update(claimed, **values) == 1
 
     def _update(self, claimed: _Claimed, **values: object) -> int:
-        stmt = (
-            update(QueuedEmail)
-            .where(
-                col(QueuedEmail.id) == claimed.id,
-                col(QueuedEmail.claim_token) == claimed.token,
-                col(QueuedEmail.status) == EmailStatus.sending,
-            )
-            .values(**values)
+        return update_claimed(
+            self.engine,
+            QueuedEmail,
+            row_id=claimed.id,
+            token=claimed.token,
+            sending=EmailStatus.sending,
+            **values,
         )
-        with Session(self.engine) as session:
-            result = session.exec(stmt)
-            session.commit()
-            return int(result.rowcount)
 
     # -- stale claims -----------------------------------------------------------------------
 

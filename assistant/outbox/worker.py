@@ -30,6 +30,7 @@ from assistant.clock import utcnow
 from assistant.db import get_engine
 from assistant.notify.worker import EmailWorker, email_worker_for
 from assistant.outbox.backoff import Backoff
+from assistant.outbox.claiming import claim_due, update_claimed
 from assistant.outbox.models import OutboxMessage, OutboxStatus
 from assistant.outbox.transport import (
     OPTED_OUT_CODE,
@@ -114,45 +115,17 @@ class OutboxWorker:
     # -- claiming ---------------------------------------------------------------------------
 
     def claim(self, now: datetime) -> list[_Claimed]:
-        token = uuid.uuid4().hex
-        due = (
-            select(OutboxMessage.id)
-            .where(
-                OutboxMessage.status == OutboxStatus.queued,
-                col(OutboxMessage.next_attempt_at) <= now,
-            )
-            .order_by(col(OutboxMessage.next_attempt_at), col(OutboxMessage.id))
-            .limit(self.batch_size)
+        token = claim_due(
+            self.engine,
+            OutboxMessage,
+            queued=OutboxStatus.queued,
+            sending=OutboxStatus.sending,
+            now=now,
+            batch_size=self.batch_size,
         )
-        if self._postgres:
-            # Rows another worker is claiming right now are skipped, not waited for.
-            due = due.with_for_update(skip_locked=True)
+        if token is None:
+            return []
         with Session(self.engine) as session:
-            # Without row locks (SQLite) a concurrent worker can take the rows we picked
-            # first: then pick again rather than report an empty outbox.
-            for _ in range(5):
-                ids = list(session.exec(due))
-                if not ids:
-                    session.commit()
-                    return []
-                # The status guard makes the claim safe even without row locks.
-                result = session.exec(
-                    update(OutboxMessage)
-                    .where(
-                        col(OutboxMessage.id).in_(ids),
-                        col(OutboxMessage.status) == OutboxStatus.queued,
-                    )
-                    .values(
-                        status=OutboxStatus.sending,
-                        claim_token=token,
-                        claimed_at=now,
-                        attempts=col(OutboxMessage.attempts) + 1,
-                        updated_at=now,
-                    )
-                )
-                session.commit()
-                if result.rowcount:
-                    break
             rows = session.exec(
                 select(OutboxMessage)
                 .where(OutboxMessage.claim_token == token)
@@ -261,19 +234,14 @@ class OutboxWorker:
         )
 
     def _update(self, claimed: _Claimed, **values: object) -> int:
-        stmt = (
-            update(OutboxMessage)
-            .where(
-                col(OutboxMessage.id) == claimed.id,
-                col(OutboxMessage.claim_token) == claimed.token,
-                col(OutboxMessage.status) == OutboxStatus.sending,
-            )
-            .values(**values)
+        return update_claimed(
+            self.engine,
+            OutboxMessage,
+            row_id=claimed.id,
+            token=claimed.token,
+            sending=OutboxStatus.sending,
+            **values,
         )
-        with Session(self.engine) as session:
-            result = session.exec(stmt)
-            session.commit()
-            return int(result.rowcount)
 
     def _mark_sent(self, message_id: int, token: str, sent: Sent, now: datetime) -> None:
         with Session(self.engine) as session:
