@@ -86,10 +86,6 @@ class OutboxWorker:
     # The email outbox, drained in the same pass (its counts are added to the SMS ones).
     email: EmailWorker | None = None
 
-    @property
-    def _postgres(self) -> bool:
-        return self.engine.dialect.name == "postgresql"
-
     def run_once(self, now: datetime | None = None) -> RunStats:
         """One pass: look after stale claims, then send what is due (SMS, then email)."""
         now = now or utcnow()
