@@ -289,3 +289,21 @@ def test_a_hand_off_after_suggestions_keeps_the_closest_topic(
         session, user=asker, question=turn.reply.text, message_id=turn.reply.id
     )
     assert ticket.topic_id == chat.candidates_of(turn.reply)[0].entry_id == "enrolment-register"
+
+
+def test_a_hand_off_stores_the_ticket_and_its_chat_note_together(
+    session: Session, asker: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A failure between the ticket and the note in the chat loses neither: nothing is kept."""
+    turn = chat.ask(session, user=asker, text=UNKNOWN, lang="en")
+    assert turn.reply.id is not None
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(chat, "record_usage", broken)
+    monkeypatch.setattr(chat, "best_guess_topic", lambda _m: "training")  # so usage is recorded
+    with pytest.raises(RuntimeError):
+        chat.hand_off(session, user=asker, question=UNKNOWN, message_id=turn.reply.id)
+    session.rollback()
+    assert session.exec(select(Ticket)).all() == []

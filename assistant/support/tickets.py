@@ -146,13 +146,22 @@ def _text(body: str, limit: int = 8000) -> str:
 
 
 def reply(
-    session: Session, *, ticket: Ticket, author: User, body: str, now: datetime | None = None
+    session: Session,
+    *,
+    ticket: Ticket,
+    author: User,
+    body: str,
+    now: datetime | None = None,
+    and_resolve: bool = False,
 ) -> TicketEvent:
-    """A reply the practice sees in its chat."""
-    event = _event(
-        session, ticket, EventKind.reply, actor_id=author.id, now=now or utcnow(), body=_text(body)
-    )
+    """A reply the practice sees in its chat (and, with ``and_resolve``, the question marked
+    resolved in the same transaction)."""
+    now = now or utcnow()
+    event = _event(session, ticket, EventKind.reply, actor_id=author.id, now=now, body=_text(body))
     notifications.replied(session, ticket=ticket, event=event)
+    if and_resolve and ticket.status == TicketStatus.open:
+        ticket.status, ticket.resolved_at = TicketStatus.resolved, now
+        _event(session, ticket, EventKind.resolved, actor_id=author.id, now=now)
     session.commit()
     return event
 

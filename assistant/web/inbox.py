@@ -19,7 +19,7 @@ from assistant.knowledge import get_knowledge_base
 from assistant.paging import page_number
 from assistant.people.models import Practice, Role, TeamKind, User
 from assistant.support import chat, drafts, inbox, tickets
-from assistant.support.models import Ticket, TicketEvent, TicketStatus
+from assistant.support.models import Ticket, TicketEvent
 from assistant.support.routing import TEAM_QUEUES
 from assistant.templating import render
 from assistant.web.nav import register
@@ -183,11 +183,11 @@ def reply(
     and_resolve: Annotated[str, Form(max_length=5)] = "",
 ) -> Response:
     def act(ticket: Ticket) -> None:
-        event = tickets.reply(session, ticket=ticket, author=user, body=body)
+        event = tickets.reply(
+            session, ticket=ticket, author=user, body=body, and_resolve=bool(and_resolve)
+        )
         if save_draft:
             tickets.save_draft(session, ticket=ticket, event=event, author=user)
-        if and_resolve and ticket.status == TicketStatus.open:
-            tickets.resolve(session, ticket=ticket, actor=user)  # "Reply and resolve"
 
     return _change(request, session, user, ticket_id, act)
 
