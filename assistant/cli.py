@@ -170,6 +170,19 @@ def escalate_overdue() -> None:
     typer.echo(f"Escalated {len(moved)} overdue question(s).")
 
 
+@app.command("escalate-enrolments")
+def escalate_enrolments() -> None:
+    """Give enrolment requests a practice left unanswered for two business days to the PCW
+    team (safe to run every few minutes; the worker does it on its own schedule)."""
+    from assistant.clock import utcnow
+    from assistant.enrolment.escalation import escalate_unanswered
+
+    with _session() as session:
+        moved = escalate_unanswered(session, now=utcnow())
+        session.commit()
+    typer.echo(f"Handed {len(moved)} unanswered enrolment request(s) to the PCW team.")
+
+
 @i18n_app.command("extract")
 def i18n_extract() -> None:
     """Extract messages from Python and templates into locales/messages.pot."""

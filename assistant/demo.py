@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlmodel import Session, select
 
+from assistant.clock import utcnow
 from assistant.forms.dashboard_demo import load_demo_assessments
 from assistant.pcw.demo import load_demo_pcw
 from assistant.people.models import (
@@ -121,6 +123,19 @@ TEAMS = [
 
 AGENCIES = ["Pacific Trust Canterbury", "Te Whare Hauora Ōtautahi", "Refugee and Migrant Centre"]
 
+# Days since each practice last confirmed its new-patient status (the SMS guide lists only
+# practices confirmed in the last 30 days).
+CONFIRMED_DAYS_AGO = {
+    "Riccarton Family Health": 2,
+    "Linwood Community Practice": 9,
+    "Papanui Medical Centre": 20,
+    "Hornby Health Hub": 0,
+    "Sydenham Doctors": 5,
+    "Aranui Whānau Clinic": 14,
+}
+# Practice staff who manage their practice (keep its new-patient status and fees current).
+PRACTICE_MANAGERS = {"manager@papanui.example.nz", "manager@riccarton.example.nz"}
+
 # email, name, role, practice name | team kind | agency name, locale
 USERS: list[tuple[str, str, Role, str | None, str | None]] = [
     ("admin@pho.example.nz", "Aroha Admin", Role.admin, None, None),
@@ -143,6 +158,13 @@ USERS: list[tuple[str, str, Role, str | None, str | None]] = [
         "Paul Manager",
         Role.practice_staff,
         "practice:Papanui Medical Centre",
+        None,
+    ),
+    (
+        "manager@riccarton.example.nz",
+        "Rangi Manager",
+        Role.practice_staff,
+        "practice:Riccarton Family Health",
         None,
     ),
     ("liaison.mere@pho.example.nz", "Mere Liaison", Role.liaison, "team:liaison", None),
@@ -202,6 +224,7 @@ def load_people(session: Session, *, password: str) -> list[DemoLogin]:
                 accepting_new_patients=accepting,
                 fee_notes=fees,
                 languages=langs,
+                accepting_confirmed_at=utcnow() - timedelta(days=CONFIRMED_DAYS_AGO.get(name, 0)),
             )
             session.add(practice)
         practices[name] = practice
@@ -228,7 +251,12 @@ def load_people(session: Session, *, password: str) -> list[DemoLogin]:
         user = session.exec(select(User).where(User.email == email)).first()
         if user is None:
             user = User(
-                name=name, email=email, role=role, password_hash=password_hash, locale=locale
+                name=name,
+                email=email,
+                role=role,
+                password_hash=password_hash,
+                locale=locale,
+                practice_manager=email in PRACTICE_MANAGERS,
             )
             if belongs:
                 kind, _, key = belongs.partition(":")

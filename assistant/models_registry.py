@@ -10,6 +10,7 @@ from types import ModuleType
 
 from assistant import audit
 from assistant.credentials import models as credentials_models
+from assistant.enrolment import models as enrolment_models
 from assistant.forms import models as forms_models
 from assistant.knowledge import models as knowledge_models
 from assistant.notify import models as notify_models
@@ -33,6 +34,7 @@ MODEL_MODULES: tuple[ModuleType, ...] = (
     forms_models,
     notify_models,
     credentials_models,
+    enrolment_models,
 )
 
 

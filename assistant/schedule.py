@@ -1,7 +1,8 @@
 """Work done on a schedule, beside the outbox: each worker pass runs these steps first.
 
 A page view never changes anything; what must happen when time passes (an overdue question
-moving to its team's queue, and the email saying so) happens here, in the worker — the
+moving to its team's queue, and the email saying so; an enrolment request a practice left
+unanswered going to the community workers) happens here, in the worker — the
 in-app thread for `make run`, or `python -m assistant worker` in production.
 """
 
@@ -15,6 +16,7 @@ from sqlmodel import Session
 
 from assistant.clock import utcnow
 from assistant.db import get_engine
+from assistant.enrolment.escalation import escalate_unanswered
 from assistant.settings import Settings
 from assistant.support.tickets import escalate_overdue
 
@@ -34,5 +36,16 @@ def escalation_step(settings: Settings) -> Step:
     return escalate
 
 
+def enrolment_step(settings: Settings) -> Step:
+    def hand_over(now: datetime | None = None) -> None:
+        with Session(get_engine(settings.database_url)) as session:
+            moved = escalate_unanswered(session, now=now or utcnow())
+            session.commit()
+        if moved:
+            log.info("gave %d unanswered enrolment request(s) to the PCW team", len(moved))
+
+    return hand_over
+
+
 def steps_for(settings: Settings) -> list[Step]:
-    return [escalation_step(settings)]
+    return [escalation_step(settings), enrolment_step(settings)]

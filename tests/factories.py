@@ -8,6 +8,7 @@ from typing import Any
 from argon2 import PasswordHasher
 from sqlmodel import Session
 
+from assistant.clock import utcnow
 from assistant.people.models import (
     Agency,
     PortfolioAssignment,
@@ -28,7 +29,9 @@ _seq = itertools.count(1)
 
 def practice(session: Session, **kw: Any) -> Practice:
     n = next(_seq)
-    obj = Practice(**({"name": f"Practice {n}", "suburb": "Riccarton"} | kw))
+    # Listed by the SMS guide when it takes new patients: confirmed just now.
+    defaults = {"name": f"Practice {n}", "suburb": "Riccarton", "accepting_confirmed_at": utcnow()}
+    obj = Practice(**(defaults | kw))
     session.add(obj)
     session.commit()
     session.refresh(obj)

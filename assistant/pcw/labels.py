@@ -67,6 +67,10 @@ REASON_LABELS: dict[str, Any] = {
     "eligibility-unsure": lazy_gettext("Not sure whether they are eligible for funded care."),
     "not-eligible": lazy_gettext("May not be eligible for funded care."),
     "no-practice": lazy_gettext("No practice near them is taking new patients."),
+    "practice-declined": lazy_gettext("A practice could not take them on: asked for a call back."),
+    "enrolment-unanswered": lazy_gettext(
+        "Asked a practice to take them on; the practice has not answered in 2 working days."
+    ),
 }
 
 
@@ -74,6 +78,16 @@ def task_title(task: Any) -> str:
     """Urgent tasks made for a safety message carry no typed title: name them here."""
     if task.kind == "urgent" and task.referral_id:
         return str(lazy_gettext("Urgent referral: make sure this person is safe and supported."))
+    if task.kind == "enrolment":
+        # The stored title is "<person>: <practice>".
+        person, _sep, practice = str(task.title).partition(": ")
+        return str(
+            lazy_gettext(
+                "Call %(person)s: %(practice)s has not answered their enrolment request.",
+                person=person,
+                practice=practice,
+            )
+        )
     return str(task.title)
 
 

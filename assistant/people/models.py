@@ -47,6 +47,10 @@ class PracticeBase(SQLModel):
 class Practice(PracticeBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
     created_at: datetime = Field(default_factory=utcnow)
+    # When the practice last confirmed its "taking new patients" status and fee note: the SMS
+    # guide lists only practices confirmed in the last 30 days.
+    accepting_confirmed_at: datetime | None = None
+    accepting_confirmed_by_id: int | None = None  # the user (no foreign key: user -> practice)
 
 
 class TeamBase(SQLModel):
@@ -83,6 +87,8 @@ class UserBase(SQLModel):
     away: bool = False
     away_until: date | None = None  # the last day away (NZ); back by itself the day after
     cover_id: int | None = Field(default=None, foreign_key="user.id")
+    # Practice staff: a practice manager keeps the practice's new-patient status and fees current.
+    practice_manager: bool = False
 
 
 class User(UserBase, table=True):

@@ -435,7 +435,7 @@ class Turn:
 
     def _practices_near(self, place: Place) -> str:
         self.answers["place"] = place.name
-        found = nearby_practices(self.session, place=place)
+        found = nearby_practices(self.session, place=place, now=self.now)
         if not found:
             self.answers["callback_reason"] = "no-practice"
             self.goto(Step.offer_callback)

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import yaml
 from rapidfuzz import fuzz, process
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
+from assistant.people.listing import fresh_since
 from assistant.people.models import Practice
 from assistant.sms.text import fold
 
@@ -187,20 +191,44 @@ def _coordinates(practice: Practice) -> tuple[float, float] | None:
     return (place.lat, place.lon) if place else None
 
 
-def nearby_practices(session: Session, *, place: Place, limit: int = 3) -> list[NearbyPractice]:
-    """Active practices taking new patients, nearest first."""
-    stmt = select(Practice).where(
+def _listed(now: datetime) -> SelectOfScalar[Practice]:
+    """Active practices taking new patients, confirmed so in the last 30 days."""
+    return select(Practice).where(
         Practice.active == True,  # noqa: E712
         Practice.accepting_new_patients == True,  # noqa: E712
+        col(Practice.accepting_confirmed_at) >= fresh_since(now),
     )
+
+
+def _nearest(
+    practices: Iterable[Practice], lat: float, lon: float, limit: int
+) -> list[NearbyPractice]:
     found = []
-    for practice in session.exec(stmt):
+    for practice in practices:
         where = _coordinates(practice)
         if where is None:
             continue
-        found.append(NearbyPractice(practice, distance_km(place.lat, place.lon, *where)))
+        found.append(NearbyPractice(practice, distance_km(lat, lon, *where)))
     found.sort(key=lambda n: (n.km, n.practice.name))
     return found[:limit]
+
+
+def nearby_practices(
+    session: Session, *, place: Place, now: datetime, limit: int = 3
+) -> list[NearbyPractice]:
+    """Practices taking new patients (confirmed in the last 30 days), nearest first."""
+    return _nearest(session.exec(_listed(now)), place.lat, place.lon, limit)
+
+
+def practices_near_practice(
+    session: Session, practice: Practice, *, now: datetime, limit: int = 2
+) -> list[NearbyPractice]:
+    """The listed practices nearest to ``practice`` (not itself): where else to ask."""
+    where = _coordinates(practice)
+    if where is None:
+        return []
+    stmt = _listed(now).where(Practice.id != practice.id)
+    return _nearest(session.exec(stmt), *where, limit)
 
 
 _DOLLARS = re.compile(r"\$\s?(\d+(?:\.\d{1,2})?)")

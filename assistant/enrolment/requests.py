@@ -1,0 +1,469 @@
+"""Making enrolment requests and the practice's answers to them.
+
+Every function here flushes and leaves the commit to its caller (the request, the SMS turn,
+the worker step), so a status change, its journey event, the text to the person (queued in
+the outbox) and the audit record are stored together or not at all.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Literal
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from assistant import audit
+from assistant.enrolment import notices
+from assistant.enrolment.funnel import first_mark, mark, person_of
+from assistant.enrolment.models import (
+    OPEN_STATUSES,
+    DeclineReason,
+    EnrolmentEvent,
+    EnrolmentRequest,
+    EventKind,
+    RequestSource,
+    RequestStatus,
+    Stage,
+)
+from assistant.errors import Conflict, Forbidden, Invalid, NotFound
+from assistant.i18n import _
+from assistant.outbox.queue import enqueue_sms
+from assistant.paging import Page, fetch
+from assistant.people.models import Practice, Role, User
+from assistant.sms.contacts import find_contact
+from assistant.sms.places import practices_near_practice
+
+ENTITY = "enrolment_request"
+NAME_MAX = 120
+MESSAGE_MAX = 480
+
+Show = Literal["waiting", "open", "closed", "all"]
+SHOW_CHOICES: tuple[Show, ...] = ("waiting", "open", "closed", "all")
+
+
+class NoConsent(Invalid):
+    """Nothing is shared without the person's consent."""
+
+
+def clean_name(raw: str) -> str:
+    return " ".join(raw.split())[:NAME_MAX]
+
+
+def create_request(
+    session: Session,
+    *,
+    practice_id: int,
+    name: str,
+    phone: str | None,
+    language: str,
+    consent: bool,
+    now: datetime,
+    barriers: list[str] | None = None,
+    interpreter: bool | None = None,
+    source: RequestSource = RequestSource.sms,
+    contact_id: int | None = None,
+    created_by: User | None = None,
+    referral_id: int | None = None,
+    submission_id: int | None = None,
+    note: str = "",
+) -> EnrolmentRequest:
+    """A request to ``practice_id`` to take the person on, made with their consent.
+
+    Without consent nothing is stored (``NoConsent``). An open request by the same phone to
+    the same practice is returned as it is (a second "yes", a double press): one request.
+    """
+    if not consent:
+        raise NoConsent(_("Nothing is shared without the person's consent."))
+    practice = session.get(Practice, practice_id)
+    if practice is None or not practice.active:
+        raise Invalid(_("Choose a practice from the list."))
+    name = clean_name(name)
+    if not name:
+        raise Invalid(_("Give the person's name."))
+    if phone:
+        same = session.exec(
+            select(EnrolmentRequest).where(
+                EnrolmentRequest.phone == phone,
+                EnrolmentRequest.practice_id == practice_id,
+                col(EnrolmentRequest.status).in_([s.value for s in OPEN_STATUSES]),
+            )
+        ).first()
+        if same is not None:
+            return same
+    person = person_of(phone=phone)
+    texted = first_mark(session, person=person, stage=Stage.texted) if phone else None
+    request = EnrolmentRequest(
+        practice_id=practice_id,
+        source=source.value,
+        contact_id=contact_id,
+        phone=phone or None,
+        name=name,
+        language=language,
+        interpreter=(language != "en") if interpreter is None else interpreter,
+        barriers=sorted(set(barriers or [])),
+        note=note.strip()[:1000],
+        status=RequestStatus.sent.value,
+        consent_at=now,
+        first_contact_at=texted.at if texted else None,
+        referral_id=referral_id,
+        submission_id=submission_id,
+        created_by_id=created_by.id if created_by else None,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(request)
+    session.flush()
+    add_event(session, request, EventKind.sent, now, actor=created_by, message=note.strip())
+    who = person if phone else person_of(phone=None, request_id=request.id)
+    mark(
+        session,
+        person=who,
+        stage=Stage.practice_chosen,
+        at=now,
+        language=language,
+        practice_id=practice_id,
+    )
+    mark(
+        session,
+        person=who,
+        stage=Stage.request_sent,
+        at=now,
+        language=language,
+        practice_id=practice_id,
+    )
+    audit.record(
+        session,
+        actor_id=created_by.id if created_by else None,
+        action="created",
+        entity=ENTITY,
+        entity_id=request.id,
+        commit=False,
+        practice_id=practice_id,
+        source=source.value,
+    )
+    return request
+
+
+def person_key(request: EnrolmentRequest) -> str:
+    return person_of(phone=request.phone, request_id=request.id)
+
+
+def add_event(
+    session: Session,
+    request: EnrolmentRequest,
+    kind: EventKind,
+    now: datetime,
+    *,
+    actor: User | None = None,
+    message: str = "",
+    outbox_id: int | None = None,
+) -> EnrolmentEvent:
+    assert request.id is not None
+    event = EnrolmentEvent(
+        request_id=request.id,
+        kind=kind.value,
+        at=now,
+        actor_id=actor.id if actor else None,
+        message=message,
+        outbox_id=outbox_id,
+    )
+    session.add(event)
+    session.flush()
+    return event
+
+
+def events_of(session: Session, request_id: int) -> list[EnrolmentEvent]:
+    return list(
+        session.exec(
+            select(EnrolmentEvent)
+            .where(EnrolmentEvent.request_id == request_id)
+            .order_by(col(EnrolmentEvent.at), col(EnrolmentEvent.id))
+        )
+    )
+
+
+def text_person(
+    session: Session, request: EnrolmentRequest, body: str, *, purpose: str, actor: User | None
+) -> int | None:
+    """Queue ``body`` for the person (nothing without a phone; an opted-out number gets the
+    message kept as cancelled). The outbox message's id."""
+    if not request.phone:
+        return None
+    message = enqueue_sms(
+        session,
+        to=request.phone,
+        body=body,
+        purpose=purpose,
+        referral_id=request.referral_id,
+        created_by_id=actor.id if actor else None,
+        commit=False,
+    )
+    return message.id
+
+
+# -- the practice's queue ---------------------------------------------------------------------
+
+
+def _practice_of(user: User) -> int:
+    if user.role != Role.practice_staff or user.practice_id is None:
+        raise Forbidden()
+    return user.practice_id
+
+
+def page_for_practice(
+    session: Session, *, user: User, show: Show = "open", page: int = 1
+) -> Page[EnrolmentRequest]:
+    """The user's own practice's requests: unanswered first, oldest first among them."""
+    practice_id = _practice_of(user)
+    stmt = select(EnrolmentRequest).where(EnrolmentRequest.practice_id == practice_id)
+    if show == "waiting":
+        stmt = stmt.where(EnrolmentRequest.status == RequestStatus.sent.value)
+    elif show == "open":
+        stmt = stmt.where(col(EnrolmentRequest.status).in_([s.value for s in OPEN_STATUSES]))
+    elif show == "closed":
+        stmt = stmt.where(col(EnrolmentRequest.status).not_in([s.value for s in OPEN_STATUSES]))
+    if show in ("waiting", "open"):
+        stmt = stmt.order_by(col(EnrolmentRequest.created_at), col(EnrolmentRequest.id))
+    else:
+        stmt = stmt.order_by(col(EnrolmentRequest.updated_at).desc(), col(EnrolmentRequest.id))
+    audit.record(
+        session,
+        actor_id=user.id,
+        action="viewed",
+        entity=ENTITY,
+        entity_id="list",
+        commit=False,
+        practice_id=practice_id,
+        show=show,
+        page=page,
+    )
+    return fetch(session, stmt, number=page)
+
+
+def waiting_count(session: Session, user: User) -> int:
+    """Requests the user's practice has not answered yet (the navigation badge)."""
+    if user.role != Role.practice_staff or user.practice_id is None:
+        return 0
+    stmt = select(func.count()).where(
+        EnrolmentRequest.practice_id == user.practice_id,
+        EnrolmentRequest.status == RequestStatus.sent.value,
+    )
+    return int(session.exec(stmt).one())
+
+
+def get_for_practice(session: Session, *, user: User, request_id: int) -> EnrolmentRequest:
+    """One request of the user's own practice (403 for another practice's). Audited."""
+    practice_id = _practice_of(user)
+    request = session.get(EnrolmentRequest, request_id)
+    if request is None:
+        raise NotFound()
+    if request.practice_id != practice_id:
+        raise Forbidden()
+    audit.record(
+        session,
+        actor_id=user.id,
+        action="viewed",
+        entity=ENTITY,
+        entity_id=request.id,
+        commit=False,
+    )
+    return request
+
+
+def _changed(
+    session: Session,
+    request: EnrolmentRequest,
+    *,
+    user: User,
+    status: RequestStatus,
+    kind: EventKind,
+    now: datetime,
+    message: str = "",
+    text: str | None = None,
+    **detail: object,
+) -> EnrolmentRequest:
+    if request.answered_at is None:
+        request.answered_at = now
+    request.status = status.value
+    request.updated_at = now
+    outbox_id = (
+        text_person(session, request, text, purpose=f"enrolment-{kind.value}", actor=user)
+        if text
+        else None
+    )
+    session.add(request)
+    add_event(session, request, kind, now, actor=user, message=message, outbox_id=outbox_id)
+    audit.record(
+        session,
+        actor_id=user.id,
+        action="changed",
+        entity=ENTITY,
+        entity_id=request.id,
+        commit=False,
+        status=status.value,
+        **detail,
+    )
+    return request
+
+
+def _open_or_conflict(request: EnrolmentRequest) -> None:
+    if not request.is_open:
+        raise Conflict(_("This request is closed already."))
+
+
+def _message(raw: str) -> str:
+    message = " ".join(raw.split())[:MESSAGE_MAX]
+    if not message:
+        raise Invalid(_("Write the message for the person."))
+    return message
+
+
+def book(
+    session: Session, *, user: User, request: EnrolmentRequest, message: str, now: datetime
+) -> EnrolmentRequest:
+    """The practice will take the person on: ``message`` (a time to come in, what to bring) is
+    texted to them. The same message twice (a second press) sends nothing more."""
+    _practice_of(user)
+    message = _message(message)
+    if request.status == RequestStatus.booked and request.practice_message == message:
+        return request
+    _open_or_conflict(request)
+    practice = _practice(session, request)
+    request.booked_at = request.booked_at or now
+    request.practice_message = message
+    _changed(
+        session,
+        request,
+        user=user,
+        status=RequestStatus.booked,
+        kind=EventKind.booked,
+        now=now,
+        message=message,
+        text=notices.booked(request.language, practice, message),
+    )
+    mark(
+        session,
+        person=person_key(request),
+        stage=Stage.accepted,
+        at=now,
+        language=request.language,
+        practice_id=request.practice_id,
+    )
+    return request
+
+
+def ask_for_information(
+    session: Session, *, user: User, request: EnrolmentRequest, message: str, now: datetime
+) -> EnrolmentRequest:
+    _practice_of(user)
+    message = _message(message)
+    if request.status == RequestStatus.info_needed and request.practice_message == message:
+        return request
+    _open_or_conflict(request)
+    practice = _practice(session, request)
+    request.practice_message = message
+    return _changed(
+        session,
+        request,
+        user=user,
+        status=RequestStatus.info_needed,
+        kind=EventKind.info_needed,
+        now=now,
+        message=message,
+        text=notices.info_needed(request.language, practice, message),
+    )
+
+
+def decline(
+    session: Session,
+    *,
+    user: User,
+    request: EnrolmentRequest,
+    reason: str,
+    note: str,
+    now: datetime,
+) -> EnrolmentRequest:
+    """The practice cannot take the person on: they are told why (one of the set reasons, in
+    their language), given the next nearest practices and offered a call back."""
+    _practice_of(user)
+    try:
+        why = DeclineReason(reason)
+    except ValueError:
+        raise Invalid(_("Choose a reason.")) from None
+    _open_or_conflict(request)
+    practice = _practice(session, request)
+    others = [n.practice for n in practices_near_practice(session, practice, now=now, limit=2)]
+    request.decline_reason = why.value
+    request.decline_note = note.strip()[:500]
+    request.closed_at = now
+    _changed(
+        session,
+        request,
+        user=user,
+        status=RequestStatus.declined,
+        kind=EventKind.declined,
+        now=now,
+        message=request.decline_note,
+        text=notices.declined(request.language, practice, why.value, others),
+        reason=why.value,
+    )
+    _await_callback_answer(session, request)
+    return request
+
+
+def _await_callback_answer(session: Session, request: EnrolmentRequest) -> None:
+    """The person's next text answers the call-back offer in the decline message."""
+    if not request.phone:
+        return
+    contact = find_contact(session, phone=request.phone)
+    if contact is None or contact.opted_out:
+        return
+    try:
+        answers = json.loads(contact.answers or "{}")
+    except ValueError:
+        answers = {}
+    answers["callback_reason"] = "practice-declined"
+    contact.answers = json.dumps(answers, ensure_ascii=False, sort_keys=True)
+    contact.step = "offer_callback"
+    session.add(contact)
+
+
+def mark_enrolled(
+    session: Session, *, user: User, request: EnrolmentRequest, now: datetime
+) -> EnrolmentRequest:
+    """The person has signed the enrolment form. A second press changes nothing."""
+    _practice_of(user)
+    if request.status == RequestStatus.enrolled:
+        return request
+    _open_or_conflict(request)
+    practice = _practice(session, request)
+    request.enrolled_at = now
+    request.booked_at = request.booked_at or now
+    request.closed_at = now
+    _changed(
+        session,
+        request,
+        user=user,
+        status=RequestStatus.enrolled,
+        kind=EventKind.enrolled,
+        now=now,
+        text=notices.enrolled(request.language, practice),
+    )
+    for stage in (Stage.accepted, Stage.enrolled):
+        mark(
+            session,
+            person=person_key(request),
+            stage=stage,
+            at=now,
+            language=request.language,
+            practice_id=request.practice_id,
+        )
+    return request
+
+
+def _practice(session: Session, request: EnrolmentRequest) -> Practice:
+    practice = session.get(Practice, request.practice_id)
+    assert practice is not None
+    return practice
