@@ -9,6 +9,7 @@ from datetime import timedelta
 from sqlmodel import Session, select
 
 from assistant.clock import utcnow
+from assistant.enrolment.demo import load_demo_enrolment
 from assistant.forms.dashboard_demo import load_demo_assessments
 from assistant.pcw.demo import load_demo_pcw
 from assistant.people.models import (
@@ -28,6 +29,7 @@ EXTRA_LOADERS: tuple[Callable[[Session], object], ...] = (
     load_demo_tickets,
     load_demo_pcw,
     load_demo_assessments,
+    load_demo_enrolment,
 )
 
 
