@@ -22,11 +22,8 @@ from assistant.forms.fhir import (
     questionnaire_canonical,
     questionnaire_response,
 )
-from assistant.forms.fhir_validation import (
-    validate_questionnaire,
-    validate_questionnaire_response,
-)
 from assistant.forms.models import FormSubmission
+from tests.fhir_oracle import questionnaire_problems, response_problems
 
 BASE = "https://pho.example.nz"
 
@@ -118,7 +115,7 @@ def items_by_link(items: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 def test_shipped_forms_make_valid_questionnaires(form_id: str) -> None:
     form = load_form(form_id)
     resource = questionnaire(form, base_url=BASE)
-    assert validate_questionnaire(resource) == []
+    assert questionnaire_problems(resource) == []
     assert resource["resourceType"] == "Questionnaire"
     assert resource["status"] == "active"
     assert resource["version"] == form.version
@@ -319,8 +316,9 @@ def test_response_has_required_elements_and_validates(small: FormDefinition) -> 
     sub = submission(FULL_ANSWERS)
     q = questionnaire(small, base_url=BASE)
     qr = questionnaire_response(sub, small, base_url=BASE)
-    assert validate_questionnaire_response(qr) == []
-    assert validate_questionnaire_response(qr, q) == []
+    assert questionnaire_problems(q) == []
+    assert response_problems(qr) == []
+    assert response_problems(qr, q) == []
     assert qr["resourceType"] == "QuestionnaireResponse"
     assert qr["status"] == "completed"
     assert qr["questionnaire"] == questionnaire_canonical(small, BASE) == f"{q['url']}|3"
@@ -371,7 +369,7 @@ def test_irrelevant_and_blank_answers_are_left_out(small: FormDefinition) -> Non
     items = items_by_link(no["item"])
     assert items["why_not"]["answer"] == [{"valueString": "Busy"}]
     assert "page-second" not in items  # the household page is skipped without agreement
-    assert validate_questionnaire_response(no, questionnaire(small, base_url=BASE)) == []
+    assert response_problems(no, questionnaire(small, base_url=BASE)) == []
 
 
 def test_barrier_assessment_response_validates() -> None:
@@ -397,7 +395,7 @@ def test_barrier_assessment_response_validates() -> None:
     sub = submission(answers, form_id=form.id, form_version=form.version)
     q = questionnaire(form, base_url=BASE)
     qr = questionnaire_response(sub, form, base_url=BASE)
-    assert validate_questionnaire_response(qr, q) == []
+    assert response_problems(qr, q) == []
     items = items_by_link(qr["item"])
     assert items["household_size"]["answer"] == [{"valueDecimal": 3}]
     assert items["children_13_and_under"]["answer"] == [{"valueDecimal": 2}]
@@ -428,91 +426,124 @@ def test_ndjson_is_one_resource_per_line(small: FormDefinition) -> None:
     ]
     assert "ʻOfa" in lines[0]  # UTF-8 as written, not \u escapes
     q = questionnaire(small, base_url=BASE)
-    assert [validate_questionnaire_response(r, q) for r in resources] == [[], []]
+    assert [response_problems(r, q) for r in resources] == [[], []]
     assert ndjson([]) == b""
 
 
-# --- the validator catches what it should ---------------------------------------------------
+UNTITLED_FORM = """
+id: untitled
+version: "1"
+title: {en: Untitled parts}
+pages:
+  - name: only
+    fields:
+      - {name: count, type: integer, label: {en: "How many?"}}
+      - {name: big, type: note, relevant: "${count} > 5000000000", label: {en: Very many}}
+      - name: rows
+        type: repeat
+        fields:
+          - {name: age, type: integer}
+"""
 
 
-def _q_mutations() -> list[tuple[str, Callable[[dict[str, Any]], None], str]]:
+def test_untitled_pages_and_repeats_are_named_in_the_response(tmp_path: Path) -> None:
+    path = tmp_path / "untitled.yaml"
+    path.write_text(UNTITLED_FORM, encoding="utf-8")
+    form = load_path(path)
+    sub = submission({"count": 2, "rows": [{"age": 4}]}, form_id=form.id, form_version=form.version)
+    q = questionnaire(form, base_url=BASE)
+    qr = questionnaire_response(sub, form, base_url=BASE)
+    assert questionnaire_problems(q) == []
+    assert response_problems(qr, q) == []  # FHIR strings are never empty
+    items = items_by_link(qr["item"])
+    assert items["page-only"]["text"] == "only"
+    assert items["rows"]["text"] == "rows"
+    assert items["age"] == {"linkId": "age", "text": "age", "answer": [{"valueInteger": 4}]}
+
+
+def test_integers_beyond_what_fhir_holds_are_left_out(tmp_path: Path) -> None:
+    path = tmp_path / "untitled.yaml"
+    path.write_text(UNTITLED_FORM, encoding="utf-8")
+    form = load_path(path)
+    q = questionnaire(form, base_url=BASE)
+    # FHIR's integer is 32-bit: the condition stays an expression instead of an enableWhen
+    big = items_by_link(q["item"])["big"]
+    assert "enableWhen" not in big
+    assert big["extension"][0]["valueExpression"]["expression"] == "${count} > 5000000000"
+    largest = 2**31 - 1
+    fits = submission({"count": largest}, form_id=form.id, form_version=form.version)
+    qr = questionnaire_response(fits, form, base_url=BASE)
+    assert response_problems(qr, q) == []
+    assert items_by_link(qr["item"])["count"]["answer"] == [{"valueInteger": largest}]
+    too_big = submission({"count": largest + 1}, form_id=form.id, form_version=form.version)
+    qr = questionnaire_response(too_big, form, base_url=BASE)
+    assert response_problems(qr, q) == []
+    assert "item" not in qr  # nothing else was answered, and FHIR JSON has no empty arrays
+
+
+# --- the oracle (fhir.resources) rejects what is not FHIR ------------------------------------
+
+
+def _q_mutations() -> list[tuple[str, Callable[[dict[str, Any]], None], str | None]]:
     def first_field(q: dict[str, Any]) -> dict[str, Any]:
         return q["item"][0]["item"][1]  # "name"
 
+    def field(q: dict[str, Any], link_id: str) -> dict[str, Any]:
+        return next(i for i in q["item"][0]["item"] if i["linkId"] == link_id)
+
     return [
-        ("no status", lambda q: q.pop("status"), "Questionnaire.status: is required"),
-        ("bad status", lambda q: q.update(status="final"), "is not one of"),
-        ("wrong type", lambda q: q.update(resourceType="Patient"), "resourceType must be"),
-        ("bad id", lambda q: q.update(id="small_form"), "not a valid id"),
-        ("bad name", lambda q: q.update(name="small form"), "que-0"),
-        ("no linkId", lambda q: first_field(q).pop("linkId"), "linkId: is required"),
-        ("no item type", lambda q: first_field(q).pop("type"), "type: is required"),
+        ("no status", lambda q: q.pop("status"), "Questionnaire.status: Value for the field"),
+        ("bad status", lambda q: q.update(status="final"), "'final' is not one of"),
+        ("wrong type", lambda q: q.update(resourceType="Patient"), "expects resource type"),
+        ("bad id", lambda q: q.update(id="small_form"), "Questionnaire.id: String should match"),
+        ("no linkId", lambda q: first_field(q).pop("linkId"), "item[1].linkId: Value for"),
+        ("no item type", lambda q: first_field(q).pop("type"), "item[1].type: Value for"),
+        ("empty group", lambda q: q["item"][0].update(item=[]), "item[0].item: read as null"),
+        ("unknown element", lambda q: first_field(q).update(hint="x"), "item[1].hint: Extra"),
         (
-            "unknown item type",
-            lambda q: first_field(q).update(type="select"),
-            "not a Questionnaire item type",
-        ),
-        ("duplicate linkId", lambda q: first_field(q).update(linkId="kids"), "que-2"),
-        ("empty group", lambda q: q["item"][0].update(item=[]), "must be a non-empty array"),
-        ("group without items", lambda q: q["item"][0].pop("item"), "que-1"),
-        ("display with required", lambda q: q["item"][0]["item"][0].update(required=True), "que-6"),
-        (
-            "options on a string",
-            lambda q: first_field(q).update(answerOption=[{"valueString": "x"}]),
-            "que-5",
+            "required as text",
+            lambda q: first_field(q).update(required="yes"),
+            'item[1].required: read as true, not "yes"',
         ),
         (
             "option without value",
-            lambda q: next(i for i in q["item"][0]["item"] if i["linkId"] == "colour")[
-                "answerOption"
-            ].append({}),
-            "value[x] is required",
+            lambda q: field(q, "colour")["answerOption"].append({}),
+            "answerOption[3]: Value error",
         ),
         (
             "enableWhen without operator",
-            lambda q: next(i for i in q["item"][0]["item"] if i["linkId"] == "why_not")[
-                "enableWhen"
-            ][0].pop("operator"),
-            "operator: is required",
+            lambda q: field(q, "why_not")["enableWhen"][0].pop("operator"),
+            "enableWhen[0].operator: Value for the field",
         ),
         (
-            "exists without boolean",
-            lambda q: next(i for i in q["item"][0]["item"] if i["linkId"] == "why_not")[
-                "enableWhen"
-            ][0].update(operator="exists"),
+            "unknown operator",
+            lambda q: field(q, "why_not")["enableWhen"][0].update(operator="=="),
+            "'==' is not one of",
+        ),
+        (
+            "unknown enableBehavior",
+            lambda q: field(q, "big_family").update(enableBehavior="both"),
+            "'both' is not one of",
+        ),
+        (
+            "exists with answerBoolean",
+            lambda q: field(q, "why_not")["enableWhen"][0].update(operator="exists"),
             None,
-        ),
-        (
-            "two conditions without behaviour",
-            lambda q: next(i for i in q["item"][0]["item"] if i["linkId"] == "big_family").pop(
-                "enableBehavior"
-            ),
-            "que-12",
-        ),
-        (
-            "enableWhen on an unknown question",
-            lambda q: next(i for i in q["item"][0]["item"] if i["linkId"] == "why_not")[
-                "enableWhen"
-            ][0].update(question="nope"),
-            "is not an item's linkId",
         ),
         (
             "extension without url",
             lambda q: q.update(extension=[{"valueString": "x"}]),
-            "needs a url",
+            "extension[0].url: Value for the field",
         ),
         (
-            "extension with value and nested",
-            lambda q: q.update(
-                extension=[
-                    {
-                        "url": "u",
-                        "valueString": "x",
-                        "extension": [{"url": "v", "valueString": "y"}],
-                    }
-                ]
-            ),
-            "ext-1",
+            "expression without language",
+            lambda q: field(q, "tricky")["extension"][0]["valueExpression"].pop("language"),
+            "valueExpression.language: Value for the field",
+        ),
+        (
+            "empty translation",
+            lambda q: q["_title"]["extension"][0]["extension"][1].update(valueString=""),
+            "valueString: String should match",
         ),
     ]
 
@@ -522,14 +553,15 @@ def _q_mutations() -> list[tuple[str, Callable[[dict[str, Any]], None], str]]:
     [(m, msg) for _name, m, msg in _q_mutations()],
     ids=[name for name, _m, _msg in _q_mutations()],
 )
-def test_questionnaire_validator_rejects(
+def test_the_oracle_rejects_a_broken_questionnaire(
     small: FormDefinition, mutate: Callable[[dict[str, Any]], None], message: str | None
 ) -> None:
     q = copy.deepcopy(questionnaire(small, base_url=BASE))
+    assert questionnaire_problems(q) == []
     mutate(q)
-    problems = validate_questionnaire(q)
+    problems = questionnaire_problems(q)
     if message is None:
-        # operator "exists" with answerBoolean is fine: the validator must not complain
+        # operator "exists" with answerBoolean is fine: the oracle must not complain
         assert problems == []
     else:
         assert any(message in p for p in problems), problems
@@ -544,84 +576,69 @@ def _qr_mutations() -> list[tuple[str, Callable[[dict[str, Any]], None], str]]:
         return next(i for i in _page(qr, "page-first")["item"] if i["linkId"] == link_id)
 
     return [
-        ("no status", lambda qr: qr.pop("status"), "QuestionnaireResponse.status: is required"),
-        ("bad status", lambda qr: qr.update(status="done"), "is not one of"),
-        ("bad authored", lambda qr: qr.update(authored="20 Nov 2026"), "not a valid dateTime"),
+        ("no status", lambda qr: qr.pop("status"), "QuestionnaireResponse.status: Value for"),
+        ("bad status", lambda qr: qr.update(status="done"), "'done' is not one of"),
+        ("bad authored", lambda qr: qr.update(authored="20 Nov 2026"), "authored: Value error"),
         (
-            "wrong questionnaire",
-            lambda qr: qr.update(questionnaire="https://other/Q/x|1"),
-            "does not cite",
+            "two identifiers",
+            lambda qr: qr.update(identifier=[qr["identifier"]] * 2),
+            "QuestionnaireResponse.identifier",
         ),
-        ("no linkId", lambda qr: answered(qr, "name").pop("linkId"), "linkId: is required"),
-        (
-            "unknown linkId",
-            lambda qr: answered(qr, "name").update(linkId="surname"),
-            "is not in the Questionnaire",
-        ),
+        ("no linkId", lambda qr: answered(qr, "name").pop("linkId"), "linkId: Value for the"),
         (
             "integer as text",
             lambda qr: answered(qr, "kids").update(answer=[{"valueInteger": "3"}]),
-            "not a valid integer",
+            'valueInteger: read as 3, not "3"',
         ),
         (
-            "wrong value type",
-            lambda qr: answered(qr, "kids").update(answer=[{"valueString": "3"}]),
-            "does not fit",
+            "integer too big",
+            lambda qr: answered(qr, "kids").update(answer=[{"valueInteger": 2**31}]),
+            "valueInteger: Input should be less than or equal to 2147483647",
         ),
         (
             "bad date",
             lambda qr: answered(qr, "born").update(answer=[{"valueDate": "14/02/1988"}]),
-            "not a valid date",
+            "valueDate: Value error",
         ),
         (
             "empty string",
             lambda qr: answered(qr, "name").update(answer=[{"valueString": ""}]),
-            "not a valid string",
+            "valueString: String should match",
         ),
         (
-            "two answers to a single choice",
-            lambda qr: answered(qr, "colour")["answer"].append(
-                answered(qr, "colours")["answer"][0]
-            ),
-            "only one answer allowed",
-        ),
-        (
-            "code not offered",
-            lambda qr: answered(qr, "colours")["answer"][0]["valueCoding"].update(code="green"),
-            "is not an answer option",
-        ),
-        (
-            "answer and item",
-            lambda qr: answered(qr, "name").update(
-                item=[{"linkId": "kids", "answer": [{"valueInteger": 1}]}]
-            ),
-            "qrs-1",
-        ),
-        (
-            "split answers",
-            lambda qr: _page(qr, "page-first")["item"].append(
-                copy.deepcopy(answered(qr, "colours"))
-            ),
-            "qrs-2",
-        ),
-        (
-            "answers on a group",
-            lambda qr: _page(qr, "page-first").update(answer=[{"valueString": "x"}]),
-            "a group item cannot have answers",
-        ),
-        (
-            "wrong nesting",
-            lambda qr: _page(qr, "page-second")["item"].append(
-                {"linkId": "name", "answer": [{"valueString": "x"}]}
-            ),
-            "is not nested as in the Questionnaire",
+            "code with a space at the end",
+            lambda qr: answered(qr, "colours")["answer"][0]["valueCoding"].update(code="red "),
+            "valueCoding.code: String should match",
         ),
         (
             "two values in an answer",
             lambda qr: answered(qr, "name").update(
                 answer=[{"valueString": "a", "valueInteger": 1}]
             ),
-            "value[x] is 0..1",
+            "but got multiple",
+        ),
+        (
+            "unknown value type",
+            lambda qr: answered(qr, "name").update(answer=[{"valueText": "a"}]),
+            "valueText: Extra inputs are not permitted",
+        ),
+        # where the response and its Questionnaire disagree (our two outputs, side by side)
+        (
+            "wrong questionnaire",
+            lambda qr: qr.update(questionnaire="https://other/Q/x|1"),
+            "does not cite the form",
+        ),
+        (
+            "unknown linkId",
+            lambda qr: answered(qr, "name").update(linkId="surname"),
+            "'surname' is not in the Questionnaire",
+        ),
+        (
+            "wrong nesting",
+            lambda qr: _page(qr, "page-second")["item"].append(
+                {"linkId": "name", "answer": [{"valueString": "x"}]}
+            ),
+            "'name' is not nested as in the Questionnaire",
         ),
     ]
 
@@ -631,12 +648,12 @@ def _qr_mutations() -> list[tuple[str, Callable[[dict[str, Any]], None], str]]:
     [(m, msg) for _name, m, msg in _qr_mutations()],
     ids=[name for name, _m, _msg in _qr_mutations()],
 )
-def test_response_validator_rejects(
+def test_the_oracle_rejects_a_broken_response(
     small: FormDefinition, mutate: Callable[[dict[str, Any]], None], message: str
 ) -> None:
     q = questionnaire(small, base_url=BASE)
     qr = copy.deepcopy(questionnaire_response(submission(FULL_ANSWERS), small, base_url=BASE))
-    assert validate_questionnaire_response(qr, q) == []
+    assert response_problems(qr, q) == []
     mutate(qr)
-    problems = validate_questionnaire_response(qr, q)
+    problems = response_problems(qr, q)
     assert any(message in p for p in problems), problems

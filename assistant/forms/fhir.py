@@ -58,6 +58,14 @@ ITEM_TYPES: dict[str, str] = {
 }
 
 
+def _fhir_integer(value: Any) -> int | None:
+    """``value`` as a FHIR integer, which is 32-bit: None when it is not a whole number in range."""
+    number = values.as_int(value)
+    if number is None or not -(2**31) <= number < 2**31:
+        return None
+    return number
+
+
 def _base(base_url: str) -> str:
     return base_url.rstrip("/") + "/fhir"
 
@@ -128,7 +136,7 @@ def _answer_for(
             return None
         return "answerCoding", _coding(form, f, str(literal), base_url)
     if f.type == "integer":
-        number = values.as_int(literal)
+        number = _fhir_integer(literal)
         return None if number is None else ("answerInteger", number)
     if f.type in ("decimal", "calculate"):
         dec = values.as_decimal(literal)
@@ -319,7 +327,7 @@ def _answers_for(form: FormDefinition, f: Field, value: Any, base_url: str) -> l
     if f.type in ("text", "phone"):
         return [{"valueString": str(value)}]
     if f.type == "integer":
-        number = values.as_int(value)
+        number = _fhir_integer(value)
         return [] if number is None else [{"valueInteger": number}]
     if f.type in ("decimal", "calculate"):
         dec = values.as_decimal(value)
@@ -348,7 +356,9 @@ def _field_items(
             for row in values.rows(env.get(f.name)):
                 kids = _field_items(form, f.children, scope(env, row), base_url)
                 if kids:
-                    items.append({"linkId": f.name, "text": f.label_text("en"), "item": kids})
+                    items.append(
+                        {"linkId": f.name, "text": f.label_text("en") or f.name, "item": kids}
+                    )
             continue
         answers = _answers_for(form, f, env.get(f.name), base_url)
         if answers:
@@ -376,7 +386,11 @@ def questionnaire_response(
         kids = _field_items(form, page.fields, env, base_url)
         if kids:
             items.append(
-                {"linkId": page_link_id(page), "text": page.title_text("en"), "item": kids}
+                {
+                    "linkId": page_link_id(page),
+                    "text": page.title_text("en") or page.name,
+                    "item": kids,
+                }
             )
     resource: dict[str, Any] = {
         "resourceType": "QuestionnaireResponse",
@@ -390,8 +404,9 @@ def questionnaire_response(
         "questionnaire": questionnaire_canonical(form, base_url),
         "status": "completed",
         "authored": _fhir_datetime(submission.created_at),
-        "item": items,
     }
+    if items:  # FHIR JSON has no empty arrays
+        resource["item"] = items
     if form.version != submission.form_version:
         resource["questionnaire"] = f"{questionnaire_url(form, base_url)}|{submission.form_version}"
     return resource
