@@ -148,6 +148,10 @@ EXPECTED: dict[tuple[str, str], Access] = {
     ("GET", "/dashboard/exports/{form_id}/fhir.ndjson"): allow(Role.coordinator, Role.admin),
     ("GET", "/dashboard/exports/{form_id}/tables/{table}.csv"): allow(Role.coordinator, Role.admin),
     ("GET", "/dashboard/exports/{form_id}/xlsx"): allow(Role.coordinator, Role.admin),
+    # enrolment: the funnel and its exports (counts only)
+    ("GET", "/dashboard/enrolment"): allow(Role.coordinator, Role.admin),
+    ("GET", "/dashboard/exports/enrolment/funnel.csv"): allow(Role.coordinator, Role.admin),
+    ("GET", "/dashboard/exports/enrolment/funnel.xlsx"): allow(Role.coordinator, Role.admin),
     ("GET", "/dashboard/exports/{form_id}/questionnaire.json"): allow(Role.coordinator, Role.admin),
     ("GET", "/dashboard/submissions/{instance_id}/fhir.json"): allow(Role.coordinator, Role.admin),
     # forms: filling page by page, drafts, submissions, the API and the service worker

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from babel.dates import format_skeleton
+from babel.numbers import format_percent
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from sqlalchemy import func
@@ -18,6 +19,8 @@ from sqlmodel import col, select
 from assistant import audit
 from assistant.clock import to_local, utcnow
 from assistant.deps import SessionDep, SettingsDep, require_roles
+from assistant.enrolment import report as funnel_report
+from assistant.enrolment.models import Stage
 from assistant.errors import NotFound
 from assistant.forms import charts, exports, fhir
 from assistant.forms.dashboard import (
@@ -29,7 +32,9 @@ from assistant.forms.dashboard import (
 )
 from assistant.forms.definition import FormDefinition, FormNotFound, all_forms, load_form
 from assistant.forms.models import FormSubmission
+from assistant.htmx import is_htmx
 from assistant.i18n import (
+    LANGUAGE_NAMES,
     _,
     babel_locale,
     current_locale,
@@ -155,6 +160,141 @@ def _parse_day(value: str | None) -> date | None:
         return None
 
 
+# --- the enrolment funnel ---------------------------------------------------------------------
+
+FUNNEL_PRESETS = (4, 12, 52)  # weeks, offered as links beside the date fields
+
+
+def _percent(share: float | None) -> str:
+    return "—" if share is None else format_percent(share, locale=babel_locale())
+
+
+def _period_label(row: funnel_report.Breakdown, grain: str) -> str:
+    assert row.start is not None
+    skeleton = "MMMd" if grain == "week" else "yMMM"
+    return format_skeleton(skeleton, row.start, locale=babel_locale())
+
+
+def _funnel_figures(board: funnel_report.Funnel, labels: dict[Stage, str]) -> dict[str, Any]:
+    rtl = text_direction(current_locale()) == "rtl"
+    start, end = _date(board.filters.since), _date(board.filters.until)
+    by_week = board.grain == "week"
+    enrolled = [
+        charts.Datum(_period_label(row, board.grain), row.counts.get(Stage.enrolled, 0))
+        for row in board.over_time
+    ]
+    nobody = _("No one in this period.")
+    return {
+        "stages": charts.bar_chart(
+            [charts.Datum(labels[t.stage], t.people) for t in board.totals],
+            chart_id="chart-funnel",
+            title=_("People at each stage"),
+            desc=_(
+                "How many people reached each stage of enrolment from %(start)s to %(end)s, "
+                "in the order of the stages.",
+                start=start,
+                end=end,
+            ),
+            rtl=rtl,
+            formatter=format_number,
+            empty_text=nobody,
+        ),
+        "enrolled": charts.line_chart(
+            enrolled,
+            chart_id="chart-enrolled",
+            title=_("People enrolled per week") if by_week else _("People enrolled per month"),
+            desc=(
+                _(
+                    "People enrolled from %(start)s to %(end)s, counted by week.",
+                    start=start,
+                    end=end,
+                )
+                if by_week
+                else _(
+                    "People enrolled from %(start)s to %(end)s, counted by month.",
+                    start=start,
+                    end=end,
+                )
+            ),
+            rtl=rtl,
+            formatter=format_number,
+            empty_text=nobody,
+        ),
+        "periods": [_period_label(row, board.grain) for row in board.over_time],
+    }
+
+
+@router.get("/dashboard/enrolment")
+def enrolment_funnel(
+    request: Request,
+    user: Oversight,
+    session: SessionDep,
+    since: str | None = None,
+    until: str | None = None,
+    language: str | None = None,
+    practice: str | None = None,
+) -> Response:
+    """The enrolment funnel: people at each stage, by language, by practice and over time."""
+    today = to_local(utcnow()).date()
+    error = ""
+    try:
+        filters = funnel_report.parse_filters(
+            today=today, since=since, until=until, language=language, practice=practice
+        )
+    except funnel_report.BadPeriod as exc:
+        error = exc.message
+        # The form keeps what was typed; the language and practice chosen stay chosen.
+        filters = funnel_report.parse_filters(today=today, language=language, practice=practice)
+    labels = {stage: str(label) for stage, label in funnel_report.STAGE_LABELS.items()}
+    board = (
+        None
+        if error
+        else funnel_report.funnel(session, filters=filters, no_practice_label=_("No practice"))
+    )
+    query = urlencode(filters.query())
+    ctx: dict[str, Any] = {
+        "board": board,
+        "error": error,
+        "filters": filters,
+        "since": (since or "").strip() if error else filters.since.isoformat(),
+        "until": (until or "").strip() if error else filters.until.isoformat(),
+        "labels": labels,
+        "practice_stages": funnel_report.PRACTICE_STAGES,
+        "figures": _funnel_figures(board, labels) if board else {},
+        "percent": _percent,
+        "languages": [(code, name) for code, name in LANGUAGE_NAMES.items()],
+        "practices": funnel_report.practice_options(session),
+        "start": _date(filters.since),
+        "end": _date(filters.until),
+        "clear_url": "/dashboard/enrolment?"
+        + urlencode(filters.query(language=None, practice=None)),
+        "presets": [
+            (
+                weeks,
+                "/dashboard/enrolment?"
+                + urlencode(
+                    filters.query(
+                        since=funnel_report.default_period(today, weeks=weeks)[0].isoformat(),
+                        until=today.isoformat(),
+                    )
+                ),
+            )
+            for weeks in FUNNEL_PRESETS
+        ],
+        "query": query,
+    }
+    restoring = request.headers.get("hx-history-restore-request") == "true"
+    response = render(
+        request,
+        "forms_data/enrolment.html",
+        ctx,
+        block=None if restoring else "board",
+        status_code=422 if error and not is_htmx(request) else 200,
+    )
+    response.headers["Vary"] = "HX-Request"
+    return response
+
+
 @router.get("/dashboard/exports")
 def exports_page(
     request: Request,
@@ -192,6 +332,7 @@ def exports_page(
         "until": end.isoformat() if end else "",
         "query": f"?{query}" if query else "",
         "tables": {f.id: [t.name for t in exports.build_tables(f, [])[1:]] for f in forms},
+        "funnel_weeks": funnel_report.DEFAULT_WEEKS,
     }
     return render(request, "forms_data/exports.html", ctx)
 
@@ -291,6 +432,79 @@ def export_xlsx(
         exports.workbook_bytes(tables, extra=[book]),
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         f"{form.id}-{_stamp()}.xlsx",
+    )
+
+
+def _funnel_export(
+    session: SessionDep,
+    user: User,
+    fmt: str,
+    since: str | None,
+    until: str | None,
+    language: str | None,
+    practice: str | None,
+) -> tuple[exports.Table, funnel_report.FunnelFilters]:
+    """The funnel's counts for the filters (a bad period is a 422), the download recorded."""
+    filters = funnel_report.parse_filters(
+        today=to_local(utcnow()).date(),
+        since=since,
+        until=until,
+        language=language,
+        practice=practice,
+    )
+    rows = funnel_report.export_rows(session, filters=filters)
+    audit.record(
+        session,
+        actor_id=user.id,
+        action="exported",
+        entity="funnel_mark",
+        entity_id="enrolment_funnel",
+        commit=False,
+        format=fmt,
+        rows=len(rows),
+        since=filters.since.isoformat(),
+        until=filters.until.isoformat(),
+        language=filters.language,
+        practice_id=filters.practice_id,
+    )
+    session.commit()
+    return exports.Table("funnel", list(funnel_report.EXPORT_HEADERS), rows), filters
+
+
+def _funnel_filename(filters: funnel_report.FunnelFilters, ext: str) -> str:
+    return f"enrolment-funnel-{filters.since.isoformat()}-{filters.until.isoformat()}.{ext}"
+
+
+@router.get("/dashboard/exports/enrolment/funnel.csv")
+def export_funnel_csv(
+    user: Oversight,
+    session: SessionDep,
+    since: str | None = None,
+    until: str | None = None,
+    language: str | None = None,
+    practice: str | None = None,
+) -> Response:
+    """People at each stage per period, language and practice (counts only), with the median."""
+    table, filters = _funnel_export(session, user, "csv", since, until, language, practice)
+    return _download(
+        exports.table_csv(table), "text/csv; charset=utf-8", _funnel_filename(filters, "csv")
+    )
+
+
+@router.get("/dashboard/exports/enrolment/funnel.xlsx")
+def export_funnel_xlsx(
+    user: Oversight,
+    session: SessionDep,
+    since: str | None = None,
+    until: str | None = None,
+    language: str | None = None,
+    practice: str | None = None,
+) -> Response:
+    table, filters = _funnel_export(session, user, "xlsx", since, until, language, practice)
+    return _download(
+        exports.workbook_bytes([table]),
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        _funnel_filename(filters, "xlsx"),
     )
 
 
