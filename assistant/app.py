@@ -35,6 +35,7 @@ from assistant.web import (
     inbox,
     knowledge,
     pcw,
+    practice,
     sms,
     sms_status,
 )
@@ -55,6 +56,7 @@ ROUTERS = (
     sms.router,
     forms.router,
     pcw.router,
+    practice.router,
     sms_status.router,
     forms_data.router,
     knowledge.router,

@@ -430,6 +430,37 @@ def test_create_and_edit_a_user_through_the_forms(as_admin: Client, session: Ses
     assert actions == ["created", "viewed", "changed", "password_reset", "deactivated"]
 
 
+def test_admin_sets_and_clears_practice_manager_on_practice_staff(
+    as_admin: Client, session: Session
+) -> None:
+    form = _user_form(session, practice_manager="on")
+    assert as_admin.post("/admin/users", data=form).status_code == 303
+    user = session.exec(select(User).where(User.email == "hemi@practice.example.nz")).one()
+    assert user.practice_manager is True
+    assert "Practice manager" in as_admin.get("/admin/users").text
+    edit = as_admin.get(f"/admin/users/{user.id}").text
+    assert controls(edit).controls["f-practice_manager"].get("checked") is not None
+    # An unticked box is not sent: no longer a manager.
+    unticked = {k: v for k, v in form.items() if k != "practice_manager"}
+    assert as_admin.post(f"/admin/users/{user.id}", data=unticked).status_code == 303
+    session.refresh(user)
+    assert user.practice_manager is False
+    assert "f-practice_manager" in controls(as_admin.get(f"/admin/users/{user.id}").text).controls
+    assert (
+        controls(as_admin.get(f"/admin/users/{user.id}").text)
+        .controls["f-practice_manager"]
+        .get("checked")
+        is None
+    )
+
+
+def test_only_practice_staff_can_be_practice_managers(session: Session) -> None:
+    team = factories.team(session)
+    form = _user_form(session, role="liaison", team_id=str(team.id), practice_manager="on")
+    data, _password = admin.parse_user(session, form)
+    assert data.practice_manager is False
+
+
 def test_admin_cannot_deactivate_themselves_through_the_form(
     as_admin: Client, admin_user: User
 ) -> None:

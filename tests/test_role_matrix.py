@@ -111,6 +111,15 @@ EXPECTED: dict[tuple[str, str], Access] = {
     ("POST", "/chat/handoff"): allow(Role.practice_staff),
     ("GET", "/chat/updates"): allow(Role.practice_staff),
     ("GET", "/chat/questions/{ticket_id}"): allow(Role.practice_staff),
+    # enrolment: the practice's new-patient queue and its listing (managers change it)
+    ("GET", "/practice/new-patients"): allow(Role.practice_staff),
+    ("GET", "/practice/new-patients/{request_id}"): allow(Role.practice_staff),
+    ("POST", "/practice/new-patients/{request_id}/book"): allow(Role.practice_staff),
+    ("POST", "/practice/new-patients/{request_id}/info"): allow(Role.practice_staff),
+    ("POST", "/practice/new-patients/{request_id}/decline"): allow(Role.practice_staff),
+    ("POST", "/practice/new-patients/{request_id}/enrolled"): allow(Role.practice_staff),
+    ("GET", "/practice/listing"): allow(Role.practice_staff),
+    ("POST", "/practice/listing"): allow(Role.practice_staff),
     ("POST", "/chat/questions/{ticket_id}/followup"): allow(Role.practice_staff),
     ("GET", "/inbox"): PHO_STAFF,
     ("GET", "/inbox/tickets/{ticket_id}"): PHO_STAFF,
@@ -141,6 +150,18 @@ EXPECTED: dict[tuple[str, str], Access] = {
     ("POST", "/pcw/referrals/{referral_id}/tasks"): allow(Role.pcw, Role.coordinator, Role.admin),
     ("POST", "/pcw/outbox/{message_id}/cancel"): allow(Role.coordinator, Role.admin),
     ("POST", "/pcw/outbox/{message_id}/resend"): allow(Role.coordinator, Role.admin),
+    # enrolment requests: the community workers' view, and requests made on a person's behalf
+    ("GET", "/pcw/enrolments"): allow(Role.pcw, Role.coordinator, Role.admin),
+    ("GET", "/pcw/enrolments/{request_id}"): allow(Role.pcw, Role.coordinator, Role.admin),
+    ("POST", "/pcw/referrals/{referral_id}/enrolment"): allow(
+        Role.pcw, Role.coordinator, Role.admin
+    ),
+    ("GET", "/pcw/assessments/{submission_id}/enrolment"): allow(
+        Role.pcw, Role.coordinator, Role.admin
+    ),
+    ("POST", "/pcw/assessments/{submission_id}/enrolment"): allow(
+        Role.pcw, Role.coordinator, Role.admin
+    ),
     # forms data: coordinators' dashboard and exports (CSV, XLSX, FHIR)
     ("GET", "/dashboard"): allow(Role.coordinator, Role.admin),
     ("GET", "/dashboard/exports"): allow(Role.coordinator, Role.admin),
@@ -248,6 +269,14 @@ def matrix(
     engine = dbmod.get_engine(url)
     with Session(engine) as session:
         user_ids = {role.value: factories.user(session, role).id for role in Role}
+        # Practice staff belong to a practice; this one manages it (the listing is theirs).
+        manager = factories.user(
+            session,
+            Role.practice_staff,
+            practice_id=factories.practice(session).id,
+            practice_manager=True,
+        )
+        user_ids[Role.practice_staff.value] = manager.id
 
         def token(role: str) -> str:
             user_id = user_ids[role]

@@ -8,10 +8,10 @@ the outbox) and the audit record are stored together or not at all.
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
-from sqlalchemy import func
+from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from assistant import audit
@@ -29,11 +29,13 @@ from assistant.enrolment.models import (
 )
 from assistant.errors import Conflict, Forbidden, Invalid, NotFound
 from assistant.i18n import _
+from assistant.outbox.models import OutboxMessage
 from assistant.outbox.queue import enqueue_sms
 from assistant.paging import Page, fetch
 from assistant.people.models import Practice, Role, User
 from assistant.sms.contacts import find_contact
 from assistant.sms.places import practices_near_practice
+from assistant.sms.segments import MAX_SEGMENTS, count, is_gsm7
 
 ENTITY = "enrolment_request"
 NAME_MAX = 120
@@ -272,6 +274,118 @@ def get_for_practice(session: Session, *, user: User, request_id: int) -> Enrolm
     return request
 
 
+# -- the community workers' view: every request (the person agreed to "a community worker") ---
+
+CommunityShow = Literal["open", "escalated", "closed", "all"]
+COMMUNITY_SHOW_CHOICES: tuple[CommunityShow, ...] = ("open", "escalated", "closed", "all")
+COMMUNITY_ROLES = frozenset({Role.pcw, Role.coordinator, Role.admin})
+
+
+def _community(user: User) -> None:
+    if user.role not in COMMUNITY_ROLES:
+        raise Forbidden()
+
+
+def page_for_community(
+    session: Session, *, user: User, show: CommunityShow = "open", page: int = 1
+) -> Page[EnrolmentRequest]:
+    """Every practice's requests: open ones longest waiting first; those handed to the
+    community workers most recently handed first; closed ones most recently changed first."""
+    _community(user)
+    open_values = [s.value for s in OPEN_STATUSES]
+    stmt = select(EnrolmentRequest)
+    if show == "open":
+        stmt = stmt.where(col(EnrolmentRequest.status).in_(open_values)).order_by(
+            col(EnrolmentRequest.created_at), col(EnrolmentRequest.id)
+        )
+    elif show == "escalated":
+        stmt = stmt.where(col(EnrolmentRequest.escalated_at).is_not(None)).order_by(
+            col(EnrolmentRequest.escalated_at).desc(), col(EnrolmentRequest.id).desc()
+        )
+    elif show == "closed":
+        stmt = stmt.where(col(EnrolmentRequest.status).not_in(open_values)).order_by(
+            col(EnrolmentRequest.updated_at).desc(), col(EnrolmentRequest.id).desc()
+        )
+    else:
+        stmt = stmt.order_by(
+            col(EnrolmentRequest.created_at).desc(), col(EnrolmentRequest.id).desc()
+        )
+    audit.record(
+        session,
+        actor_id=user.id,
+        action="viewed",
+        entity=ENTITY,
+        entity_id="list",
+        commit=False,
+        show=show,
+        page=page,
+    )
+    return fetch(session, stmt, number=page)
+
+
+def get_for_community(session: Session, *, user: User, request_id: int) -> EnrolmentRequest:
+    """One request, for a community worker, coordinator or admin. Audited."""
+    _community(user)
+    request = session.get(EnrolmentRequest, request_id)
+    if request is None:
+        raise NotFound(_("We could not find that enrolment request."))
+    audit.record(
+        session,
+        actor_id=user.id,
+        action="viewed",
+        entity=ENTITY,
+        entity_id=request.id,
+        commit=False,
+    )
+    return request
+
+
+def requests_about(
+    session: Session,
+    *,
+    referral_id: int | None = None,
+    phone: str | None = None,
+    submission_id: int | None = None,
+) -> list[EnrolmentRequest]:
+    """The requests made from a referral or an assessment, or for a phone number; newest
+    first."""
+    matches = []
+    if referral_id is not None:
+        matches.append(col(EnrolmentRequest.referral_id) == referral_id)
+    if phone:
+        matches.append(col(EnrolmentRequest.phone) == phone)
+    if submission_id is not None:
+        matches.append(col(EnrolmentRequest.submission_id) == submission_id)
+    if not matches:
+        return []
+    stmt = (
+        select(EnrolmentRequest)
+        .where(or_(*matches))
+        .order_by(col(EnrolmentRequest.created_at).desc(), col(EnrolmentRequest.id).desc())
+    )
+    return list(session.exec(stmt))
+
+
+def texts_of(session: Session, events: list[EnrolmentEvent]) -> dict[int, OutboxMessage]:
+    """The texts queued for the person at each step: outbox message by its id."""
+    ids = {e.outbox_id for e in events if e.outbox_id is not None}
+    if not ids:
+        return {}
+    found = session.exec(select(OutboxMessage).where(col(OutboxMessage.id).in_(ids)))
+    return {m.id: m for m in found if m.id is not None}
+
+
+def _aware(ts: datetime) -> datetime:
+    return ts if ts.tzinfo is not None else ts.replace(tzinfo=UTC)
+
+
+def waited(request: EnrolmentRequest, now: datetime) -> timedelta:
+    """How long the person waited for the practice's first answer (so far, when there is
+    none yet)."""
+    end = request.answered_at or now
+    return max(_aware(end) - _aware(request.created_at), timedelta(0))
+
+
 def _changed(
     session: Session,
     request: EnrolmentRequest,
@@ -386,12 +500,15 @@ def decline(
     now: datetime,
 ) -> EnrolmentRequest:
     """The practice cannot take the person on: they are told why (one of the set reasons, in
-    their language), given the next nearest practices and offered a call back."""
+    their language), given the next nearest practices and offered a call back. The same reason
+    twice (a second press) sends nothing more."""
     _practice_of(user)
     try:
         why = DeclineReason(reason)
     except ValueError:
         raise Invalid(_("Choose a reason.")) from None
+    if request.status == RequestStatus.declined and request.decline_reason == why.value:
+        return request  # a second press: the person was told once
     _open_or_conflict(request)
     practice = _practice(session, request)
     others = [n.practice for n in practices_near_practice(session, practice, now=now, limit=2)]
@@ -467,3 +584,23 @@ def _practice(session: Session, request: EnrolmentRequest) -> Practice:
     practice = session.get(Practice, request.practice_id)
     assert practice is not None
     return practice
+
+
+# -- for the practice's pages -----------------------------------------------------------------
+
+
+def message_room(
+    session: Session, request: EnrolmentRequest, kind: Literal["booked", "info_needed"]
+) -> tuple[int, int]:
+    """How many characters of the practice's own words fit the text to the person before they
+    are shortened: written in plain letters (GSM-7), and written with other letters (macrons,
+    other scripts: the whole text then counts as UCS-2)."""
+    practice = _practice(session, request)
+    make = notices.booked if kind == "booked" else notices.info_needed
+    frame = make(request.language, practice, "")
+    # Two-part texts carry 153 GSM-7 characters or 67 UCS-2 units a part (sms.segments).
+    ucs2_units = len(frame.encode("utf-16-le")) // 2
+    other = max(MAX_SEGMENTS * 67 - ucs2_units, 0)
+    if not is_gsm7(frame):
+        return other, other
+    return max(MAX_SEGMENTS * 153 - count(frame).units, 0), other

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
-from assistant.i18n import lazy_gettext
+from assistant.i18n import _, lazy_gettext, ngettext
 
 STATUS_LABELS: dict[str, Any] = {
     "open": lazy_gettext("Open"),
@@ -32,6 +33,9 @@ BARRIER_LABELS: dict[str, Any] = {
     "cultural": lazy_gettext("Cultural barriers"),
     "enrolment": lazy_gettext("Enrolment or eligibility"),
     "phone-internet": lazy_gettext("Phone or internet access"),
+    # Recorded by a barrier assessment (and passed on with an enrolment request made from it).
+    "utilities": lazy_gettext("Power, gas or water"),
+    "find-practice": lazy_gettext("Finding a practice"),
 }
 
 TASK_KIND_LABELS: dict[str, Any] = {
@@ -112,3 +116,54 @@ def error_label(code: str) -> str:
     if value is None and code.startswith("http-5"):
         value = ERROR_LABELS["http-5xx"]
     return str(value) if value is not None else ""
+
+
+# Enrolment requests, as the community workers follow them.
+ENROLMENT_STATUS_LABELS: dict[str, Any] = {
+    "sent": lazy_gettext("Waiting for the practice"),
+    "info_needed": lazy_gettext("The practice needs more information"),
+    "booked": lazy_gettext("Booked with the practice"),
+    "enrolled": lazy_gettext("Enrolled"),
+    "declined": lazy_gettext("The practice cannot take them"),
+}
+
+ENROLMENT_EVENT_LABELS: dict[str, Any] = {
+    "sent": lazy_gettext("Request made"),
+    "booked": lazy_gettext("The practice booked them in"),
+    "info_needed": lazy_gettext("The practice asked for more information"),
+    "declined": lazy_gettext("The practice cannot take them"),
+    "enrolled": lazy_gettext("Enrolled with the practice"),
+    "escalated": lazy_gettext(
+        "No answer from the practice in 2 working days: handed to the community workers"
+    ),
+    "note": lazy_gettext("Note"),
+}
+
+DECLINE_REASON_LABELS: dict[str, Any] = {
+    "full": lazy_gettext("The practice's list is full"),
+    "area": lazy_gettext("The person lives outside the practice's area"),
+    "not_eligible": lazy_gettext("The practice cannot enrol them for funded care"),
+    "other": lazy_gettext("Another reason"),
+}
+
+REQUEST_SOURCE_LABELS: dict[str, Any] = {
+    "sms": lazy_gettext("The person asked by text"),
+    "pcw": lazy_gettext("Asked by a community worker"),
+}
+
+
+def waited_text(waited: timedelta, *, answered: bool) -> str:
+    """How long a request waited for the practice's first answer."""
+    hours = int(waited.total_seconds() // 3600)
+    days = hours // 24
+    if answered:
+        if hours < 1:
+            return _("Answered within an hour")
+        if days < 1:
+            return ngettext("Answered after %(num)d hour", "Answered after %(num)d hours", hours)
+        return ngettext("Answered after %(num)d day", "Answered after %(num)d days", days)
+    if hours < 1:
+        return _("Waiting for less than an hour")
+    if days < 1:
+        return ngettext("Waiting for %(num)d hour", "Waiting for %(num)d hours", hours)
+    return ngettext("Waiting for %(num)d day", "Waiting for %(num)d days", days)

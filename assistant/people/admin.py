@@ -324,7 +324,16 @@ def set_agency_active(
 
 # Users
 
-USER_FIELDS = ("name", "email", "role", "practice_id", "team_id", "agency_id", "locale")
+USER_FIELDS = (
+    "name",
+    "email",
+    "role",
+    "practice_id",
+    "team_id",
+    "agency_id",
+    "locale",
+    "practice_manager",
+)
 
 
 @dataclass(frozen=True)
@@ -336,6 +345,8 @@ class UserData:
     team_id: int | None
     agency_id: int | None
     locale: str | None
+    # Practice staff only: keeps the practice's "taking new patients" listing current.
+    practice_manager: bool = False
 
 
 def _password_error(password: str) -> str | None:
@@ -384,6 +395,7 @@ def parse_user(
         practice_id = None
     if role != Role.pcw:
         agency_id = None
+    practice_manager = role == Role.practice_staff and r.flag("practice_manager")
     locale_raw = str(form.get("locale", ""))
     locale = locale_raw if locale_raw in LANGUAGES else None
     password: str | None = None
@@ -394,7 +406,7 @@ def parse_user(
             r.errors["password"] = problem
     r.done()
     assert role is not None
-    data = UserData(name, email, role, practice_id, team_id, agency_id, locale)
+    data = UserData(name, email, role, practice_id, team_id, agency_id, locale, practice_manager)
     return data, password
 
 
@@ -426,6 +438,7 @@ def create_user(session: Session, *, actor_id: int | None, data: UserData, passw
         team_id=data.team_id,
         agency_id=data.agency_id,
         locale=data.locale,
+        practice_manager=data.practice_manager,
         password_hash=hash_password(password),
     )
     return _save(session, user, actor_id=actor_id, action="created", entity="user")

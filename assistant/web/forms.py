@@ -15,6 +15,7 @@ from starlette.datastructures import FormData
 
 from assistant import audit, i18n
 from assistant.deps import CurrentUser, SessionDep, require_roles
+from assistant.enrolment import on_behalf
 from assistant.errors import Forbidden, NotFound
 from assistant.forms import actions, drafts, filling, hooks, submissions, validation
 from assistant.forms.definition import (
@@ -253,6 +254,7 @@ def show_submission(
             "answers": submissions.answers_of(submission),
             "sent": bool(sent),
             "display": filling.display_value,
+            "can_ask_practice": on_behalf.can_ask_from(form, user),
         },
     )
 

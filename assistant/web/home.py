@@ -21,8 +21,14 @@ DESCRIPTIONS: dict[str, Any] = {
         "Get an answer straight away, or send your question to the PHO and see the reply here."
     ),
     "/inbox": lazy_gettext("Questions from practices: yours, your team's and the overdue ones."),
+    "/practice/new-patients": lazy_gettext(
+        "People asking to enrol with your practice: book them in, ask for more or decline."
+    ),
     "/pcw/referrals": lazy_gettext(
         "People who asked for help by SMS or were referred to a community worker."
+    ),
+    "/pcw/enrolments": lazy_gettext(
+        "Requests to practices to take people on: where each one is, and the ones not answered."
     ),
     "/pcw/tasks": lazy_gettext("Follow-ups due from referrals and barrier assessments."),
     "/forms": lazy_gettext("Fill in a form, carry on with a draft, or see the forms you sent."),

@@ -12,6 +12,8 @@ from assistant.people.models import Role, User
 
 # How many new things wait behind a link (for example unread replies): one cheap query.
 BadgeCount = Callable[[Session, User], int]
+# What the count means, as the badge says it ("3 waiting"); unset: "N new replies".
+BadgeLabel = Callable[[int], str]
 
 
 @dataclass(frozen=True)
@@ -20,13 +22,20 @@ class NavLink:
     label: Any  # a lazy_gettext proxy
     roles: frozenset[Role]
     badge: BadgeCount | None = None
+    badge_label: BadgeLabel | None = None
 
 
 LINKS: list[NavLink] = []
 
 
-def register(href: str, label: Any, *roles: Role, badge: BadgeCount | None = None) -> None:
-    LINKS.append(NavLink(href, label, frozenset(roles), badge))
+def register(
+    href: str,
+    label: Any,
+    *roles: Role,
+    badge: BadgeCount | None = None,
+    badge_label: BadgeLabel | None = None,
+) -> None:
+    LINKS.append(NavLink(href, label, frozenset(roles), badge, badge_label))
 
 
 def links_for(role: Role | None) -> list[NavLink]:

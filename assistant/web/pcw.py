@@ -1,7 +1,9 @@
-"""The PCW inbox (referrals), the follow-up task list and the outgoing SMS monitor."""
+"""The PCW inbox (referrals), enrolment requests, the follow-up task list and the outgoing SMS
+monitor."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -10,18 +12,23 @@ from sqlmodel import col, select
 
 from assistant import audit
 from assistant.clock import to_local, utcnow
-from assistant.deps import SessionDep, SettingsDep, require_roles
-from assistant.errors import AppError
-from assistant.forms.actions import subjects_of
+from assistant.deps import FormFields, SessionDep, SettingsDep, require_roles
+from assistant.enrolment import on_behalf
+from assistant.enrolment import requests as enrolment
+from assistant.enrolment.models import EnrolmentRequest
+from assistant.errors import AppError, NotFound
+from assistant.forms.actions import person_of, subjects_of
+from assistant.forms.models import FormSubmission
+from assistant.forms.submissions import can_view
 from assistant.htmx import is_htmx
 from assistant.i18n import LANGUAGE_NAMES, _, html_lang, lazy_gettext, text_direction
 from assistant.outbox import review
 from assistant.outbox.models import OutboxMessage
 from assistant.paging import page_number
 from assistant.pcw import inbox, labels
-from assistant.pcw.models import Referral, ReferralStatus
+from assistant.pcw.models import FollowUpTask, Referral, ReferralStatus
 from assistant.pcw.tasks import page_of_tasks, set_task_done
-from assistant.people.models import Role, User
+from assistant.people.models import Practice, Role, User
 from assistant.sms.contacts import is_opted_out
 from assistant.sms.phone import mask_phone
 from assistant.templating import render
@@ -33,12 +40,21 @@ PCWWork = Annotated[User, Depends(require_roles(Role.pcw, Role.coordinator, Role
 Oversight = Annotated[User, Depends(require_roles(Role.coordinator, Role.admin))]
 
 register("/pcw/referrals", lazy_gettext("Referrals"), Role.pcw, Role.coordinator, Role.admin)
+register(
+    "/pcw/enrolments", lazy_gettext("Enrolment requests"), Role.pcw, Role.coordinator, Role.admin
+)
 register("/pcw/tasks", lazy_gettext("Follow-up tasks"), Role.pcw, Role.coordinator, Role.admin)
 register("/pcw/outbox", lazy_gettext("Outgoing SMS"), Role.coordinator, Role.admin)
 
 SHOW_LABELS = {
     "open": lazy_gettext("Open"),
     "mine": lazy_gettext("Claimed by me"),
+    "closed": lazy_gettext("Closed"),
+    "all": lazy_gettext("All"),
+}
+ENROLMENT_SHOW_LABELS = {
+    "open": lazy_gettext("Open"),
+    "escalated": lazy_gettext("Handed to community workers"),
     "closed": lazy_gettext("Closed"),
     "all": lazy_gettext("All"),
 }
@@ -88,25 +104,40 @@ def _detail(
     error: str = "",
     notice: str = "",
     status_code: int = 200,
+    enrol_values: dict[str, str] | None = None,
+    enrol_errors: dict[str, str] | None = None,
 ) -> Response:
     assert referral.id is not None
+    made = enrolment.requests_about(session, referral_id=referral.id, phone=referral.phone)
     notes = inbox.notes_for(session, referral_id=referral.id)
     messages = inbox.messages_for(session, referral_id=referral.id)
     names = _names(session, {n.author_id for n in notes} | {referral.claimed_by_id})
-    ctx = _common() | {
-        "referral": referral,
-        "notes": notes,
-        "messages": messages,
-        "tasks": inbox.tasks_for(session, referral_id=referral.id),
-        "today": to_local(utcnow()).date(),
-        "names": names,
-        "can_act": referral.claimed_by_id == user.id or inbox.sees_everything(user),
-        "opted_out": bool(referral.phone and is_opted_out(session, phone=referral.phone)),
-        "outcomes": OUTCOMES,
-        "sms_max": inbox.SMS_MAX,
-        "error": error,
-        "notice": notice,
-    }
+    ctx = (
+        _common()
+        | {
+            "referral": referral,
+            "notes": notes,
+            "messages": messages,
+            "tasks": inbox.tasks_for(session, referral_id=referral.id),
+            "today": to_local(utcnow()).date(),
+            "names": names,
+            "can_act": referral.claimed_by_id == user.id or inbox.sees_everything(user),
+            "opted_out": bool(referral.phone and is_opted_out(session, phone=referral.phone)),
+            "outcomes": OUTCOMES,
+            "sms_max": inbox.SMS_MAX,
+            "error": error,
+            "notice": notice,
+            "enrolment_requests": made,
+            "practice_names": _practice_names(session, {r.practice_id for r in made}),
+        }
+        | _enrolment_form(
+            session,
+            action=f"/pcw/referrals/{referral.id}/enrolment#enrolment",
+            values=enrol_values or on_behalf.values_from_referral(referral),
+            errors=enrol_errors or {},
+            barriers=list(referral.barriers),
+        )
+    )
     # htmx only swaps successful answers: show the error in place instead.
     code = 200 if is_htmx(request) else status_code
     return render(request, "pcw/referral.html", ctx, block="referral", status_code=code)
@@ -209,6 +240,196 @@ def add_follow_up(
         return _("Follow-up added to the task list.")
 
     return _act(request, session, user, referral_id, run)
+
+
+# -- enrolment requests: every request's journey, and asking a practice for a person -----------
+
+
+@router.get("/enrolments")
+def enrolment_list(
+    request: Request, user: PCWWork, session: SessionDep, show: str = "open", page: str = "1"
+) -> Response:
+    choice: enrolment.CommunityShow = show if show in enrolment.COMMUNITY_SHOW_CHOICES else "open"
+    items = enrolment.page_for_community(session, user=user, show=choice, page=page_number(page))
+    now = utcnow()
+    ctx = _common() | {
+        "requests": items,
+        "show": choice,
+        "show_labels": ENROLMENT_SHOW_LABELS,
+        "practice_names": _practice_names(session, {r.practice_id for r in items}),
+        "waited": {r.id: _waited(r, now) for r in items},
+    }
+    response = render(request, "pcw/enrolments.html", ctx, block="list")
+    session.commit()  # the audit record of the view
+    return response
+
+
+@router.get("/enrolments/{request_id}")
+def enrolment_detail(
+    request: Request,
+    request_id: int,
+    user: PCWWork,
+    session: SessionDep,
+    made: int = 0,
+    already: int = 0,
+) -> Response:
+    item = enrolment.get_for_community(session, user=user, request_id=request_id)
+    assert item.id is not None
+    events = enrolment.events_of(session, item.id)
+    practice = session.get(Practice, item.practice_id)
+    task = session.get(FollowUpTask, item.escalation_task_id) if item.escalation_task_id else None
+    submission = session.get(FormSubmission, item.submission_id) if item.submission_id else None
+    ctx = _common() | {
+        "item": item,
+        "practice": practice,
+        "events": events,
+        "texts": enrolment.texts_of(session, events),
+        "names": _names(session, {e.actor_id for e in events} | {item.created_by_id}),
+        "waited": _waited(item, utcnow()),
+        "referral_visible": _may_see_referral(session, user, item.referral_id),
+        "task": task,
+        "submission_visible": submission is not None and can_view(submission, user),
+        "made": bool(made),
+        "already": bool(already),
+    }
+    response = render(request, "pcw/enrolment.html", ctx)
+    session.commit()  # the audit record of the view
+    return response
+
+
+@router.post("/referrals/{referral_id}/enrolment")
+def referral_enrolment(
+    request: Request, referral_id: int, user: PCWWork, session: SessionDep, fields: FormFields
+) -> Response:
+    referral = inbox.get_referral(session, user=user, referral_id=referral_id, audit_view=False)
+    try:
+        made = on_behalf.make_for_referral(
+            session, user=user, referral=referral, fields=fields, now=utcnow()
+        )
+    except on_behalf.Problem as problem:
+        session.rollback()
+        referral = inbox.get_referral(session, user=user, referral_id=referral_id, audit_view=False)
+        return _detail(
+            request,
+            session,
+            user,
+            referral,
+            status_code=problem.status_code,
+            enrol_values=on_behalf.posted_values(fields),
+            enrol_errors={problem.field: problem.message},
+        )
+    session.commit()
+    return _to_journey(made)
+
+
+@router.get("/assessments/{submission_id}/enrolment")
+def assessment_enrolment_form(
+    request: Request, submission_id: int, user: PCWWork, session: SessionDep
+) -> Response:
+    submission, _form = on_behalf.submission_for(session, user=user, submission_id=submission_id)
+    response = _assessment_page(
+        request, session, submission, values=on_behalf.values_from_submission(submission)
+    )
+    session.commit()  # the audit record of the view
+    return response
+
+
+@router.post("/assessments/{submission_id}/enrolment")
+def assessment_enrolment(
+    request: Request, submission_id: int, user: PCWWork, session: SessionDep, fields: FormFields
+) -> Response:
+    submission, _form = on_behalf.submission_for(
+        session, user=user, submission_id=submission_id, audit_view=False
+    )
+    try:
+        made = on_behalf.make_for_submission(
+            session, user=user, submission=submission, fields=fields, now=utcnow()
+        )
+    except on_behalf.Problem as problem:
+        session.rollback()
+        return _assessment_page(
+            request,
+            session,
+            submission,
+            values=on_behalf.posted_values(fields),
+            errors={problem.field: problem.message},
+            status_code=problem.status_code,
+        )
+    session.commit()
+    return _to_journey(made)
+
+
+def _assessment_page(
+    request: Request,
+    session: SessionDep,
+    submission: FormSubmission,
+    *,
+    values: dict[str, str],
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    assert submission.id is not None
+    made = enrolment.requests_about(session, submission_id=submission.id)
+    ctx = (
+        _common()
+        | {
+            "submission": submission,
+            "person": person_of(submission),
+            "enrolment_requests": made,
+            "practice_names": _practice_names(session, {r.practice_id for r in made}),
+        }
+        | _enrolment_form(
+            session,
+            action=f"/pcw/assessments/{submission.id}/enrolment#enrolment",
+            values=values,
+            errors=errors or {},
+            barriers=on_behalf.barriers_of_submission(submission),
+        )
+    )
+    return render(request, "pcw/enrolment_new.html", ctx, status_code=status_code)
+
+
+def _enrolment_form(
+    session: SessionDep,
+    *,
+    action: str,
+    values: dict[str, str],
+    errors: dict[str, str],
+    barriers: list[str],
+) -> dict[str, Any]:
+    return {
+        "enrol_action": action,
+        "enrol_values": values,
+        "enrol_errors": errors,
+        "enrol_barriers": barriers,
+        "practice_choices": on_behalf.practice_choices(session, now=utcnow()),
+    }
+
+
+def _to_journey(made: on_behalf.Made) -> Response:
+    flag = "made" if made.created else "already"
+    return RedirectResponse(f"/pcw/enrolments/{made.request.id}?{flag}=1", status_code=303)
+
+
+def _waited(item: EnrolmentRequest, now: datetime) -> str:
+    return labels.waited_text(enrolment.waited(item, now), answered=item.answered_at is not None)
+
+
+def _may_see_referral(session: SessionDep, user: User, referral_id: int | None) -> bool:
+    if referral_id is None:
+        return False
+    try:
+        inbox.get_referral(session, user=user, referral_id=referral_id, audit_view=False)
+    except NotFound:
+        return False
+    return True
+
+
+def _practice_names(session: SessionDep, ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    found = session.exec(select(Practice).where(col(Practice.id).in_(ids)))
+    return {p.id: p.name for p in found if p.id is not None}
 
 
 @router.get("/tasks")
