@@ -130,7 +130,7 @@ def test_book_then_enrol_texts_the_person_once_each_in_their_language(session: S
     assert [t.purpose for t in texts] == ["enrolment-booked", "enrolment-enrolled"]
     assert all(t.to == PHONE and fits(t.body) for t in texts)
     assert "Come Tuesday 10am" in texts[0].body and "Riccarton Family Health" in texts[0].body
-    # TODO-translations: assert "can take you on" not in texts[0].body  # Samoan, not English
+    assert "can take you on" not in texts[0].body  # Samoan, not English
     stages = {m.stage for m in session.exec(select(FunnelMark))}
     assert stages == {"texted", "practice_chosen", "request_sent", "accepted", "enrolled"}
     assert request.status == RequestStatus.enrolled
@@ -229,3 +229,35 @@ def test_unanswered_for_two_business_days_becomes_a_pcw_task(session: Session) -
     assert referral is not None and referral.phone == PHONE
     (text,) = _texts(session)
     assert text.purpose == "enrolment-escalated" and here.name in text.body
+
+
+def test_a_new_request_emails_the_practice_staff_who_want_it(session: Session) -> None:
+    from assistant.notify.models import EmailKind, QueuedEmail
+    from assistant.notify.preferences import set_preferences
+
+    here, near, _stale = _practices(session)
+    wants = factories.user(session, practice_id=here.id, email="front@here.example.nz")
+    no_thanks = factories.user(session, practice_id=here.id, email="off@here.example.nz")
+    factories.user(session, practice_id=near.id, email="elsewhere@near.example.nz")
+    assert no_thanks.id is not None
+    set_preferences(
+        session,
+        user_id=no_thanks.id,
+        role=Role.practice_staff,
+        enabled={EmailKind.enrolment_new: False},
+    )
+    for _ in range(2):  # the same request twice: one email
+        request = req.create_request(
+            session,
+            practice_id=here.id or 0,
+            name="Ali Hassan",
+            phone=PHONE,
+            language="ar",
+            consent=True,
+            now=FIXED_NOW,
+        )
+    session.commit()
+    emails = session.exec(select(QueuedEmail)).all()
+    assert [(e.to, e.kind) for e in emails] == [(wants.email, "enrolment_new")]
+    assert f"/practice/new-patients/{request.id}" in emails[0].params
+    assert "Ali" not in emails[0].params  # no personal details in an email

@@ -27,7 +27,7 @@ def checkboxes(html: str) -> dict[str, bool]:
 @pytest.mark.parametrize(
     ("role", "kinds"),
     [
-        (Role.practice_staff, ["ticket_reply"]),
+        (Role.practice_staff, ["ticket_reply", "enrolment_new"]),
         (Role.liaison, ["ticket_new", "ticket_overdue"]),
         (Role.coordinator, ["ticket_new", "ticket_overdue"]),
         (Role.mso, ["ticket_new", "ticket_overdue"]),

@@ -298,9 +298,9 @@ def test_the_whole_enrolment_path(text: Texter, session: Session, lang: str) -> 
 
     listing = text("Riccarton")
     shown = _practice_lines(lang, listing)
-    while len(shown) < 3:  # fewer fit in one reply in UCS-2 languages: "2 for more"
+    while len(shown) < 3:  # fewer fit in one reply in UCS-2 languages: "8 for more"
         assert listing.splitlines()[-1] == said(lang, msg.practices_footer_more)
-        listing = text("2")
+        listing = text(str(msg.MORE_PRACTICES))
         shown += _practice_lines(lang, listing)
     assert listing.splitlines()[-1] == said(lang, msg.practices_footer)
     order = ["Riccarton Clinic", "Addington Health", "Hornby Doctors"]
@@ -309,7 +309,7 @@ def test_the_whole_enrolment_path(text: Texter, session: Session, lang: str) -> 
     assert practices["Riccarton Clinic"].id == _answers(text)["practices"][0]
     assert "Full Up Surgery" not in referral_free(text)
 
-    assert text("1") == said(lang, msg.what_to_bring)
+    assert text(str(msg.WHAT_TO_BRING)) == said(lang, msg.what_to_bring)
     assert text(yes) == said(lang, msg.costs)
     assert text(yes) == said(lang, msg.callback_booked)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from assistant.people.models import Practice
 from assistant.sms import messages as msg
 from assistant.sms.places import NearbyPractice
 from assistant.sms.segments import count, fits, is_gsm7, shorten
+from tests.clock import FIXED_NOW
 
 # -- counting ------------------------------------------------------------------------------
 
@@ -77,15 +79,38 @@ LONG_NAMES = [
 ]
 
 
-def _practices() -> list[NearbyPractice]:
+# A name as long as most practices' (and in plain letters), for texts that name one.
+NAME = "Riccarton Family Health"
+# The demo's practices: every language lists each of them whole, with the list's header.
+DEMO_NAMES = [
+    "Riccarton Family Health",
+    "Linwood Community Practice",
+    "Papanui Medical Centre",
+    "Hornby Health Hub",
+    "Sydenham Doctors",
+    "Aranui Whānau Clinic",
+]
+
+
+def _practices(
+    names: list[str] = LONG_NAMES, *, days_ago: tuple[int, ...] = (0, 1, 3)
+) -> list[NearbyPractice]:
     notes = [
         "Very Low Cost Access: adults $19.50; under 14s free",
         "Adults $45.00; CSC holders $19.50",
         "Low cost practice",
     ]
     return [
-        NearbyPractice(Practice(name=name, phone="03 388 6000", fee_notes=note), km=float(i))
-        for i, (name, note) in enumerate(zip(LONG_NAMES, notes, strict=True))
+        NearbyPractice(
+            Practice(
+                name=name,
+                phone="03 388 6000",
+                fee_notes=notes[i % 3],
+                accepting_confirmed_at=FIXED_NOW - timedelta(days=days_ago[i % len(days_ago)]),
+            ),
+            km=float(i),
+        )
+        for i, name in enumerate(names)
     ]
 
 
@@ -93,13 +118,22 @@ def _sms_builders() -> dict[str, Callable[[], str]]:
     """Every function in messages.py that makes a reply, with sample arguments."""
     special: dict[str, Callable[[], str]] = {
         "help_text": lambda: msg.help_text("0800 000 746"),
-        "practices": lambda: msg.practices(_practices())[0],
-        "practices_one": lambda: msg.practices(_practices()[:1])[0],
-        "practices_more": lambda: msg.practices(_practices(), first_number=2)[0],
-        "practice_line": lambda: msg.practice_line(1, _practices()[0]),
+        "practices": lambda: msg.practices(_practices(), now=FIXED_NOW)[0],
+        "practices_one": lambda: msg.practices(_practices()[:1], now=FIXED_NOW)[0],
+        "practices_more": lambda: msg.practices(_practices(), first_number=2, now=FIXED_NOW)[0],
+        "practice_line": lambda: msg.practice_line(1, _practices()[0], now=FIXED_NOW),
         "fee_note": lambda: msg.fee_note("Very Low Cost Access: adults $19.50"),
         "knowledge_answer": lambda: msg.knowledge_answer("x " * 400, msg.barrier_noted()),
+        "checked_note": lambda: msg.checked_note(3),
+        "checked_note_one": lambda: msg.checked_note(1),
+        "checked_note_today": lambda: msg.checked_note(0),
+        "ask_name": lambda: msg.ask_name(NAME),
+        "ask_consent": lambda: msg.ask_consent(NAME),
+        "consent_explain": lambda: msg.consent_explain(NAME),
+        "consent_declined": lambda: msg.consent_declined(NAME, "03 348 1000"),
     }
+    for name in NAMING:
+        special[f"{name}_long"] = _with_long_name(name)
     builders: dict[str, Callable[[], str]] = {}
     for name, func in inspect.getmembers(msg, inspect.isfunction):
         if func.__module__ != msg.__name__ or name.startswith("_"):
@@ -110,6 +144,16 @@ def _sms_builders() -> dict[str, Callable[[], str]]:
         builders[name] = func
     builders.update(special)
     return builders
+
+
+# Texts that name a practice: also built with a long name in other letters (cut to fit).
+NAMING = ("ask_name", "ask_consent", "consent_explain", "consent_declined")
+
+
+def _with_long_name(name: str) -> Callable[[], str]:
+    build = getattr(msg, name)
+    args = (LONG_NAMES[0], "03 388 6000")[: len(inspect.signature(build).parameters)]
+    return lambda: build(*args)
 
 
 BUILDERS = _sms_builders()
@@ -168,7 +212,7 @@ def test_samoan_and_tongan_replies_stay_in_gsm7(lang: str) -> None:
     """Written as people text them (' for the glottal stop, no macrons): 160 characters a
     segment instead of 70."""
     for name, build in BUILDERS.items():
-        if name.startswith("practice") or name == "language_menu":
+        if name.startswith("practice") or name.endswith("_long") or name == "language_menu":
             continue  # language names and practice names carry their own letters
         with use_locale(lang):
             text = build()
@@ -189,3 +233,86 @@ def test_every_patient_knowledge_answer_fits() -> None:
                     assert text.strip()
                     checked += 1
     assert checked > 0
+
+
+# -- the list of practices and asking one of them ----------------------------------------------
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("name", DEMO_NAMES)
+def test_a_practice_is_listed_whole_with_the_header_in_every_language(lang: str, name: str) -> None:
+    found = _practices([name, *DEMO_NAMES[:2]])
+    with use_locale(lang):
+        text, shown = msg.practices(found, now=FIXED_NOW)
+        header = msg._("Taking new patients near you:")
+    assert shown >= 1 and fits(text)
+    lines = text.splitlines()
+    assert lines[0] == header
+    assert lines[1].startswith(f"1. {name}, 03 388 6000") or lines[1].startswith(
+        f"1. {name.replace('ā', 'a')}, 03 388 6000"
+    )
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("names", [LONG_NAMES, DEMO_NAMES[:3]])
+def test_the_checked_note_goes_before_a_practice_does(lang: str, names: list[str]) -> None:
+    with use_locale(lang):
+        _text, with_notes = msg.practices(_practices(names), now=FIXED_NOW)
+        _text, without = msg.practices(_practices(names))
+    assert with_notes == without
+
+
+def test_the_list_says_how_recently_each_practice_confirmed() -> None:
+    with use_locale("en"):
+        text, shown = msg.practices(_practices(DEMO_NAMES[:2], days_ago=(0, 3)), now=FIXED_NOW)
+        assert msg.checked_note(1) == "checked 1 day ago"
+    assert shown == 2
+    lines = text.splitlines()
+    assert lines[1].endswith(", checked today")
+    assert lines[2].endswith(", checked 3 days ago")
+
+
+def test_when_space_is_short_the_checked_notes_go_from_the_last_practice_up() -> None:
+    with use_locale("en"):
+        text, shown = msg.practices(_practices(DEMO_NAMES[:3]), now=FIXED_NOW)
+    assert shown == 3
+    noted = ["checked" in line for line in text.splitlines()[1:4]]
+    assert noted[0] and noted == sorted(noted, reverse=True)
+
+
+def test_the_checked_note_counts_in_the_language() -> None:
+    with use_locale("ar"):
+        notes = {days: msg.checked_note(days) for days in (0, 1, 2, 3, 11)}
+    assert len(set(notes.values())) == 5  # today, yesterday, two days, 3-10, 11-99
+    assert "3" in notes[3] and "11" in notes[11]
+    with use_locale("zh_Hans"):
+        assert "3" in msg.checked_note(3)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_the_footers_keep_their_numbers(lang: str) -> None:
+    with use_locale(lang):
+        more, last = msg.practices_footer_more(), msg.practices_footer()
+    assert str(msg.MORE_PRACTICES) in more and str(msg.WHAT_TO_BRING) in more
+    assert str(msg.WHAT_TO_BRING) in last and str(msg.MORE_PRACTICES) not in last
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("build", [msg.ask_consent, msg.consent_explain])
+def test_the_consent_question_names_the_practice_and_offers_1_and_2(
+    lang: str, build: Callable[[str], str]
+) -> None:
+    for name in DEMO_NAMES:
+        with use_locale(lang):
+            text = build(name)
+        assert fits(text)
+        assert name in text or name.replace("ā", "a") in text, f"{lang}: {text!r}"
+        assert "1" in text and "2" in text
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_a_no_gives_the_practices_phone(lang: str) -> None:
+    for name in DEMO_NAMES:
+        with use_locale(lang):
+            text = msg.consent_declined(name, "03 348 1000")
+        assert fits(text) and "03 348 1000" in text

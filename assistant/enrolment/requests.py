@@ -15,7 +15,7 @@ from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from assistant import audit
-from assistant.enrolment import notices
+from assistant.enrolment import emails, notices
 from assistant.enrolment.funnel import first_mark, mark, person_of
 from assistant.enrolment.models import (
     OPEN_STATUSES,
@@ -145,6 +145,7 @@ def create_request(
         practice_id=practice_id,
         source=source.value,
     )
+    emails.new_request(session, request=request)
     return request
 
 

@@ -42,6 +42,15 @@ def _lines(kind: EmailKind, params: dict[str, Any], base_url: str) -> tuple[str,
         return _("The PHO has replied to your question"), [
             _("The PHO has replied to your question. Sign in to read the reply: %(url)s", url=url),
         ]
+    if kind == EmailKind.enrolment_new:
+        return _("New patient request for %(practice)s", practice=practice), [
+            _(
+                "Someone has asked %(practice)s to take them on as a new patient. Please answer "
+                "within 2 working days, or the request goes to the community workers.",
+                practice=practice,
+            ),
+            _("Open your practice's new patients: %(url)s", url=url),
+        ]
     minutes = int(params.get("minutes", 30))
     return _("Choose a new password"), [
         _(

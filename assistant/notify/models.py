@@ -15,11 +15,17 @@ class EmailKind(StrEnum):
     ticket_new = "ticket_new"  # a new question in the person's (or their team's) queue
     ticket_overdue = "ticket_overdue"  # a question went overdue and moved to the team queue
     ticket_reply = "ticket_reply"  # the PHO replied to the person's question
+    enrolment_new = "enrolment_new"  # someone asked the person's practice to take them on
     password_reset = "password_reset"  # a link to choose a new password (not optional)
 
 
 # The kinds a person may turn off (a reset link is always sent).
-OPTIONAL_KINDS = (EmailKind.ticket_new, EmailKind.ticket_overdue, EmailKind.ticket_reply)
+OPTIONAL_KINDS = (
+    EmailKind.ticket_new,
+    EmailKind.ticket_overdue,
+    EmailKind.ticket_reply,
+    EmailKind.enrolment_new,
+)
 
 
 class EmailStatus(StrEnum):

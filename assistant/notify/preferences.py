@@ -15,7 +15,7 @@ _QUEUE_ROLES = frozenset({Role.liaison, Role.coordinator, Role.mso})
 
 # The kinds that can reach each role (the settings page offers only these).
 KINDS_FOR_ROLE: dict[Role, tuple[EmailKind, ...]] = {
-    Role.practice_staff: (EmailKind.ticket_reply,),
+    Role.practice_staff: (EmailKind.ticket_reply, EmailKind.enrolment_new),
     **{role: (EmailKind.ticket_new, EmailKind.ticket_overdue) for role in _QUEUE_ROLES},
 }
 

@@ -4,8 +4,13 @@
 reply to one message and updates the state; it never commits (the caller stores the message,
 the reply and the new state in one transaction). Order of precedence for every message:
 STOP, then an opted-out contact (silence), the language question, safety (111 / 1737 and an
-urgent referral), HELP, LANG, a language's name, MENU, a fresh start after 24 hours idle, the
-current step's expected answer, and last a free-text question for the knowledge base.
+urgent referral), HELP, LANG, a language's name, MENU, a fresh start after 24 hours idle, what
+the message carries (a practice named, a place, a request for a call, barriers), the current
+step's expected answer, and last a free-text question for the knowledge base.
+
+Asking a practice to enrol the person: they pick one from the list by its number (or name one
+at any step), text their name, and agree to share their details with that practice and a
+community worker; only then is an enrolment request made. Their name is kept only until then.
 """
 
 from __future__ import annotations
@@ -17,10 +22,18 @@ from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import Any
 
+from rapidfuzz import fuzz
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from assistant.enrolment import notices
+from assistant.enrolment.funnel import mark, person_of
+from assistant.enrolment.models import EnrolmentRequest, RequestSource, Stage
+from assistant.enrolment.requests import create_request
+from assistant.errors import Invalid
 from assistant.i18n import use_locale
 from assistant.matcher import MatchResult
+from assistant.people.listing import fresh_since, is_current
 from assistant.people.models import Practice
 from assistant.sms import messages as msg
 from assistant.sms.keywords import (
@@ -33,6 +46,7 @@ from assistant.sms.keywords import (
     language_choice,
     language_named,
     language_of_words,
+    name_given,
     number,
     wants_callback,
 )
@@ -50,7 +64,10 @@ _REASON_BARRIERS = {
     "not-eligible": ("enrolment",),
     "eligibility-unsure": ("enrolment",),
     "no-practice": ("enrolment",),
+    "practice-declined": ("enrolment",),
 }
+# How close a run of words in a message must be to a practice's whole name to name it.
+PRACTICE_NAME_SCORE = 90
 TRANSCRIPT_MESSAGES = 20
 
 
@@ -64,7 +81,14 @@ class Step:
     where = "where"
     practices = "practices"
     bring = "bring"
+    ask_name = "ask_name"
+    ask_consent = "ask_consent"
     offer_callback = "offer_callback"
+
+
+# Steps where the person is asking a practice to enrol them (answers["asking"] holds the
+# practice, then their name).
+_ASKING = (Step.ask_name, Step.ask_consent)
 
 
 def _aware(ts: datetime) -> datetime:
@@ -89,15 +113,28 @@ class Turn:
             self.answers = json.loads(contact.answers or "{}")
         except ValueError:
             self.answers = {}
-        idle = (
-            contact.last_activity is not None
-            and self.now - _aware(contact.last_activity) >= IDLE_RESET
-        )
+        idle = self._idle()
         contact.last_activity = self.now
         reply = self._reply(idle=idle)
+        if contact.step not in _ASKING:
+            self.answers.pop("asking", None)  # the name goes with the step that needed it
         contact.answers = json.dumps(self.answers, ensure_ascii=False, sort_keys=True)
         self.session.add(contact)
+        self._mark(Stage.texted)
         return reply
+
+    def _idle(self) -> bool:
+        """24 hours since the person's last text, and since a practice last texted them about
+        their request (its "cannot take you on" asks "call back? 1 Yes 2 No")."""
+        last = self.contact.last_activity
+        if last is None or self.now - _aware(last) < IDLE_RESET:
+            return False
+        answered = self.session.exec(
+            select(func.max(EnrolmentRequest.updated_at)).where(
+                EnrolmentRequest.phone == self.contact.phone
+            )
+        ).one()
+        return answered is None or self.now - _aware(answered) >= IDLE_RESET
 
     # -- helpers -------------------------------------------------------------------------
 
@@ -107,6 +144,17 @@ class Turn:
 
     def goto(self, step: str) -> None:
         self.contact.step = step
+
+    def _mark(self, stage: Stage, practice_id: int | None = None) -> None:
+        """The funnel: this person reached ``stage`` (counted the first time only)."""
+        mark(
+            self.session,
+            person=person_of(phone=self.contact.phone),
+            stage=stage,
+            at=self.now,
+            language=self.contact.language,
+            practice_id=practice_id,
+        )
 
     def match(self) -> MatchResult:
         if self._match is None:
@@ -174,6 +222,7 @@ class Turn:
         if kw is Keyword.stop:
             contact.opted_out = True
             contact.opted_out_at = self.now
+            self.answers.pop("asking", None)
             return self.say(msg.opted_out)
         if contact.opted_out:
             if kw is Keyword.start or fold(self.body) in OPT_IN_EXTRA:
@@ -215,7 +264,8 @@ class Turn:
         if kw is Keyword.lang:
             self.goto(Step.lang)
             return self.say(msg.language_menu)
-        named = language_named(self.body)
+        # At the name step a language's name is a person's ("Tonga" is a surname too).
+        named = language_named(self.body) if contact.step != Step.ask_name else None
         if named and contact.step not in (Step.new, Step.lang):
             contact.language = named
             self.goto(Step.menu)
@@ -245,7 +295,8 @@ class Turn:
                 return self._free_text()
             return self.say(msg.welcome)
 
-        carried = self._carried()
+        # While asking a practice, a name or an answer is not a place ("Hornby" is a surname).
+        carried = self._carried() if contact.step not in _ASKING else None
         if carried is not None:
             return carried
         handler = _STEP_HANDLERS.get(contact.step)
@@ -287,18 +338,38 @@ class Turn:
     def _new_barriers(self) -> list[str]:
         return [b for b in self._barriers if b not in self.answers.get("barriers", [])]
 
+    @cached_property
+    def _practice_named(self) -> Practice | None:
+        """The one listed practice the message names ("I want to join Riccarton Family
+        Health", misspelt or not), or None."""
+        if self._is_reply_to_a_menu:
+            return None
+        listed = self.session.exec(
+            select(Practice).where(
+                Practice.active == True,  # noqa: E712
+                Practice.accepting_new_patients == True,  # noqa: E712
+                col(Practice.accepting_confirmed_at) >= fresh_since(self.now),
+            )
+        )
+        return named_practice(self.body, list(listed))
+
     def _carries_something(self) -> bool:
-        """A place, a request for a call or a barrier, anywhere in the message."""
+        """A practice, a place, a request for a call or a barrier, anywhere in the message."""
         if self._is_reply_to_a_menu:
             return False
-        return bool(self._place or self._wants_callback or self._barriers)
+        return bool(self._practice_named or self._place or self._wants_callback or self._barriers)
 
     def _carried(self) -> str | None:
-        """What the message carries, at any step: a place gives the practices near it; a request
-        for a call makes a call-back referral; barriers go onto a referral."""
+        """What the message carries, at any step: a practice it names is offered (to ask it to
+        enrol them); a place gives the practices near it; a request for a call makes a
+        call-back referral; barriers go onto a referral."""
         if self._is_reply_to_a_menu:
             return None
         found = self._new_barriers()
+        practice = self._practice_named
+        if practice is not None:
+            self._remember_barriers(found)  # they go to the practice, with consent
+            return self._choose(practice)
         callback = self._wants_callback
         place = self._place
         if place is not None:
@@ -341,14 +412,26 @@ class Turn:
     def _answer_then_resume(self, body: str, net: str) -> str:
         """The answer, then the person's place in the guide: the question they were asked
         (in full when it fits the two segments, else in short)."""
-        pending = _PENDING.get(self.contact.step)
+        pending = self._pending()
         if pending is None:
             return self.say(msg.knowledge_answer, body, net)
         full, short = pending
-        whole = " ".join(filter(None, (body, net, self.say(full))))
+        whole = " ".join(filter(None, (body, net, full)))
         if fits(whole, MAX_SEGMENTS):
             return whole
-        return self.say(msg.knowledge_answer, body, " ".join(filter(None, (net, self.say(short)))))
+        return self.say(msg.knowledge_answer, body, " ".join(filter(None, (net, short))))
+
+    def _pending(self) -> tuple[str, str] | None:
+        """The question the current step waits on, in full and in short."""
+        step = self.contact.step
+        if step in _ASKING:
+            practice = self._asked_practice()
+            name = practice.name if practice else ""
+            if step == Step.ask_name:
+                return self.say(msg.ask_name, name), self.say(msg.resume_name)
+            return self.say(msg.ask_consent, name), self.say(msg.resume_consent)
+        found = _PENDING.get(step)
+        return (self.say(found[0]), self.say(found[1])) if found else None
 
     def _knowledge_text(self, result: MatchResult) -> str:
         if result.status not in ("answer", "choose"):
@@ -397,6 +480,7 @@ class Turn:
     def _eligibility(self, *, on_no: str | None) -> str | None:
         said = answer(self.body)
         if said is Answer.yes:
+            self._mark(Stage.eligible)
             self.answers["eligibility"] = "eligible"
             self.goto(Step.where)
             return self.say(msg.eligible)
@@ -446,25 +530,33 @@ class Turn:
 
     def _show_practices(self, found: list[NearbyPractice], *, first: int) -> str:
         with use_locale(self.contact.language):
-            text, shown = msg.practices(found, first_number=first + 1)
+            text, shown = msg.practices(found, first_number=first + 1, now=self.now)
         self.answers["shown"] = first + shown
         return text
 
     def on_practices(self) -> str | None:
+        """A practice's number asks it to enrol the person; 8 shows more practices, 9 what to
+        bring; the main menu's other numbers work here too (4 costs, 5 call me back)."""
         ids = [int(i) for i in self.answers.get("practices", [])]
-        shown = int(self.answers.get("shown", len(ids)))
+        shown = min(int(self.answers.get("shown", len(ids))), len(ids))
         choice = number(self.body)
-        if choice == 2 and shown < len(ids):
-            rest = [self.session.get(Practice, i) for i in ids[shown:]]
-            more = [NearbyPractice(p, 0.0) for p in rest if p is not None]
-            if more:
-                return self._show_practices(more, first=shown)
+        if choice is not None:
+            if 1 <= choice <= shown:
+                practice = self._listed(ids[choice - 1])
+                return self._choose(practice) if practice else self.say(msg.practice_unavailable)
+            if choice == msg.MORE_PRACTICES or shown < choice <= len(ids):
+                rest = [self.session.get(Practice, i) for i in ids[shown:]]
+                more = [NearbyPractice(p, 0.0) for p in rest if p is not None]
+                if more:
+                    return self._show_practices(more, first=shown)
+                return self.say(msg.practices_all_shown)
+            if choice == msg.WHAT_TO_BRING:
+                self.goto(Step.bring)
+                return self.say(msg.what_to_bring)
+            return self.on_menu()
         said = answer(self.body)
-        if said is Answer.yes:
-            self.goto(Step.bring)
-            return self.say(msg.what_to_bring)
-        if choice is not None and choice > 2:
-            return self.on_menu()  # the main menu's numbers work here too (4 costs, 5 call)
+        if said is Answer.yes:  # "ok", "yes please": which practice?
+            return self.say(msg.practices_footer)
         return self._declined(said)
 
     def on_bring(self) -> str | None:
@@ -496,6 +588,100 @@ class Turn:
             return self.say(msg.yes_or_no)
         return None
 
+    # -- asking a practice to enrol the person -------------------------------------------
+
+    def _listed(self, practice_id: int) -> Practice | None:
+        """The practice, while it is listed (active, taking new patients, confirmed lately)."""
+        practice = self.session.get(Practice, practice_id)
+        if practice is None or not practice.active or not practice.accepting_new_patients:
+            return None
+        return practice if is_current(practice, self.now) else None
+
+    def _asked_practice(self) -> Practice | None:
+        asking = self.answers.get("asking") or {}
+        practice_id = asking.get("practice")
+        return self.session.get(Practice, int(practice_id)) if practice_id else None
+
+    def _choose(self, practice: Practice) -> str:
+        assert practice.id is not None
+        self._mark(Stage.practice_chosen, practice_id=practice.id)
+        self.answers["asking"] = {"practice": practice.id}
+        self.goto(Step.ask_name)
+        return self.say(msg.ask_name, practice.name)
+
+    def _side_question_or(self, again: str) -> str:
+        """A question at a step that waits for a name or an answer: answered, then the step's
+        question again; anything else gets ``again``. Barriers said are kept for the
+        request (shared only with consent)."""
+        self._remember_barriers(self._new_barriers())
+        result = self.match()
+        body = self._knowledge_text(result)
+        if not body:
+            return again
+        net = self.say(msg.safety_net) if result.status != "answer" else ""
+        return self._answer_then_resume(body, net)
+
+    def on_ask_name(self) -> str:
+        practice = self._asked_practice()
+        if practice is None:
+            self.goto(Step.menu)
+            return self.say(msg.practice_unavailable)
+        name = name_given(self.body)
+        if name is not None and len(name.split()) > 2 and self.match().status == "answer":
+            name = None  # "Getting an interpreter": a question the knowledge base answers
+        if name is not None:
+            self.answers["asking"]["name"] = name
+            self.goto(Step.ask_consent)
+            return self.say(msg.ask_consent, practice.name)
+        if self._wants_callback:
+            return self._book_callback("callback", found=self._new_barriers())
+        return self._side_question_or(self.say(msg.ask_name_again))
+
+    def on_ask_consent(self) -> str:
+        practice = self._asked_practice()
+        if practice is None:
+            self.goto(Step.menu)
+            return self.say(msg.practice_unavailable)
+        said = answer(self.body)
+        if said is Answer.yes:
+            return self._send_request(practice)
+        if said is Answer.no:
+            self.goto(Step.menu)
+            return self.say(msg.consent_declined, practice.name, practice.phone)
+        explain = self.say(msg.consent_explain, practice.name)
+        if said is Answer.unsure or number(self.body) is not None:
+            return explain
+        if self._wants_callback:
+            return self._book_callback("callback", found=self._new_barriers())
+        return self._side_question_or(explain)
+
+    def _send_request(self, practice: Practice) -> str:
+        """Consent given: the request goes to the practice (and the community workers see it),
+        in this transaction."""
+        assert practice.id is not None and self.contact.id is not None
+        self.goto(Step.menu)
+        if self._listed(practice.id) is None:
+            return self.say(msg.practice_unavailable)
+        found = sorted(set(self.answers.get("barriers", [])))
+        language = self.contact.language
+        try:
+            create_request(
+                self.session,
+                practice_id=practice.id,
+                name=str(self.answers["asking"].get("name", "")),
+                phone=self.contact.phone,
+                language=language,
+                consent=True,
+                now=self.now,
+                barriers=found,
+                interpreter=language != "en" or "language" in found,
+                source=RequestSource.sms,
+                contact_id=self.contact.id,
+            )
+        except Invalid:
+            return self.say(msg.practice_unavailable)
+        return notices.request_sent(language, practice)
+
     def _book_callback(self, reason: str, *, found: list[str] | None = None) -> str:
         reply = self.say(msg.callback_booked)
         self.refer(reason=reason, reply=reply, found=found)
@@ -521,5 +707,37 @@ _STEP_HANDLERS = {
     Step.where: Turn.on_where,
     Step.practices: Turn.on_practices,
     Step.bring: Turn.on_bring,
+    Step.ask_name: Turn.on_ask_name,
+    Step.ask_consent: Turn.on_ask_consent,
     Step.offer_callback: Turn.on_offer_callback,
 }
+
+
+def named_practice(text: str, practices: list[Practice]) -> Practice | None:
+    """The one practice whose whole name a message has, as a run of its words (a letter or
+    two misspelt): "I want to join Riccarton Family Health", "riccarton famly health". A
+    suburb alone names none ("Riccarton"), nor a message that names two practices (unless one
+    name holds the other: "Riccarton Family Health Annex")."""
+    tokens = fold(text).split()
+    scored: list[tuple[float, str, Practice]] = []
+    for practice in practices:
+        name = fold(practice.name)
+        size = len(name.split())
+        widths = [w for w in (size - 1, size) if 1 <= w <= len(tokens)]
+        if not name or not widths:
+            continue
+        if size == 1:  # one word: exactly, and not a place's name ("Hornby")
+            exact = name in tokens and len(name) >= 5 and find_place(name) is None
+            score = 100.0 if exact else 0.0
+        else:
+            score = max(
+                fuzz.ratio(" ".join(tokens[i : i + width]), name)
+                for width in widths
+                for i in range(len(tokens) - width + 1)
+            )
+        if score >= PRACTICE_NAME_SCORE:
+            scored.append((score, name, practice))
+    scored.sort(key=lambda found: (found[0], len(found[1])), reverse=True)
+    if not scored or any(other not in scored[0][1] for _s, other, _p in scored[1:]):
+        return None
+    return scored[0][2]

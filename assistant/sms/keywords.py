@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
@@ -52,6 +53,9 @@ class Words:
     lack: tuple[str, ...]
     callback: tuple[str, ...]
     language_words: dict[str, frozenset[str]]
+    name_intro: tuple[str, ...] = ()
+    name_outro: tuple[str, ...] = ()
+    question_words: tuple[str, ...] = ()
 
 
 def _folded(items: Any) -> frozenset[str]:
@@ -78,7 +82,15 @@ def load_words(path: Path = WORDS_FILE) -> Words:
             for lang in LANGUAGES
             if (raw.get("language_words") or {}).get(lang)
         },
+        # Longest first: "my name is" before "my name".
+        name_intro=_longest_first(raw.get("name_intro")),
+        name_outro=_longest_first(raw.get("name_outro")),
+        question_words=_longest_first(raw.get("question_words")),
     )
+
+
+def _longest_first(items: Any) -> tuple[str, ...]:
+    return tuple(sorted({fold(str(w)) for w in items or ()}, key=len, reverse=True))
 
 
 @cache
@@ -108,7 +120,7 @@ def check_words(path: Path = WORDS_FILE) -> list[str]:
                 problems.append(f"{shown}:1: {section}.{name} has no words")
             elif any(not isinstance(item, str) for item in items):
                 problems.append(f"{shown}:1: {section}.{name}: quote every word (yes, no, 1...)")
-    for section in ("lack", "callback"):
+    for section in ("lack", "callback", "name_intro", "name_outro", "question_words"):
         items = raw.get(section)
         if not items:
             problems.append(f"{shown}:1: {section} has no words")
@@ -220,3 +232,74 @@ def _contains(folded_text: str, phrase: str, *, whole: bool = False) -> bool:
     if not whole and _ARABIC.match(phrase):
         return any(f" {particle}{phrase}" in folded_text for particle in _ARABIC_PARTICLES)
     return f" {phrase} " in folded_text if whole else f" {phrase}" in folded_text
+
+
+def asks_a_question(text: str) -> bool:
+    """The message is a question: a question mark, or a question word first ("how", "kei hea",
+    "क्या", "هل"; in Chinese anywhere: "吗", "怎么")."""
+    if any(mark in text for mark in "?？؟"):
+        return True
+    folded = f"{fold(text)} "
+    for word in words().question_words:
+        if _HAN.search(word):
+            if word in folded:
+                return True
+        elif folded.startswith(f"{word} "):
+            return True
+    return False
+
+
+NAME_MAX_WORDS = 5
+NAME_MAX_CHARS = 60
+_NAME_MARKS = frozenset(" '’ʻ‘`-.")
+
+
+def name_given(text: str) -> str | None:
+    """The person's name, when the message is a name and nothing else: "Mele Tupou",
+    "my name is Ana Lee" (Ana Lee), "我叫王芳" (王芳), "मेरा नाम राज है" (राज). None for a
+    question, a number, an answer, a keyword, a request or a sentence of common words."""
+    if keyword(text) is not None or answer(text) is not None or number(text) is not None:
+        return None
+    if asks_a_question(text) or wants_callback(text) or barriers(text):
+        return None
+    tokens = _without_intro_and_outro(text.split())
+    name = " ".join(tokens).strip(" .,!;:'’")
+    if not name or len(name) > NAME_MAX_CHARS or len(name.split()) > NAME_MAX_WORDS:
+        return None
+    if not all(ch in _NAME_MARKS or unicodedata.category(ch)[0] in "LM" for ch in name):
+        return None
+    if _common_words_only(name):
+        return None
+    return name
+
+
+def _without_intro_and_outro(tokens: list[str]) -> list[str]:
+    known = words()
+    for intro in known.name_intro:
+        if _HAN.search(intro) and tokens and tokens[0].startswith(intro) and tokens[0] != intro:
+            tokens = [tokens[0][len(intro) :], *tokens[1:]]  # "我叫王芳": no space after it
+            break
+        size = len(intro.split())
+        if len(tokens) > size and fold(" ".join(tokens[:size])) == intro:
+            tokens = tokens[size:]
+            break
+    for outro in known.name_outro:
+        size = len(outro.split())
+        if len(tokens) > size and fold(" ".join(tokens[-size:])) == outro:
+            tokens = tokens[:-size]
+            # "Ko Mere tōku ingoa": the "ko" before it goes too (alone, it may be a surname).
+            if len(tokens) > 1 and fold(tokens[0]) == "ko":
+                tokens = tokens[1:]
+            break
+    return tokens
+
+
+def _common_words_only(name: str) -> bool:
+    """Words of a sentence, not a name ("thanks", "ok sure", "kia ora", "talosaga mo se
+    faaliliu"): one word when it is a common English one; more, when two of them are common
+    words of one language ("Ana" and "Mei" are names too, and "Ana Mei")."""
+    tokens = set(fold(name).split())
+    common = words().language_words
+    if len(tokens) == 1:
+        return tokens <= common.get("en", frozenset())
+    return any(len(tokens & found) >= 2 for found in common.values())

@@ -6,12 +6,20 @@ Each function returns one whole reply. Replies must fit in two SMS segments in e
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import itertools
+import unicodedata
+from collections.abc import Callable, Sequence
+from datetime import datetime
 
-from assistant.i18n import LANGUAGE_NAMES, _
+from assistant.i18n import LANGUAGE_NAMES, _, ngettext
+from assistant.people.listing import days_since_confirmed
 from assistant.sms.keywords import MENU_ORDER
 from assistant.sms.places import NearbyPractice, adult_fee, is_low_cost
-from assistant.sms.segments import fits, shorten
+from assistant.sms.segments import fits, is_gsm7, shorten
+
+# The numbers after a list of practices that are not a practice's own (those are 1, 2, 3...).
+MORE_PRACTICES = 8
+WHAT_TO_BRING = 9
 
 
 def language_menu() -> str:
@@ -124,8 +132,11 @@ def no_practices() -> str:
 
 
 def practices_footer() -> str:
-    # Translators: SMS, after a list of practices.
-    return _("Reply 1 for what to bring.")
+    # Translators: SMS, after a numbered list of practices; keep %(bring)s (a number).
+    return _(
+        "Reply a practice's number to ask it to enrol you, or %(bring)s for what to bring.",
+        bring=WHAT_TO_BRING,
+    )
 
 
 def fee_note(fee_notes: str) -> str:
@@ -143,40 +154,96 @@ def fee_note(fee_notes: str) -> str:
     return ""
 
 
-def practice_line(number: int, nearby: NearbyPractice, *, with_fee: bool = True) -> str:
+def practice_line(
+    number: int,
+    nearby: NearbyPractice,
+    *,
+    with_fee: bool = True,
+    now: datetime | None = None,
+    plain: bool = False,
+) -> str:
+    """One practice in a list: "1. Name, phone, fee note, checked 3 days ago" (the last only
+    with ``now``)."""
     practice = nearby.practice
-    parts = [practice.name, practice.phone]
+    parts = [_plain_letters(practice.name) if plain else practice.name, practice.phone]
     note = fee_note(practice.fee_notes) if with_fee else ""
     if note:
         parts.append(note)
+    days = days_since_confirmed(practice, now) if now is not None else None
+    if days is not None:
+        parts.append(checked_note(days))
     return f"{number}. " + ", ".join(p for p in parts if p)
 
 
 def practices_footer_more() -> str:
-    # Translators: SMS, after a list of practices when there are more to show.
-    return _("Reply 1 for what to bring, 2 for more practices.")
+    # Translators: SMS, after a numbered list of practices when there are more to show; keep
+    # %(more)s and %(bring)s (numbers).
+    return _(
+        "Reply a practice's number to ask it to enrol you, %(more)s for more practices, "
+        "%(bring)s for what to bring.",
+        more=MORE_PRACTICES,
+        bring=WHAT_TO_BRING,
+    )
 
 
-def practices(found: Sequence[NearbyPractice], *, first_number: int = 1) -> tuple[str, int]:
+def practices_all_shown() -> str:
+    # Translators: SMS, when someone asks for more practices and all were shown already.
+    return _("That is every practice near you taking new patients.") + "\n" + practices_footer()
+
+
+def checked_note(days: int) -> str:
+    """How recently a practice confirmed that it takes new patients."""
+    if days <= 0:
+        # Translators: SMS, about a practice: it confirmed today that it takes new patients.
+        return _("checked today")
+    # Translators: SMS, about a practice: it confirmed so many days ago that it takes new
+    # patients.
+    return ngettext("checked %(num)d day ago", "checked %(num)d days ago", days)
+
+
+def practices(
+    found: Sequence[NearbyPractice], *, first_number: int = 1, now: datetime | None = None
+) -> tuple[str, int]:
     """The nearest practices that fit in one reply, and how many that is (at least one).
 
-    Up to three practices, each with its phone and fee note; in UCS-2 languages (70 characters
-    a segment) fewer fit, and the footer offers the rest ("2 for more"). Fee notes go only
-    when even one practice with its fee note does not fit.
+    Up to three practices, each with its phone, fee note and how recently it confirmed that it
+    takes new patients (with ``now``); in UCS-2 languages (70 characters a segment) fewer fit,
+    and the footer offers the rest. What goes first when space is short: the "checked" notes,
+    then a practice (the rest are a reply away), then the fee notes.
     """
     header = _("Taking new patients near you:")
-    for with_fee in (True, False):
-        for count in range(len(found), 0, -1):
-            footer = practices_footer() if count == len(found) else practices_footer_more()
+    # Best first; a name in plain letters (a macron makes the whole text UCS-2) before less;
+    # the "checked" notes go from the last practice up.
+    for with_fee, count in itertools.product((True, False), range(len(found), 0, -1)):
+        footer = practices_footer() if count == len(found) else practices_footer_more()
+        noted = range(count, -1, -1) if now is not None else (0,)
+        for checked, plain in itertools.product(noted, (False, True)):
             lines = [
-                practice_line(first_number + i, n, with_fee=with_fee)
+                practice_line(
+                    first_number + i,
+                    n,
+                    with_fee=with_fee,
+                    now=now if i < checked else None,
+                    plain=plain,
+                )
                 for i, n in enumerate(found[:count])
             ]
             text = "\n".join([header, *lines, footer])
             if fits(text):
                 return text, count
+    # One practice, without the header; cut to fit only when even that is too long.
     footer = practices_footer() if len(found) == 1 else practices_footer_more()
-    return shorten(practice_line(first_number, found[0], with_fee=False), suffix=footer), 1
+    line = practice_line(first_number, found[0], with_fee=False, plain=True)
+    text = f"{line}\n{footer}"
+    return (text if fits(text) else shorten(line, suffix=footer)), 1
+
+
+def _plain_letters(name: str) -> str:
+    """A name without Latin accents and macrons ("Whānau" as "Whanau"), for an SMS that would
+    otherwise take twice the segments."""
+    decomposed = unicodedata.normalize("NFKD", name)
+    kept = "".join(ch for ch in decomposed if not 0x0300 <= ord(ch) <= 0x036F)
+    return unicodedata.normalize("NFC", kept)
 
 
 def what_to_bring() -> str:
@@ -218,6 +285,101 @@ def resume_eligibility() -> str:
 def resume_callback() -> str:
     # Translators: SMS, after answering a side question, back to the call-back offer.
     return _("Still want a call back? 1 Yes 2 No")
+
+
+# -- asking a practice to enrol the person ----------------------------------------------------
+
+
+def _naming(render: Callable[[str], str], practice_name: str) -> str:
+    """``render(practice_name)``, the practice's name cut at a word (with an ellipsis) when
+    the whole does not fit two segments: the question around it stays whole."""
+    text = render(practice_name)
+    if fits(text):
+        return text
+    plain = _plain_letters(practice_name)
+    if plain != practice_name and fits(render(plain)):
+        return render(plain)
+    tokens = plain.split()
+    while len(tokens) > 1:
+        tokens.pop()
+        cut = " ".join(tokens)
+        text = render(cut + ("..." if is_gsm7(cut) else "…"))
+        if fits(text):
+            return text
+    return shorten(text)
+
+
+def ask_name(practice_name: str) -> str:
+    return _naming(
+        # Translators: SMS after someone chose a practice; %(practice)s is its name.
+        lambda name: _(
+            "To ask %(practice)s to enrol you, please text your full name. Text 0 for the menu.",
+            practice=name,
+        ),
+        practice_name,
+    )
+
+
+def ask_name_again() -> str:
+    # Translators: SMS, when the reply to "text your full name" was not a name; Mere Smith is
+    # an example of a name (use a name common among speakers of the language).
+    return _(
+        "Please text just your full name, like Mere Smith, so the practice knows who you are. "
+        "Text 0 for the menu."
+    )
+
+
+def resume_name() -> str:
+    # Translators: SMS, after answering a side question, back to asking for their name.
+    return _("To go on, please text your full name.")
+
+
+def ask_consent(practice_name: str) -> str:
+    return _naming(
+        # Translators: SMS, asking for consent to share; %(practice)s is a practice's name.
+        lambda name: _(
+            "Can we send your name, phone number, language and what you told us (like cost or "
+            "transport) to %(practice)s and a community worker, so they can help you enrol? "
+            "1 Yes 2 No",
+            practice=name,
+        ),
+        practice_name,
+    )
+
+
+def consent_explain(practice_name: str) -> str:
+    return _naming(
+        # Translators: SMS, when the answer to the consent question was unclear.
+        lambda name: _(
+            "We share nothing unless you say yes. With a yes, %(practice)s and a community "
+            "worker get your details to help you enrol. Send them? 1 Yes 2 No",
+            practice=name,
+        ),
+        practice_name,
+    )
+
+
+def resume_consent() -> str:
+    # Translators: SMS, after answering a side question, back to the consent question.
+    return _("Send your details to the practice? 1 Yes 2 No")
+
+
+def consent_declined(practice_name: str, practice_phone: str) -> str:
+    return _naming(
+        # Translators: SMS after someone said no to sharing their details.
+        lambda name: _(
+            "OK, we have not shared anything. You can call %(practice)s yourself on "
+            "%(phone)s. Text 0 for the menu.",
+            practice=name,
+            phone=practice_phone,
+        ),
+        practice_name,
+    )
+
+
+def practice_unavailable() -> str:
+    # Translators: SMS, when the chosen practice stopped taking new patients meanwhile.
+    return _("Sorry, that practice is not taking new patients now. Text 0 for the menu.")
 
 
 def safety_net() -> str:

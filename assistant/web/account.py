@@ -27,6 +27,7 @@ KIND_LABELS: dict[EmailKind, Any] = {
     EmailKind.ticket_new: lazy_gettext("A new question is waiting in my queue"),
     EmailKind.ticket_overdue: lazy_gettext("A question in my queue is overdue"),
     EmailKind.ticket_reply: lazy_gettext("The PHO has replied to my question"),
+    EmailKind.enrolment_new: lazy_gettext("Someone asks my practice to take them on"),
 }
 
 
