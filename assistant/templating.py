@@ -13,6 +13,7 @@ from sqlmodel import Session
 
 from assistant import i18n
 from assistant.db import get_engine
+from assistant.forms.filling import logic as form_logic
 from assistant.htmx import is_htmx
 from assistant.security.csrf import CSRF_FIELD, token_for
 from assistant.web.nav import NavLink, links_for
@@ -41,6 +42,7 @@ def _make_env() -> Environment:
         language_names=i18n.LANGUAGE_NAMES,
         csrf_field=CSRF_FIELD,
         nav_links=links_for,
+        form_logic=form_logic,
     )
     env.filters["date"] = i18n.format_date
     env.filters["datetime"] = i18n.format_datetime

@@ -53,6 +53,7 @@ __all__ = [
     "FieldRef",
     "Literal",
     "Unary",
+    "JSON_FORMAT",
     "compile_expression",
     "evaluate",
     "is_empty",
@@ -60,6 +61,7 @@ __all__ = [
     "references",
     "scope",
     "to_bool",
+    "to_json",
     "uses_current",
 ]
 
@@ -469,6 +471,57 @@ def uses_current(expr: Expr | str) -> bool:
     if isinstance(expr, Call):
         return any(uses_current(a) for a in expr.args)
     return False
+
+
+# --------------------------------------------------------------------------- JSON form
+
+JSON_FORMAT = 1
+"""The version of :func:`to_json`'s trees; a change that an older reader would misread bumps it."""
+
+_UNARY_JSON = {"not": "not", "-": "neg", "+": "pos"}
+
+
+def to_json(expr: Expr | str) -> list[Any]:
+    """The expression as a small JSON tree, for evaluators elsewhere (the fill page's script).
+
+    Format 1: every node is a list whose first item names it::
+
+        ["num", "12.50"]        a number: exact decimal text (digits, maybe a point), never a float
+        ["str", "text"]  ["bool", true]  ["null"]
+        ["ref", "name"]         ${name}
+        ["cur"]                 . (the value a constraint checks)
+        ["not", x]  ["neg", x]  ["pos", x]
+        [op, left, right]       op: and or = != < <= > >= + - * / %  (div and mod come as / and %)
+        ["call", name, arg...]  name as in FUNCTIONS (count-selected comes as count_selected;
+                                true(), false() and not() come as bool and not nodes)
+        ["error", message]      text that does not parse: evaluating it fails, as here
+
+    Positions are left out. Text is parsed first (a parse error gives the error node)."""
+    if isinstance(expr, str):
+        try:
+            expr = compile_expression(expr)
+        except ExpressionError as exc:
+            return ["error", str(exc)]
+    if isinstance(expr, Literal):
+        value = expr.value
+        if value is None:
+            return ["null"]
+        if isinstance(value, bool):
+            return ["bool", value]
+        if isinstance(value, int):
+            return ["num", str(value)]
+        if isinstance(value, Decimal):
+            return ["num", format(value, "f")]
+        return ["str", str(value)]
+    if isinstance(expr, FieldRef):
+        return ["ref", expr.name]
+    if isinstance(expr, Current):
+        return ["cur"]
+    if isinstance(expr, Unary):
+        return [_UNARY_JSON[expr.op], to_json(expr.operand)]
+    if isinstance(expr, Binary):
+        return [expr.op, to_json(expr.left), to_json(expr.right)]
+    return ["call", expr.name, *(to_json(a) for a in expr.args)]
 
 
 @lru_cache(maxsize=256)

@@ -16,12 +16,13 @@ import re
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cache
 from typing import Any, Protocol
 
 from sqlmodel import Session
 
 from assistant import i18n
-from assistant.forms import drafts, hooks, submissions, validation
+from assistant.forms import drafts, expressions, hooks, submissions, validation
 from assistant.forms.definition import Field, FormDefinition
 from assistant.i18n import _
 from assistant.people.models import User
@@ -115,6 +116,39 @@ def step(
             return Step(page, {"instance_id": message})
         return Step(page, redirect=f"/forms/submissions/{outcome.submission.id}?sent=1")
     return Step(page, errors)
+
+
+@cache
+def logic(form: FormDefinition) -> dict[str, Any]:
+    """What the fill page's script needs to show and hide questions as the server does
+    (:func:`validation.evaluate_state`), with every expression already parsed
+    (:func:`expressions.to_json`): ``format`` (:data:`expressions.JSON_FORMAT`, which versions
+    this shape too); ``pages`` with their ``relevant``; ``fields`` in page order with their
+    type, page, choices, ``relevant`` and ``calculation`` (a repeat's ``children`` likewise);
+    ``calculate``, the calculated fields' names in the order they are worked out. Constraints
+    and ``required`` stay with the server, which checks answers on Next and Send."""
+
+    def field_json(f: Field) -> dict[str, Any]:
+        out: dict[str, Any] = {"name": f.name, "type": f.type, "page": f.page}
+        if f.choices:
+            out["choices"] = f.choice_values()
+        if f.relevant:
+            out["relevant"] = expressions.to_json(f.relevant)
+        if f.calculation:
+            out["calculation"] = expressions.to_json(f.calculation)
+        if f.is_repeat:
+            out["children"] = [field_json(c) for c in f.children]
+        return out
+
+    return {
+        "format": expressions.JSON_FORMAT,
+        "pages": [
+            {"name": p.name, "relevant": expressions.to_json(p.relevant) if p.relevant else None}
+            for p in form.pages
+        ],
+        "fields": [field_json(f) for f in form.top_fields()],
+        "calculate": [f.name for f in validation._calculation_order(form)],
+    }
 
 
 def to_int(value: Any, low: int, high: int) -> int:

@@ -213,45 +213,32 @@
     }
   }
 
-  /* Skip logic without signal: the forms' conditions are "${a} = 'v'", "${a} != 'v'" and
-     "selected(${a}, 'v')", joined by "and" / "or". Anything else stays as the server left it. */
-  function valueOf(form, name) {
-    var els = form.querySelectorAll('[name="' + name + '"]');
-    var out = [];
-    Array.prototype.forEach.call(els, function (el) {
-      if ((el.type === "radio" || el.type === "checkbox") ? el.checked : el.value) out.push(el.value);
-    });
-    return out;
-  }
-  function term(form, t) {
-    var m = t.match(/^\$\{(\w+)\}\s*(=|!=)\s*'([^']*)'$/);
-    if (m) { var has = valueOf(form, m[1]).indexOf(m[3]) >= 0 || (m[3] === "" && !valueOf(form, m[1]).length); return m[2] === "=" ? has : !has; }
-    m = t.match(/^selected\(\$\{(\w+)\},\s*'([^']*)'\)$/);
-    if (m) return valueOf(form, m[1]).indexOf(m[2]) >= 0;
-    return undefined;
-  }
-  function relevant(form, expr) {
-    var anyOr = false;
-    var ors = expr.split(/\s+or\s+/);
-    for (var i = 0; i < ors.length; i++) {
-      var all = true;
-      var ands = ors[i].split(/\s+and\s+/);
-      for (var j = 0; j < ands.length; j++) {
-        var r = term(form, ands[j].trim());
-        if (r === undefined) return undefined;
-        all = all && r;
-      }
-      anyOr = anyOr || all;
+  /* Skip logic without signal, with the server's meaning: the page carries the form's
+     expressions parsed by the server (#form-logic) and expr.js works out what applies, as the
+     server does (calculations, and answers to skipped questions counting as empty, included).
+     Where it cannot (an old browser), the page stays as the server drew it. */
+  var plans = new WeakMap();
+  function logicOf(form) {
+    if (!plans.has(form)) {
+      var el = form.querySelector("#form-logic"), plan = null;
+      try { plan = window.FormExpr && el ? JSON.parse(el.textContent) : null; } catch (e) { plan = null; }
+      plans.set(form, plan && plan.format === window.FormExpr.FORMAT ? plan : null);
     }
-    return anyOr;
+    return plans.get(form);
   }
   function refresh(form) {
-    Array.prototype.forEach.call(form.querySelectorAll("[data-relevant]"), function (el) {
-      if (el.closest("template") || el.closest(".row")) return;
-      var r = relevant(form, el.dataset.relevant);
-      if (r !== undefined && !el.classList.contains("form-page")) el.hidden = !r;
-      if (r !== undefined && el.classList.contains("form-page")) el.dataset.skip = r ? "" : "1";
-    });
+    var plan = logicOf(form), state = null;
+    if (plan) {
+      try { state = window.FormExpr.state(plan, collect(form)); } catch (e) { state = null; }
+    }
+    if (state) {
+      Array.prototype.forEach.call(pages(form), function (el, i) {
+        el.dataset.skip = state.pages[plan.pages[i].name] ? "" : "1";
+      });
+      Array.prototype.forEach.call(form.querySelectorAll('[id^="q-"]'), function (el) {
+        el.hidden = !state.relevant(el.id.slice(2));
+      });
+    }
     noteShown(form);
     buttons(form, current(form));
   }
@@ -411,7 +398,7 @@
     if (legend) legend.textContent = legend.textContent.trim() + " " + (n + 1);
     box.querySelector(".rows").appendChild(row);
     count.value = n + 1;
-    noteShown(form);
+    refresh(form);
   }
 
   document.addEventListener("htmx:sendError", function (ev) {
