@@ -10,8 +10,9 @@ from collections.abc import Callable
 from assistant import i18n_tools
 from assistant.forms.check import check_forms
 from assistant.knowledge.check import check_knowledge
+from assistant.matcher.check import check_lexicon
+from assistant.people.places import check_gazetteer
 from assistant.sms.keywords import check_words
-from assistant.sms.places import check_gazetteer
 
 Checker = Callable[[], list[str]]
 
@@ -30,6 +31,7 @@ def check_locales() -> list[str]:
 CHECKERS: dict[str, Checker] = {
     "locales": check_locales,
     "knowledge": check_knowledge,
+    "knowledge-words": check_lexicon,
     "forms": check_forms,
     "sms-suburbs": check_gazetteer,
     "sms-words": check_words,

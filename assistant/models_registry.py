@@ -9,6 +9,7 @@ from __future__ import annotations
 from types import ModuleType
 
 from assistant import audit
+from assistant.contacts import models as contacts_models
 from assistant.credentials import models as credentials_models
 from assistant.enrolment import models as enrolment_models
 from assistant.forms import models as forms_models
@@ -28,6 +29,7 @@ MODEL_MODULES: tuple[ModuleType, ...] = (
     people_models,
     knowledge_models,
     support_models,
+    contacts_models,
     sms_models,
     outbox_models,
     pcw_models,

@@ -8,6 +8,8 @@ import pytest
 from sqlmodel import Session, col, select
 
 from assistant.audit import AuditEvent
+from assistant.contacts.optout import mark_opted_out
+from assistant.contacts.segments import fits
 from assistant.enrolment import requests as req
 from assistant.enrolment.escalation import escalate_unanswered
 from assistant.enrolment.funnel import mark
@@ -16,8 +18,6 @@ from assistant.errors import Conflict, Forbidden
 from assistant.outbox.models import OutboxMessage, OutboxStatus
 from assistant.pcw.models import FollowUpTask, Referral
 from assistant.people.models import Practice, Role
-from assistant.sms.contacts import mark_opted_out
-from assistant.sms.segments import fits
 from tests import factories
 from tests.clock import FIXED_NOW
 

@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from assistant.cli import app as cli_app
 from assistant.knowledge import LANGUAGES, get_knowledge_base, load_knowledge_base
 from assistant.knowledge.check import check_knowledge
+from assistant.matcher.check import check_lexicon
 from assistant.knowledge.export import export_records
 from assistant.knowledge.overview import knowledge_overview
 from assistant.knowledge.usage import UnknownUsageKind, record_usage, usage_counts
@@ -54,6 +55,7 @@ def write_folder(tmp_path: Path, files: dict[str, str]) -> Path:
 
 def test_real_knowledge_base_has_no_problems() -> None:
     assert check_knowledge() == []
+    assert check_lexicon() == []
 
 
 def test_every_topic_has_an_entry_with_its_audience_and_team() -> None:
@@ -181,7 +183,7 @@ def test_check_wants_every_language_for_patient_entries(tmp_path: Path) -> None:
 def test_check_wants_red_flags_in_every_language(tmp_path: Path) -> None:
     folder = write_folder(tmp_path, {"sample-entry.md": GOOD})
     (folder / "_safety.yaml").write_text("emergency:\n  en: [chest pain]\n", encoding="utf-8")
-    problems = check_knowledge(folder)
+    problems = check_lexicon(folder)
     assert "knowledge/_safety.yaml:1: 'emergency' has no red-flag words for 'mi'" in problems
     assert "knowledge/_safety.yaml:1: 'crisis-support' has no red-flag words for 'en'" in problems
 
@@ -193,7 +195,7 @@ def test_check_rejects_a_red_flag_rule_naming_an_unknown_concept(tmp_path: Path)
         safety.read_text(encoding="utf-8") + '    - ["@want", "@no_such_concept"]\n',
         encoding="utf-8",
     )
-    assert check_knowledge(folder) == [
+    assert check_lexicon(folder) == [
         "knowledge/_safety.yaml:1: a 'crisis-support' rule names an unknown concept "
         "'@no_such_concept'"
     ]
@@ -205,7 +207,7 @@ def test_check_rejects_a_red_flag_rule_with_an_empty_group(tmp_path: Path) -> No
     safety.write_text(
         safety.read_text(encoding="utf-8") + "    - [[only, one, group], []]\n", encoding="utf-8"
     )
-    assert check_knowledge(folder) == [
+    assert check_lexicon(folder) == [
         "knowledge/_safety.yaml:1: 'together' rule for 'crisis-support' needs one or more "
         "lists of words"
     ]
@@ -219,7 +221,7 @@ def test_check_rejects_a_synonym_that_never_matches(tmp_path: Path) -> None:
     )
     synonyms.write_text(text, encoding="utf-8")
     # "their work" is matched whole, as written; "the" alone is ignored in every question.
-    assert check_knowledge(folder) == [
+    assert check_lexicon(folder) == [
         "knowledge/_synonyms.yaml:1: concept 'work-words': phrase 'the' is a small word that "
         "questions ignore; it never matches"
     ]
@@ -384,6 +386,6 @@ def test_check_rejects_a_bare_no_in_the_red_flag_words(tmp_path: Path) -> None:
     safety.write_text(
         safety.read_text(encoding="utf-8") + "    - [[no], [chest]]\n", encoding="utf-8"
     )
-    problems = check_knowledge(folder)
+    problems = check_lexicon(folder)
     assert len(problems) == 1
     assert "together/crisis-support: a bare yes/no/on/off reads as true or false" in problems[0]

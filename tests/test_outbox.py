@@ -12,12 +12,12 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from assistant.clock import utcnow
+from assistant.contacts.optout import is_opted_out, mark_opted_out
 from assistant.outbox.models import OutboxMessage, OutboxStatus
 from assistant.outbox.queue import InvalidRecipient, enqueue_sms
 from assistant.outbox.transport import DevTransport, TwilioTransport, make_transport
 from assistant.outbox.worker import Backoff, OutboxWorker
 from assistant.settings import Settings
-from assistant.sms.contacts import is_opted_out, mark_opted_out
 from tests import fake_twilio as ft
 
 PHONE = "+64211234567"

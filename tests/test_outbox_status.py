@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from sqlmodel import Session
 
+from assistant.contacts.optout import is_opted_out
 from assistant.outbox.models import OutboxMessage, OutboxStatus
 from assistant.outbox.queue import enqueue_sms
 from assistant.outbox.status import apply_status
 from assistant.settings import Settings
-from assistant.sms.contacts import is_opted_out
 from assistant.sms.signature import sign
 from tests.conftest import Client
 

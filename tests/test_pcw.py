@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from assistant.audit import events_for
+from assistant.contacts.optout import mark_opted_out
 from assistant.errors import Conflict, Invalid, NotFound
 from assistant.outbox.models import OutboxMessage
 from assistant.pcw import inbox
@@ -17,7 +18,6 @@ from assistant.pcw.models import Referral
 from assistant.pcw.referrals import create_referral
 from assistant.pcw.tasks import create_task, list_tasks, set_task_done
 from assistant.people.models import Role, User
-from assistant.sms.contacts import mark_opted_out
 from tests import factories
 
 PHONE = "+64211234567"

@@ -10,15 +10,16 @@ from typing import Any
 import pytest
 from sqlmodel import Session, col, select
 
+from assistant.contacts.models import SmsContact
+from assistant.contacts.optout import is_opted_out, mark_opted_out
+from assistant.contacts.segments import fits
 from assistant.i18n import use_locale
 from assistant.knowledge import get_knowledge_base
 from assistant.pcw.models import Referral
 from assistant.people.models import Practice
 from assistant.sms import messages as msg
-from assistant.sms.contacts import is_opted_out, mark_opted_out
 from assistant.sms.conversation import handle_inbound
-from assistant.sms.models import SmsContact, SmsInbound
-from assistant.sms.segments import fits
+from assistant.sms.models import SmsInbound
 from tests import factories
 
 PHO_PHONE = "0800 000 746"
@@ -560,12 +561,12 @@ def _answers(text: Texter) -> dict[str, Any]:
 def test_when_the_matcher_fails_the_guide_still_works(
     text: Texter, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import assistant.matcher
+    import assistant.sms.guide
 
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("index not loaded")
 
-    monkeypatch.setattr(assistant.matcher, "match", broken)
+    monkeypatch.setattr(assistant.sms.guide, "match", broken)
     assert text("hello") == said("en", msg.welcome)
     assert text("1") == said("en", msg.eligibility_citizen)
     assert text("what about my cat?") == said("en", msg.abstain_with_safety_net)

@@ -14,6 +14,8 @@ from sqlmodel import Session, col, select
 from twilio.request_validator import RequestValidator
 
 from assistant.app import create_app
+from assistant.contacts.models import SmsContact
+from assistant.contacts.segments import fits
 from assistant.enrolment import notices
 from assistant.enrolment import requests as req
 from assistant.enrolment.models import EnrolmentRequest, FunnelMark, RequestStatus
@@ -26,8 +28,6 @@ from assistant.settings import Settings
 from assistant.sms import messages as msg
 from assistant.sms.conversation import handle_inbound
 from assistant.sms.guide import named_practice
-from assistant.sms.models import SmsContact
-from assistant.sms.segments import fits
 from tests import factories
 from tests.clock import FIXED_NOW
 from tests.conftest import Client

@@ -22,8 +22,9 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 from twilio.request_validator import RequestValidator
 
+from assistant.contacts.models import SmsContact
 from assistant.pcw.models import Referral
-from assistant.sms.models import SmsContact, SmsInbound
+from assistant.sms.models import SmsInbound
 from tests.conftest import USE_POSTGRES
 
 pytestmark = [

@@ -11,13 +11,13 @@ import pytest
 from babel.messages.extract import extract_from_file
 from babel.messages.pofile import read_po
 
+from assistant.contacts.segments import count, fits, is_gsm7, shorten
 from assistant.i18n import LANGUAGES, use_locale
 from assistant.i18n_tools import KEYWORDS, po_path
 from assistant.knowledge import get_knowledge_base
 from assistant.people.models import Practice
+from assistant.people.places import NearbyPractice
 from assistant.sms import messages as msg
-from assistant.sms.places import NearbyPractice
-from assistant.sms.segments import count, fits, is_gsm7, shorten
 from tests.clock import FIXED_NOW
 
 # -- counting ------------------------------------------------------------------------------

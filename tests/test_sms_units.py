@@ -8,8 +8,11 @@ import pytest
 from sqlmodel import Session, select
 from twilio.request_validator import RequestValidator
 
+from assistant.contacts.models import SmsContact
+from assistant.contacts.optout import is_opted_out, mark_opted_in, mark_opted_out
+from assistant.contacts.phone import InvalidPhone, mask_phone, to_e164
+from assistant.people.places import adult_fee, check_gazetteer, distance_km, find_place, is_low_cost
 from assistant.settings import Settings
-from assistant.sms.contacts import is_opted_out, mark_opted_in, mark_opted_out
 from assistant.sms.keywords import (
     Answer,
     Keyword,
@@ -20,9 +23,6 @@ from assistant.sms.keywords import (
     language_choice,
 )
 from assistant.sms.language import detect
-from assistant.sms.models import SmsContact
-from assistant.sms.phone import InvalidPhone, mask_phone, to_e164
-from assistant.sms.places import adult_fee, check_gazetteer, distance_km, find_place, is_low_cost
 from assistant.sms.signature import public_url, sign, validate_twilio_request
 
 # -- phone numbers ---------------------------------------------------------------------------

@@ -17,12 +17,13 @@ from sqlmodel import Session, col, select
 from twilio.request_validator import RequestValidator
 
 from assistant.app import create_app
+from assistant.contacts.models import SmsContact
 from assistant.i18n import use_locale
 from assistant.pcw.models import Referral
 from assistant.people.models import Role
 from assistant.settings import Settings
 from assistant.sms import messages as msg
-from assistant.sms.models import SmsContact, SmsInbound
+from assistant.sms.models import SmsInbound
 from assistant.web.sms import SIMULATOR_SID_PREFIX, receive_inbound
 from tests import factories
 from tests.conftest import Client

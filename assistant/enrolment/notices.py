@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from assistant.contacts.segments import fits, shorten
 from assistant.i18n import _, lazy_gettext, use_locale
 from assistant.people.models import Practice
-from assistant.sms.segments import fits, shorten
 
 DECLINE_REASONS = {
     # Translators: why a practice cannot take a new patient (shown to the patient by SMS and

@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from assistant import audit
+from assistant.contacts.phone import InvalidPhone, to_e164
 from assistant.enrolment.models import OPEN_STATUSES, EnrolmentRequest, RequestSource
 from assistant.enrolment.requests import NoConsent, clean_name, create_request
 from assistant.errors import Forbidden, Invalid, NotFound
@@ -26,7 +27,6 @@ from assistant.i18n import LANGUAGES, _
 from assistant.pcw.models import Referral
 from assistant.people.listing import days_since_confirmed, is_current
 from assistant.people.models import Practice, Role, User
-from assistant.sms.phone import InvalidPhone, to_e164
 
 NOTE_MAX = 1000
 CHECKED = frozenset({"on", "1", "true", "yes"})

@@ -15,6 +15,8 @@ from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from assistant import audit
+from assistant.contacts.optout import find_contact
+from assistant.contacts.segments import MAX_SEGMENTS, count, is_gsm7
 from assistant.enrolment import emails, notices
 from assistant.enrolment.funnel import first_mark, mark, person_of
 from assistant.enrolment.models import (
@@ -33,9 +35,7 @@ from assistant.outbox.models import OutboxMessage
 from assistant.outbox.queue import enqueue_sms
 from assistant.paging import Page, fetch
 from assistant.people.models import Practice, Role, User
-from assistant.sms.contacts import find_contact
-from assistant.sms.places import practices_near_practice
-from assistant.sms.segments import MAX_SEGMENTS, count, is_gsm7
+from assistant.people.places import practices_near_practice
 
 ENTITY = "enrolment_request"
 NAME_MAX = 120

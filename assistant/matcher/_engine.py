@@ -28,10 +28,10 @@ from functools import cache
 from rapidfuzz import fuzz, process
 
 from assistant.knowledge import Entry, KnowledgeBase, get_knowledge_base
-from assistant.matcher import Audience, Candidate, MatchResult
 from assistant.matcher._redflags import RedFlags
 from assistant.matcher.lexicon import SAFETY_KINDS, Lexicon, get_lexicon
 from assistant.matcher.normalise import fold, is_han, root
+from assistant.matcher.result import Audience, Candidate, MatchResult
 
 FIELD_WEIGHTS = {"title": 1.0, "keywords": 1.0, "synonyms": 0.9, "examples": 0.6, "body": 0.3}
 # The nearest example question: its share of the question's and the example's weight

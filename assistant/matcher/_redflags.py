@@ -32,9 +32,9 @@ from dataclasses import dataclass, field
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from assistant.matcher import SafetyKind
 from assistant.matcher.lexicon import SAFETY_KINDS, Lexicon
 from assistant.matcher.normalise import fold, stem
+from assistant.matcher.result import SafetyKind
 
 MIN_TYPO_LEN = 5
 # How many words (of three letters or more) a negation reaches forward, a denial backward.

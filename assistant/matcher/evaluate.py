@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from assistant.matcher import MatchResult
+from assistant.matcher import MatchResult, match
 
 SAFETY_IDS = frozenset({"emergency", "crisis-support"})
 LANG_ALIASES = {"zh": "zh_Hans", "zh-hans": "zh_Hans", "zh_hans": "zh_Hans"}
@@ -150,8 +150,6 @@ def summarise(outcomes: list[Outcome]) -> dict[str, Any]:
 
 
 def default_matcher_call(query: str, audience: str, lang: str | None) -> MatchResult:
-    from assistant.matcher import match
-
     return match(query, audience=audience, lang=lang)  # type: ignore[arg-type]
 
 

@@ -25,12 +25,12 @@ from sqlmodel import Session, col, select
 from assistant.clock import utcnow
 from assistant.db import get_engine
 from assistant.i18n import DEFAULT_LOCALE, LANGUAGES
+from assistant.jobs.backoff import Backoff
+from assistant.jobs.claiming import claim_due, update_claimed
 from assistant.notify.messages import compose
 from assistant.notify.models import OPTIONAL_KINDS, EmailKind, EmailStatus, QueuedEmail
 from assistant.notify.preferences import wants
 from assistant.notify.smtp import EmailFailure, Outgoing, SmtpTransport, transport_for
-from assistant.outbox.backoff import Backoff
-from assistant.outbox.claiming import claim_due, update_claimed
 from assistant.people.models import User
 from assistant.settings import Settings
 

@@ -7,14 +7,14 @@ import re
 from sqlmodel import Session
 
 from assistant.clock import utcnow
+from assistant.contacts.optout import is_opted_out
 from assistant.outbox.models import OutboxMessage, OutboxStatus
-from assistant.sms.contacts import is_opted_out
 
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 
 
 class InvalidRecipient(ValueError):
-    """The number is not in E.164 form (normalise with assistant.sms.phone.to_e164 first)."""
+    """The number is not in E.164 form (normalise with assistant.contacts.phone.to_e164 first)."""
 
 
 def enqueue_sms(

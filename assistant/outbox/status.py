@@ -12,9 +12,9 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from assistant.clock import utcnow
+from assistant.contacts.optout import mark_opted_out
 from assistant.outbox.models import OutboxMessage, OutboxStatus
 from assistant.outbox.transport import OPTED_OUT_CODE
-from assistant.sms.contacts import mark_opted_out
 
 DELIVERY_RANK = {
     "accepted": 0,

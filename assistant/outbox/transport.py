@@ -11,8 +11,8 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 from assistant.clock import utcnow
+from assistant.contacts.phone import mask_phone
 from assistant.settings import Settings
-from assistant.sms.phone import mask_phone
 
 log = logging.getLogger(__name__)
 

@@ -27,10 +27,12 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from assistant.clock import utcnow
+from assistant.contacts.optout import is_opted_out, mark_opted_out
+from assistant.contacts.phone import mask_phone
 from assistant.db import get_engine
+from assistant.jobs.backoff import Backoff
+from assistant.jobs.claiming import claim_due, update_claimed
 from assistant.notify.worker import EmailWorker, email_worker_for
-from assistant.outbox.backoff import Backoff
-from assistant.outbox.claiming import claim_due, update_claimed
 from assistant.outbox.models import OutboxMessage, OutboxStatus
 from assistant.outbox.transport import (
     OPTED_OUT_CODE,
@@ -40,8 +42,6 @@ from assistant.outbox.transport import (
     make_transport,
 )
 from assistant.settings import Settings
-from assistant.sms.contacts import is_opted_out, mark_opted_out
-from assistant.sms.phone import mask_phone
 
 log = logging.getLogger(__name__)
 

@@ -18,6 +18,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from assistant import audit
 from assistant.clock import utcnow
+from assistant.contacts.optout import is_opted_out
 from assistant.errors import Conflict, Invalid, NotFound
 from assistant.i18n import _
 from assistant.outbox.models import OutboxMessage
@@ -26,7 +27,6 @@ from assistant.paging import Page, fetch
 from assistant.pcw.models import FollowUpTask, NoteKind, Referral, ReferralNote, ReferralStatus
 from assistant.pcw.tasks import create_task
 from assistant.people.models import Role, User
-from assistant.sms.contacts import is_opted_out
 
 Show = Literal["open", "mine", "closed", "all"]
 SHOW_CHOICES: tuple[Show, ...] = ("open", "mine", "closed", "all")

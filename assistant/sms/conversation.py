@@ -17,9 +17,11 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col, select
 
 from assistant.clock import utcnow
+from assistant.contacts.models import SmsContact
+from assistant.contacts.phone import mask_phone
+from assistant.settings import get_settings
 from assistant.sms.guide import IDLE_RESET, Step, Turn
-from assistant.sms.models import SmsContact, SmsInbound
-from assistant.sms.phone import mask_phone
+from assistant.sms.models import SmsInbound
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +40,6 @@ def handle_inbound(
     """The reply to one inbound message ("" for none). ``phone`` is E.164."""
     now = now or utcnow()
     if pho_phone is None:
-        from assistant.settings import get_settings
-
         pho_phone = get_settings().pho_phone_number
     stored = _stored_reply(session, message_sid)
     if stored is not None:

@@ -26,15 +26,22 @@ from rapidfuzz import fuzz
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from assistant.contacts.models import SmsContact
+from assistant.contacts.segments import MAX_SEGMENTS, fits
+from assistant.contacts.text import fold
 from assistant.enrolment import notices
 from assistant.enrolment.funnel import mark, person_of
 from assistant.enrolment.models import EnrolmentRequest, RequestSource, Stage
 from assistant.enrolment.requests import create_request
 from assistant.errors import Invalid
 from assistant.i18n import use_locale
-from assistant.matcher import MatchResult
+from assistant.knowledge import get_knowledge_base
+from assistant.knowledge.usage import record_usage
+from assistant.matcher import MatchResult, match
+from assistant.pcw.referrals import create_referral
 from assistant.people.listing import fresh_since, is_current
 from assistant.people.models import Practice
+from assistant.people.places import NearbyPractice, Place, find_place, nearby_practices
 from assistant.sms import messages as msg
 from assistant.sms.keywords import (
     OPT_IN_EXTRA,
@@ -51,10 +58,7 @@ from assistant.sms.keywords import (
     wants_callback,
 )
 from assistant.sms.language import detect, is_greeting
-from assistant.sms.models import SmsContact, SmsInbound
-from assistant.sms.places import NearbyPractice, Place, find_place, nearby_practices
-from assistant.sms.segments import MAX_SEGMENTS, fits
-from assistant.sms.text import fold
+from assistant.sms.models import SmsInbound
 
 log = logging.getLogger(__name__)
 
@@ -158,8 +162,6 @@ class Turn:
 
     def match(self) -> MatchResult:
         if self._match is None:
-            from assistant.matcher import match
-
             # Before a language is settled, the safety rules look at every language.
             settled = self.contact.step not in (Step.new, Step.lang)
             lang = self.contact.language if settled else None
@@ -194,8 +196,6 @@ class Turn:
     def refer(
         self, *, reason: str, reply: str, urgent: bool = False, found: list[str] | None = None
     ) -> None:
-        from assistant.pcw.referrals import create_referral
-
         barrier_list = sorted(
             set(found or [])
             | set(self.answers.get("barriers", []))
@@ -439,14 +439,10 @@ class Turn:
         entry_id = result.entry_id or (result.candidates[0].entry_id if result.candidates else None)
         if not entry_id:
             return ""
-        from assistant.knowledge import get_knowledge_base
-
         entry = get_knowledge_base().get(entry_id)
         lang = self.contact.language
         if entry is None or not entry.for_audience("patient") or lang not in entry.variants:
             return ""
-        from assistant.knowledge.usage import record_usage
-
         record_usage(self.session, entry_id=entry_id, kind="answered", at=self.now, commit=False)
         return entry.variant(lang).body_text
 

@@ -12,8 +12,8 @@ from typing import Any
 
 import yaml
 
+from assistant.contacts.text import fold
 from assistant.i18n import LANGUAGES
-from assistant.sms.text import fold
 
 WORDS_FILE = Path(__file__).resolve().parent / "words.yaml"
 

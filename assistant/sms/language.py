@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from assistant.contacts.text import fold
 from assistant.sms.keywords import language_named
-from assistant.sms.text import fold
 
 # (first, last) code points of a script -> our language for it
 _SCRIPTS: tuple[tuple[int, int, str], ...] = (

@@ -11,11 +11,11 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
+from assistant.contacts.segments import fits, is_gsm7, shorten
 from assistant.i18n import LANGUAGE_NAMES, _, ngettext
 from assistant.people.listing import days_since_confirmed
+from assistant.people.places import NearbyPractice, adult_fee, is_low_cost
 from assistant.sms.keywords import MENU_ORDER
-from assistant.sms.places import NearbyPractice, adult_fee, is_low_cost
-from assistant.sms.segments import fits, is_gsm7, shorten
 
 # The numbers after a list of practices that are not a practice's own (those are 1, 2, 3...).
 MORE_PRACTICES = 8

@@ -22,14 +22,14 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from assistant.contacts.models import SmsContact
+from assistant.contacts.segments import fits
 from assistant.i18n import LANGUAGES, use_locale
 from assistant.knowledge import get_knowledge_base
 from assistant.pcw.models import Referral
+from assistant.people.places import gazetteer
 from assistant.sms import messages as msg
 from assistant.sms.conversation import handle_inbound
-from assistant.sms.models import SmsContact
-from assistant.sms.places import gazetteer
-from assistant.sms.segments import fits
 
 KINDS = ("emergency", "crisis", "not-emergency", "practices", "callback", "barriers", "answer")
 

@@ -38,6 +38,7 @@ from assistant.i18n import (
     _,
     babel_locale,
     current_locale,
+    format_date,
     format_number,
     lazy_gettext,
     ngettext,
@@ -146,8 +147,6 @@ def dashboard(
 
 
 def _date(day: date) -> str:
-    from assistant.i18n import format_date
-
     return format_date(day)
 
 

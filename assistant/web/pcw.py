@@ -12,6 +12,8 @@ from sqlmodel import col, select
 
 from assistant import audit
 from assistant.clock import to_local, utcnow
+from assistant.contacts.optout import is_opted_out
+from assistant.contacts.phone import mask_phone
 from assistant.deps import FormFields, SessionDep, SettingsDep, require_roles
 from assistant.enrolment import on_behalf
 from assistant.enrolment import requests as enrolment
@@ -29,8 +31,6 @@ from assistant.pcw import inbox, labels
 from assistant.pcw.models import FollowUpTask, Referral, ReferralStatus
 from assistant.pcw.tasks import page_of_tasks, set_task_done
 from assistant.people.models import Practice, Role, User
-from assistant.sms.contacts import is_opted_out
-from assistant.sms.phone import mask_phone
 from assistant.templating import render
 from assistant.web.nav import register
 

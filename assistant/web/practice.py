@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session, col, select
 
 from assistant.clock import utcnow
+from assistant.contacts.optout import is_opted_out
 from assistant.deps import FormFields, SessionDep, require_roles
 from assistant.enrolment import requests
 from assistant.enrolment.escalation import answer_due
@@ -24,7 +25,6 @@ from assistant.paging import page_number
 from assistant.pcw import labels
 from assistant.people import listing
 from assistant.people.models import Practice, Role, User
-from assistant.sms.contacts import is_opted_out
 from assistant.templating import render
 from assistant.web.nav import register
 

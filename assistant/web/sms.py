@@ -15,15 +15,15 @@ from starlette.concurrency import run_in_threadpool
 from twilio.twiml.messaging_response import MessagingResponse
 
 from assistant import audit
+from assistant.contacts import segments
+from assistant.contacts.phone import InvalidPhone, is_test_number, mask_phone, to_e164
 from assistant.db import get_engine
 from assistant.deps import SessionDep, SettingsDep, require_roles
 from assistant.i18n import _, lazy_gettext
 from assistant.people.models import Role, User
 from assistant.settings import Settings
-from assistant.sms import segments
 from assistant.sms.conversation import conversation_for, handle_inbound
 from assistant.sms.models import SmsInbound
-from assistant.sms.phone import InvalidPhone, is_test_number, mask_phone, to_e164
 from assistant.sms.signature import public_url, sign, validate_twilio_request
 from assistant.templating import render
 from assistant.web import nav

@@ -16,9 +16,9 @@ from rapidfuzz import fuzz, process
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
+from assistant.contacts.text import fold
 from assistant.people.listing import fresh_since
 from assistant.people.models import Practice
-from assistant.sms.text import fold
 
 GAZETTEER = Path(__file__).resolve().parent / "suburbs.yaml"
 _POSTCODE = re.compile(r"\b(\d{4})\b")

@@ -7,8 +7,8 @@ from datetime import datetime
 from sqlmodel import Session, select
 
 from assistant.clock import utcnow
-from assistant.sms.models import SmsContact
-from assistant.sms.phone import InvalidPhone, to_e164
+from assistant.contacts.models import SmsContact
+from assistant.contacts.phone import InvalidPhone, to_e164
 
 
 def _normalise(phone: str) -> str:

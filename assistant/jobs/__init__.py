@@ -1,0 +1,1 @@
+"""Durable queues' shared parts: back-off between attempts, and claiming due rows."""
