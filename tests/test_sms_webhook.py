@@ -16,6 +16,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 from twilio.request_validator import RequestValidator
 
+from assistant import db as dbmod
 from assistant.app import create_app
 from assistant.contacts.models import SmsContact
 from assistant.i18n import use_locale
@@ -162,7 +163,10 @@ def test_without_an_auth_token_production_refuses_everything(settings: Settings)
     prod = settings.model_copy(
         update={"environment": "production", "twilio_auth_token": "", "secret_key": "s" * 40}
     )
-    result = receive_inbound(prod, url=PUBLIC + "/sms/twilio", params={"Body": "hi"}, signature="x")
+    with Session(dbmod.get_engine(settings.database_url)) as db:
+        result = receive_inbound(
+            prod, db, url=PUBLIC + "/sms/twilio", params={"Body": "hi"}, signature="x"
+        )
     assert result.status_code == 403
 
 
@@ -232,7 +236,8 @@ def test_concurrent_copies_are_handled_once(
 
     def deliver(_: int) -> Any:
         start.wait()
-        return receive_inbound(sms_settings, url=url, params=params, signature=signature)
+        with Session(dbmod.get_engine(sms_settings.database_url)) as db:
+            return receive_inbound(sms_settings, db, url=url, params=params, signature=signature)
 
     with ThreadPoolExecutor(copies) as pool:
         results = list(pool.map(deliver, range(copies)))
@@ -255,7 +260,8 @@ def test_a_new_number_texting_from_several_workers_at_once_gets_one_contact(
 
     def deliver(item: tuple[dict[str, str], str]) -> Any:
         start.wait()
-        return receive_inbound(sms_settings, url=url, params=item[0], signature=item[1])
+        with Session(dbmod.get_engine(sms_settings.database_url)) as db:
+            return receive_inbound(sms_settings, db, url=url, params=item[0], signature=item[1])
 
     with ThreadPoolExecutor(len(messages)) as pool:
         results = list(pool.map(deliver, messages))

@@ -11,14 +11,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
-from starlette.concurrency import run_in_threadpool
 from twilio.twiml.messaging_response import MessagingResponse
 
 from assistant import audit
 from assistant.contacts import segments
 from assistant.contacts.phone import InvalidPhone, is_test_number, mask_phone, to_e164
-from assistant.db import get_engine
-from assistant.deps import SessionDep, SettingsDep, require_roles
+from assistant.deps import FormFields, SessionDep, SettingsDep, require_roles
 from assistant.i18n import _, lazy_gettext
 from assistant.people.models import Role, User
 from assistant.settings import Settings
@@ -66,9 +64,15 @@ def twiml(reply: str) -> str:
 
 
 def receive_inbound(
-    settings: Settings, *, url: str, params: Mapping[str, str], signature: str | None
+    settings: Settings,
+    session: Session,
+    *,
+    url: str,
+    params: Mapping[str, str],
+    signature: str | None,
 ) -> WebhookResult:
-    """One signed inbound request from Twilio (or the simulator): check, handle, reply."""
+    """One signed inbound request from Twilio (or the simulator): check, handle, reply, in the
+    request's database session (the conversation commits the message and its reply together)."""
     if not validate_twilio_request(
         auth_token=auth_token(settings), url=url, params=params, signature=signature
     ):
@@ -87,25 +91,24 @@ def receive_inbound(
         # The test range belongs to the simulator, and the simulator to the test range.
         log.warning("sms webhook: test range mismatch from=%s", mask_phone(phone))
         return WebhookResult(200, twiml(""))
-    with Session(get_engine(settings.database_url)) as session:
-        reply = handle_inbound(
-            session,
-            phone=phone,
-            # A NUL is not text (and PostgreSQL cannot store it): keep the rest of the message.
-            body=params.get("Body", "").replace("\x00", ""),
-            message_sid=sid,
-            pho_phone=settings.pho_phone_number,
-        )
+    reply = handle_inbound(
+        session,
+        phone=phone,
+        # A NUL is not text (and PostgreSQL cannot store it): keep the rest of the message.
+        body=params.get("Body", "").replace("\x00", ""),
+        message_sid=sid,
+        pho_phone=settings.pho_phone_number,
+    )
     return WebhookResult(200, twiml(reply), reply)
 
 
 @router.post(WEBHOOK_PATH)
-async def twilio_inbound(request: Request, settings: SettingsDep) -> Response:
-    form = await request.form()
-    params = {key: value for key, value in form.items() if isinstance(value, str)}
-    result = await run_in_threadpool(
-        receive_inbound,
+def twilio_inbound(
+    request: Request, settings: SettingsDep, session: SessionDep, params: FormFields
+) -> Response:
+    result = receive_inbound(
         settings,
+        session,
         url=public_url(settings, request.url.path, request.url.query),
         params=params,
         signature=request.headers.get("X-Twilio-Signature"),
@@ -209,7 +212,7 @@ def simulator_send(
     }
     url = settings.public_base_url.rstrip("/") + WEBHOOK_PATH
     signature = sign(auth_token=auth_token(settings), url=url, params=params)
-    result = receive_inbound(settings, url=url, params=params, signature=signature)
+    result = receive_inbound(settings, session, url=url, params=params, signature=signature)
     audit.record(
         session,
         actor_id=user.id,
