@@ -13,7 +13,7 @@ from assistant.security.throttle import LoginFailure
 from assistant.settings import Settings
 from tests import factories
 from tests.conftest import Client
-from tests.test_chat import parse
+from tests.html import parse
 
 NEW = "a brand new passphrase"
 
@@ -29,7 +29,7 @@ def errors(html: str) -> dict[str, str]:
     page = parse(html)
     return {
         p.attrs["id"].removeprefix("f-").removesuffix("-error"): p.text()
-        for p in page.find_all("p", class_="field-error")
+        for p in page.find_all("p.field-error")
     }
 
 
@@ -77,7 +77,7 @@ def test_a_changed_password_signs_in_and_ends_other_sessions(
     )
     # This browser stays signed in; the other one is signed out.
     page = client.get(response.headers["location"])
-    assert page.status_code == 200 and parse(page.text).find(id="password-changed")
+    assert page.status_code == 200 and parse(page.text).find("#password-changed")
     assert elsewhere.get("/").status_code == 302
     session.expire_all()
     assert accounts.authenticate(session, email=user.email, password=NEW)

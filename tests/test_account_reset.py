@@ -24,8 +24,8 @@ from assistant.settings import Settings
 from tests import factories
 from tests.conftest import Client
 from tests.fake_smtp import FakeSmtp, running
-from tests.test_chat import parse
-from tests.test_notify_outbox import smtp_settings
+from tests.html import parse
+from tests.mail import smtp_settings
 
 NEW = "a fresh start for 2027"
 
@@ -69,7 +69,7 @@ def test_the_answer_is_the_same_whether_or_not_the_address_exists(
     unknown = ask_for_link(client, "nobody@example.nz")
     assert known.status_code == unknown.status_code == 200
     assert main_text(known.text) == main_text(unknown.text)
-    assert parse(known.text).find(id="reset-sent")
+    assert parse(known.text).find("#reset-sent")
     [email] = session.exec(select(QueuedEmail)).all()
     assert (email.to, email.kind, email.sensitive) == (user.email, "password_reset", True)
     assert email.expires_at is not None
@@ -99,11 +99,11 @@ def test_a_reset_link_works_once_and_signs_everything_out(
     link = mailed_link(session, settings, smtp)
     assert smtp.received[0].message["Subject"] == "Choose a new password"
     assert "30 minutes" in smtp.received[0].body
-    form = parse(client.get(link).text).find("form", action="/password/reset")
-    token = form.find("input", name="token").attrs["value"]
+    form = parse(client.get(link).text).find('form[action="/password/reset"]')
+    token = form.find('input[name="token"]').attrs["value"]
     response = choose(client, token)
     assert (response.status_code, response.headers["location"]) == (303, "/login?changed=1")
-    assert parse(client.get("/login?changed=1").text).find("p", class_="ok-notice")
+    assert parse(client.get("/login?changed=1").text).find("p.ok-notice")
     assert can_sign_in(session, user, NEW)
     assert not can_sign_in(session, user, factories.PASSWORD)
     assert elsewhere.get("/").status_code == 302
@@ -165,7 +165,7 @@ def test_requests_are_throttled_by_account_silently_and_by_address_openly(
     user = factories.user(session)
     for _ in range(settings.password_reset_per_account + 2):
         response = ask_for_link(client, user.email)
-        assert response.status_code == 200 and parse(response.text).find(id="reset-sent")
+        assert response.status_code == 200 and parse(response.text).find("#reset-sent")
     queued = session.exec(select(QueuedEmail)).all()
     assert len(queued) == settings.password_reset_per_account
     for n in range(settings.password_reset_per_ip - settings.password_reset_per_account - 2):
@@ -193,7 +193,7 @@ def test_an_admin_asks_for_a_new_password_at_next_sign_in(
     login(admin)
     response = client.post(f"/admin/users/{user.id}/password-change")
     assert response.status_code == 303
-    assert parse(client.get(f"/admin/users/{user.id}").text).find(id="change-required")
+    assert parse(client.get(f"/admin/users/{user.id}").text).find("#change-required")
     assert signed_in.get("/").status_code == 302  # signed out everywhere
     events = session.exec(
         select(AuditEvent).where(AuditEvent.action == "password_change_required")
@@ -206,10 +206,10 @@ def test_an_admin_asks_for_a_new_password_at_next_sign_in(
     )
     # The right password leads to the new-password form, not into the app.
     assert form.status_code == 200
-    assert parse(form.text).find(id="reset-forced")
+    assert parse(form.text).find("#reset-forced")
     assert "session" not in person.cookies
     assert person.get("/").status_code == 302
-    token = parse(form.text).find("input", name="token").attrs["value"]
+    token = parse(form.text).find('input[name="token"]').attrs["value"]
     same = choose(person, token, factories.PASSWORD, forced="1", next="/inbox")
     assert same.status_code == 422
     assert "not the one you have now" in same.text

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-from html.parser import HTMLParser
 from typing import Any
 
 import pytest
@@ -25,6 +23,7 @@ from assistant.people.models import (
 from assistant.security.sessions import start_session, user_for_token
 from tests import factories
 from tests.conftest import Client
+from tests.html import Page, parse
 
 PRACTICE_FORM = {
     "name": "Halswell Health",
@@ -40,32 +39,9 @@ PRACTICE_FORM = {
 }
 
 
-class _Inputs(HTMLParser):
-    """Collects form controls and labels, to check what a user sees."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.controls: dict[str, dict[str, str]] = {}
-        self.labels: set[str] = set()
-        self.selected: dict[str, str] = {}
-        self._select: str | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = {k: v or "" for k, v in attrs}
-        if tag in {"input", "select", "textarea"} and a.get("type") != "hidden":
-            self.controls[a.get("id", "")] = a | {"tag": tag}
-            if tag == "select":
-                self._select = a.get("id", "")
-        elif tag == "label" and "for" in a:
-            self.labels.add(a["for"])
-        elif tag == "option" and "selected" in a and self._select:
-            self.selected[self._select] = a.get("value", "")
-
-
-def controls(html: str) -> _Inputs:
-    parser = _Inputs()
-    parser.feed(html)
-    return parser
+def selected(page: Page, select_id: str) -> list[str]:
+    """The values of the options marked selected in the select with this id."""
+    return [o.option_value() for o in page.by_id(select_id).find_all("option[selected]")]
 
 
 @pytest.fixture
@@ -300,20 +276,21 @@ def test_admin_pages_are_for_admins_only(client: Client, session: Session, login
 
 
 def test_admin_home_links_every_section(as_admin: Client) -> None:
-    home = as_admin.get("/")
-    assert 'href="/admin"' in home.text
-    page = as_admin.get("/admin")
+    assert "/admin" in parse(as_admin.get("/").text).links()
+    links = parse(as_admin.get("/admin").text).links()
     for href in ("practices", "teams", "agencies", "users", "portfolios"):
-        assert f'href="/admin/{href}"' in page.text
+        assert f"/admin/{href}" in links
 
 
 @pytest.mark.parametrize(
     "url", ["/admin/practices/new", "/admin/teams/new", "/admin/agencies/new", "/admin/users/new"]
 )
 def test_every_input_has_a_label(as_admin: Client, url: str) -> None:
-    page = controls(as_admin.get(url).text)
-    assert page.controls
-    unlabelled = [cid for cid in page.controls if cid not in page.labels]
+    page = parse(as_admin.get(url).text)
+    controls = [c for c in page.find_all("input, select, textarea") if c.get("type") != "hidden"]
+    assert controls
+    labels = {label.attr("for") for label in page.find_all("label[for]")}
+    unlabelled = [c.get("id", "") for c in controls if c.get("id", "") not in labels]
     assert unlabelled == []
 
 
@@ -333,13 +310,13 @@ def test_invalid_practice_form_keeps_what_was_typed(as_admin: Client, session: S
     form = PRACTICE_FORM | {"latitude": "-95", "name": "Typed <Name>"}
     response = as_admin.post("/admin/practices", data=form)
     assert response.status_code == 422
-    page = controls(response.text)
-    assert page.controls["f-latitude"]["value"] == "-95"
-    assert page.controls["f-latitude"]["aria-invalid"] == "true"
-    assert page.controls["f-name"]["value"] == "Typed <Name>"
-    assert page.controls["f-fee_notes"]["tag"] == "textarea"
+    page = parse(response.text)
+    assert page.by_id("f-latitude").attr("value") == "-95"
+    assert page.by_id("f-latitude").attr("aria-invalid") == "true"
+    assert page.by_id("f-name").attr("value") == "Typed <Name>"
+    assert page.by_id("f-fee_notes").tag == "textarea"
     assert "Enter a latitude between -90 and 90." in response.text
-    assert 'role="alert"' in response.text
+    assert page.has('[role="alert"]')
     assert session.exec(select(Practice)).all() == []
 
 
@@ -348,14 +325,14 @@ def test_invalid_form_errors_are_translated(as_admin: Client) -> None:
     response = as_admin.post("/admin/practices", data=PRACTICE_FORM | {"latitude": "-95"})
     assert response.status_code == 422
     assert "Enter a latitude between -90 and 90." not in response.text
-    assert 'lang="mi"' in response.text
+    assert parse(response.text).lang == "mi"
 
 
 def test_edit_and_deactivate_practice(as_admin: Client, session: Session) -> None:
     practice = factories.practice(session, name="Old Name", accepting_new_patients=True)
-    edit = controls(as_admin.get(f"/admin/practices/{practice.id}").text)
-    assert edit.controls["f-name"]["value"] == "Old Name"
-    assert "checked" in edit.controls["f-accepting_new_patients"]
+    edit = parse(as_admin.get(f"/admin/practices/{practice.id}").text)
+    assert edit.by_id("f-name").attr("value") == "Old Name"
+    assert edit.by_id("f-accepting_new_patients").checked
     form = PRACTICE_FORM | {"name": "New Name"}
     form.pop("accepting_new_patients")
     assert as_admin.post(f"/admin/practices/{practice.id}", data=form).status_code == 303
@@ -380,7 +357,7 @@ def test_teams_and_agencies_through_the_forms(as_admin: Client, session: Session
     duplicate = as_admin.post("/admin/teams", data={"name": "mso south", "kind": "mso"})
     assert duplicate.status_code == 422
     assert "Another team already has this name." in duplicate.text
-    assert controls(duplicate.text).selected["f-kind"] == "mso"
+    assert selected(parse(duplicate.text), "f-kind") == ["mso"]
     as_admin.post(f"/admin/teams/{team.id}", data={"name": "MSO Canterbury", "kind": "mso"})
     as_admin.post(f"/admin/teams/{team.id}/active", data={"active": "0"})
     session.refresh(team)
@@ -407,17 +384,17 @@ def test_create_and_edit_a_user_through_the_forms(as_admin: Client, session: Ses
     }
     refused = as_admin.post("/admin/users", data=form)
     assert refused.status_code == 422
-    page = controls(refused.text)
-    assert page.controls["f-email"]["value"] == "losa@agency.example.nz"
-    assert page.controls["f-password"]["value"] == ""  # a password is never sent back
-    assert page.selected["f-role"] == "pcw" and page.selected["f-locale"] == "sm"
+    page = parse(refused.text)
+    assert page.by_id("f-email").attr("value") == "losa@agency.example.nz"
+    assert page.by_id("f-password").attr("value") == ""  # a password is never sent back
+    assert selected(page, "f-role") == ["pcw"] and selected(page, "f-locale") == ["sm"]
     assert (
         as_admin.post("/admin/users", data=form | {"password": "long enough pw"}).status_code == 303
     )
     user = session.exec(select(User).where(User.email == "losa@agency.example.nz")).one()
     assert (user.role, user.agency_id, user.locale) == (Role.pcw, agency.id, "sm")
-    edit = controls(as_admin.get(f"/admin/users/{user.id}").text)
-    assert edit.selected["f-agency_id"] == str(agency.id)
+    edit = parse(as_admin.get(f"/admin/users/{user.id}").text)
+    assert selected(edit, "f-agency_id") == [str(agency.id)]
     changed = form | {"name": "Losa Tuilagi", "locale": ""}
     assert as_admin.post(f"/admin/users/{user.id}", data=changed).status_code == 303
     assert (
@@ -439,19 +416,14 @@ def test_admin_sets_and_clears_practice_manager_on_practice_staff(
     assert user.practice_manager is True
     assert "Practice manager" in as_admin.get("/admin/users").text
     edit = as_admin.get(f"/admin/users/{user.id}").text
-    assert controls(edit).controls["f-practice_manager"].get("checked") is not None
+    assert parse(edit).by_id("f-practice_manager").checked
     # An unticked box is not sent: no longer a manager.
     unticked = {k: v for k, v in form.items() if k != "practice_manager"}
     assert as_admin.post(f"/admin/users/{user.id}", data=unticked).status_code == 303
     session.refresh(user)
     assert user.practice_manager is False
-    assert "f-practice_manager" in controls(as_admin.get(f"/admin/users/{user.id}").text).controls
-    assert (
-        controls(as_admin.get(f"/admin/users/{user.id}").text)
-        .controls["f-practice_manager"]
-        .get("checked")
-        is None
-    )
+    box = parse(as_admin.get(f"/admin/users/{user.id}").text).by_id("f-practice_manager")
+    assert box.get("type") != "hidden" and not box.checked
 
 
 def test_only_practice_staff_can_be_practice_managers(session: Session) -> None:
@@ -478,8 +450,7 @@ def test_portfolio_page_assigns_practices_and_marks_away(
     practice = factories.practice(session, name="Woolston Health")
     page = as_admin.get("/admin/portfolios")
     assert page.status_code == 200
-    inputs = controls(page.text)
-    assert f"f-liaison_{practice.id}" in inputs.labels
+    assert parse(page.text).has(f'label[for="f-liaison_{practice.id}"]')
     response = as_admin.post("/admin/portfolios", data={f"liaison_{practice.id}": str(mere.id)})
     assert response.status_code == 303
     assert session.get(PortfolioAssignment, practice.id).liaison_id == mere.id  # type: ignore[union-attr]
@@ -489,8 +460,9 @@ def test_portfolio_page_assigns_practices_and_marks_away(
     assert response.status_code == 303
     session.refresh(mere)
     assert mere.away and mere.cover_id == sione.id
-    shown = as_admin.get("/admin/portfolios").text
-    assert re.search(r"Mere\s*<span class=\"tag\">Away</span>", shown)
+    shown = parse(as_admin.get("/admin/portfolios").text)
+    headings = {h.text(): h for h in shown.find_all("h3")}
+    assert headings["Mere Away"].find("span.tag").text() == "Away"
     refused = as_admin.post(
         f"/admin/liaisons/{sione.id}/away", data={"away": "1", "cover_id": str(mere.id)}
     )

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import json
-from html.parser import HTMLParser
-
 import pytest
 from sqlmodel import Session, col, select
 
@@ -12,86 +9,9 @@ from assistant.errors import Forbidden, Invalid
 from assistant.knowledge.models import KnowledgeUsage
 from assistant.people.models import Role, User
 from assistant.support import chat, tickets
-from assistant.support.models import ChatMessage, Ticket
+from assistant.support.models import Ticket
 from tests import factories
-
-KNOWN = "How do I submit a claim?"
-KNOWN_ID = "claims-submission"
-UNKNOWN = "What is the weather on Mars?"
-EMERGENCY = "My patient has chest pain and cannot breathe"
-CRISIS = "My patient says he wants to kill himself"
-
-
-# A small HTML query helper for view tests (the standard library's parser; no extra packages).
-class Node:
-    def __init__(self, tag: str, attrs: dict[str, str], parent: Node | None) -> None:
-        self.tag, self.attrs, self.parent = tag, attrs, parent
-        self.children: list[Node | str] = []
-
-    def text(self) -> str:
-        parts = [c if isinstance(c, str) else c.text() for c in self.children]
-        return " ".join(" ".join(parts).split())
-
-    def find_all(self, tag: str | None = None, **attrs: str) -> list[Node]:
-        found = []
-        for child in self.children:
-            if isinstance(child, Node):
-                if child.matches(tag, attrs):
-                    found.append(child)
-                found.extend(child.find_all(tag, **attrs))
-        return found
-
-    def find(self, tag: str | None = None, **attrs: str) -> Node:
-        found = self.find_all(tag, **attrs)
-        assert found, f"no <{tag or '*'} {attrs}> in the page"
-        return found[0]
-
-    def matches(self, tag: str | None, attrs: dict[str, str]) -> bool:
-        if tag and self.tag != tag:
-            return False
-        for key, want in attrs.items():
-            name = "class" if key == "class_" else key.replace("_", "-")
-            have = self.attrs.get(name)
-            if have is None:
-                return False
-            if name == "class" and want not in have.split():
-                return False
-            if name != "class" and have != want:
-                return False
-        return True
-
-
-VOID = {"input", "br", "img", "meta", "link", "hr", "source", "col", "area", "wbr"}
-
-
-class _Builder(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.root = Node("#root", {}, None)
-        self.current = self.root
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        node = Node(tag, {k: v or "" for k, v in attrs}, self.current)
-        self.current.children.append(node)
-        if tag not in VOID:
-            self.current = node
-
-    def handle_endtag(self, tag: str) -> None:
-        node: Node | None = self.current
-        while node is not None and node.tag != tag:
-            node = node.parent
-        if node is not None and node.parent is not None:
-            self.current = node.parent
-
-    def handle_data(self, data: str) -> None:
-        self.current.children.append(data)
-
-
-def parse(html: str) -> Node:
-    builder = _Builder()
-    builder.feed(html)
-    return builder.root
-
+from tests.chat_data import CRISIS, EMERGENCY, KNOWN, KNOWN_ID, UNKNOWN, offer_choice
 
 # --- the chat without HTTP ---------------------------------------------------------------
 
@@ -221,28 +141,6 @@ def test_unhelpful_answer_hand_off_counts_for_the_entry(session: Session, asker:
     ticket, _sent = chat.hand_off(session, user=asker, question=KNOWN, message_id=turn.reply.id)
     assert ticket.topic_id == KNOWN_ID
     assert usage(session)[-1] == (KNOWN_ID, "handoff")
-
-
-def offer_choice(session: Session, user: User) -> ChatMessage:
-    """A close call as the matcher reports it, stored as the chat stores it."""
-    conversation = chat.conversation_for(session, user=user)
-    assert conversation.id is not None
-    offered = ChatMessage(
-        conversation_id=conversation.id,
-        sender="bot",
-        text="claims or payments",
-        status="choose",
-        candidates=json.dumps(
-            [
-                {"entry_id": "payment-schedule", "title": "Payments", "score": 70.0},
-                {"entry_id": KNOWN_ID, "title": "Claims", "score": 68.0},
-            ]
-        ),
-    )
-    session.add(offered)
-    session.commit()
-    session.refresh(offered)
-    return offered
 
 
 def test_choosing_one_of_two_shows_that_answer(session: Session, asker: User) -> None:

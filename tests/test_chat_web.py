@@ -13,8 +13,9 @@ from assistant.people.models import Practice, Role, User
 from assistant.support import tickets
 from assistant.support.models import Ticket
 from tests import factories
+from tests.chat_data import EMERGENCY, KNOWN, UNKNOWN, offer_choice
 from tests.conftest import Client
-from tests.test_chat import EMERGENCY, KNOWN, UNKNOWN, offer_choice, parse
+from tests.html import parse
 
 HX = {"HX-Request": "true"}
 
@@ -38,7 +39,7 @@ def asker(session: Session, practice: Practice, liaison: User) -> User:
 
 def send_unknown(client: Client) -> int:
     fragment = parse(client.post("/chat/ask", data={"q": UNKNOWN}, headers=HX).text)
-    message_id = fragment.find("input", name="message_id").attrs["value"]
+    message_id = fragment.find('input[name="message_id"]').attrs["value"]
     response = client.post(
         "/chat/handoff",
         data={"question": UNKNOWN, "detail": "Our garden", "message_id": message_id},
@@ -55,14 +56,14 @@ def test_ask_without_javascript_shows_the_answer_card(
     assert response.status_code == 303
     assert response.headers["location"].startswith("/chat#m-")
     page = parse(client.get("/chat").text)
-    card = page.find("article", class_="answer")
+    card = page.find("article.answer")
     assert "claim" in card.find("h3").text().lower()
-    assert card.find("div", class_="answer-body").text()
+    assert card.find("div.answer-body").text()
     assert "Last reviewed" in card.text() and "Source:" in card.text()
     buttons = [b.text() for b in card.find_all("button")]
     assert buttons == ["Helpful", "Not helpful"]
     # The question stays in the user's history.
-    assert KNOWN in page.find("ol", id="conversation").text()
+    assert KNOWN in page.find("ol#conversation").text()
 
 
 def test_htmx_ask_returns_only_the_new_turn(client: Client, login: Any, asker: User) -> None:
@@ -71,7 +72,7 @@ def test_htmx_ask_returns_only_the_new_turn(client: Client, login: Any, asker: U
     assert response.status_code == 200
     assert "<html" not in response.text
     fragment = parse(response.text)
-    items = fragment.find_all("li", class_="msg")
+    items = fragment.find_all("li.msg")
     assert [i.attrs["class"] for i in items] == ["msg msg-user", "msg msg-bot"]
     assert items[1].attrs["data-status"] == "answer"
 
@@ -79,12 +80,12 @@ def test_htmx_ask_returns_only_the_new_turn(client: Client, login: Any, asker: U
 def test_feedback_buttons_record_and_thank(client: Client, login: Any, asker: User) -> None:
     login(asker)
     fragment = parse(client.post("/chat/ask", data={"q": KNOWN}, headers=HX).text)
-    form = fragment.find("div", class_="feedback").find("form")
+    form = fragment.find("div.feedback").find("form")
     response = client.post(form.attrs["action"], data={"helpful": "no"}, headers=HX)
     after = parse(response.text)
     assert "Thank you for telling us" in after.text()
     # Not helpful: the hand-off is offered with the question filled in.
-    assert after.find("textarea", name="question").text() == KNOWN
+    assert after.find('textarea[name="question"]').text() == KNOWN
 
 
 def test_unknown_question_offers_a_prefilled_hand_off_then_sends_it(
@@ -92,10 +93,10 @@ def test_unknown_question_offers_a_prefilled_hand_off_then_sends_it(
 ) -> None:
     login(asker)
     fragment = parse(client.post("/chat/ask", data={"q": UNKNOWN}, headers=HX).text)
-    form = fragment.find("form", class_="handoff")
-    assert form.find("textarea", name="question").text() == UNKNOWN
+    form = fragment.find("form.handoff")
+    assert form.find('textarea[name="question"]').text() == UNKNOWN
     assert "Send to the liaison team" in form.find("button").text()
-    message_id = form.find("input", name="message_id").attrs["value"]
+    message_id = form.find('input[name="message_id"]').attrs["value"]
     response = client.post(
         "/chat/handoff",
         data={"question": UNKNOWN, "detail": "For the garden", "message_id": message_id},
@@ -106,14 +107,14 @@ def test_unknown_question_offers_a_prefilled_hand_off_then_sends_it(
     ticket = session.exec(select(Ticket)).one()
     assert (ticket.assignee_id, ticket.detail) == (liaison.id, "For the garden")
     assert f"#{ticket.id}" in parse(response.text).text()
-    questions = parse(client.get("/chat").text).find("section", id="questions")
+    questions = parse(client.get("/chat").text).find("section#questions")
     assert UNKNOWN in questions.text() and "With the PHO" in questions.text()
 
 
 def test_safety_question_shows_the_emergency_card(client: Client, login: Any, asker: User) -> None:
     login(asker)
     fragment = parse(client.post("/chat/ask", data={"q": EMERGENCY}, headers=HX).text)
-    card = fragment.find("article", class_="safety")
+    card = fragment.find("article.safety")
     assert card.attrs["role"] == "alert"
     assert "111" in card.text()
 
@@ -125,15 +126,15 @@ def test_reply_appears_in_the_polled_fragment_with_a_badge(
     send_unknown(client)
     ticket = session.exec(select(Ticket)).one()
     poll = parse(client.get("/chat/updates", headers=HX).text)
-    section = poll.find("section", id="questions")
+    section = poll.find("section#questions")
     assert section.attrs["hx-trigger"].startswith("every 10s")
-    assert not section.find_all("span", id="unread-badge")
+    assert not section.find_all("span#unread-badge")
 
     tickets.reply(session, ticket=ticket, author=liaison, body="Sunny, then cold.")
     tickets.add_note(session, ticket=ticket, author=liaison, body="Odd one; keep an eye out")
 
     poll = parse(client.get("/chat/updates", headers=HX).text)
-    assert poll.find("span", id="unread-badge").text() == "1 new reply"
+    assert poll.find("span#unread-badge").text() == "1 new reply"
     assert "Sunny, then cold." in poll.text()
     assert "Odd one" not in poll.text()
     # Without JavaScript the whole page shows the same.
@@ -144,9 +145,7 @@ def test_reply_appears_in_the_polled_fragment_with_a_badge(
     assert detail.status_code == 200
     assert "Sunny, then cold." in detail.text and "Odd one" not in detail.text
     assert "Mere Liaison" in detail.text
-    assert not parse(client.get("/chat/updates", headers=HX).text).find_all(
-        "span", id="unread-badge"
-    )
+    assert not parse(client.get("/chat/updates", headers=HX).text).find_all("span#unread-badge")
     assert "viewed" in [e.action for e in events_for(session, "ticket", ticket.id)]
 
 
@@ -159,7 +158,7 @@ def test_unread_replies_show_in_the_main_nav_on_every_page(
 
     def nav_badge(path: str) -> str | None:
         nav = parse(client.get(path).text).find("nav")
-        badges = nav.find("a", href="/chat").find_all("span", class_="nav-badge")
+        badges = nav.find('a[href="/chat"]').find_all("span.nav-badge")
         return badges[0].text() if badges else None
 
     assert nav_badge("/") is None
@@ -169,16 +168,16 @@ def test_unread_replies_show_in_the_main_nav_on_every_page(
     assert nav_badge("/forms") == "2 new replies"
     # On the chat page the poll refreshes the nav's badge too, without a reload.
     poll = parse(client.get("/chat/updates", headers=HX).text)
-    slot = poll.find("span", id="nav-badge-chat")
+    slot = poll.find("span#nav-badge-chat")
     assert slot.attrs["hx-swap-oob"] == "true"
-    assert slot.find("span", class_="nav-badge").text() == "2 new replies"
+    assert slot.find("span.nav-badge").text() == "2 new replies"
     client.get(f"/chat/questions/{ticket.id}")
     assert nav_badge("/") is None
     poll = parse(client.get("/chat/updates", headers=HX).text)
-    assert not poll.find("span", id="nav-badge-chat").find_all("span", class_="nav-badge")
+    assert not poll.find("span#nav-badge-chat").find_all("span.nav-badge")
     # The liaison's nav has no such badge.
     login(liaison)
-    assert not parse(client.get("/").text).find("nav").find_all("span", class_="nav-badge")
+    assert not parse(client.get("/").text).find("nav").find_all("span.nav-badge")
 
 
 def test_updates_without_htmx_go_to_the_chat_page(client: Client, login: Any, asker: User) -> None:
@@ -211,7 +210,7 @@ def test_empty_question_shows_an_error_without_javascript(
     login(asker)
     response = client.post("/chat/ask", data={"q": "  "})
     assert response.status_code == 422
-    assert parse(response.text).find("p", class_="error").text() == "Please type a question."
+    assert parse(response.text).find("p.error").text() == "Please type a question."
 
 
 def test_chat_page_in_arabic_is_right_to_left(
@@ -221,9 +220,9 @@ def test_chat_page_in_arabic_is_right_to_left(
     session.add(asker)
     session.commit()
     login(asker)
-    page = client.get("/chat").text
-    assert 'dir="rtl"' in page
-    assert parse(page).find("h1").text() == "اطرح سؤالًا"  # "Ask a question"
+    page = parse(client.get("/chat").text)
+    assert page.dir == "rtl"
+    assert page.find("h1").text() == "اطرح سؤالًا"  # "Ask a question"
 
 
 def test_an_english_answer_on_an_arabic_page_reads_left_to_right(
@@ -235,11 +234,11 @@ def test_an_english_answer_on_an_arabic_page_reads_left_to_right(
     login(asker)
     client.post("/chat/ask", data={"q": KNOWN})
     page = parse(client.get("/chat").text)
-    card = page.find("article", class_="answer")
-    body = card.find("div", class_="answer-body")
+    card = page.find("article.answer")
+    body = card.find("div.answer-body")
     assert (body.attrs["lang"], body.attrs["dir"]) == ("en", "ltr")
     # What the user typed takes its direction from its own text.
-    assert page.find("li", class_="msg-user").find("p").attrs["dir"] == "auto"
+    assert page.find("li.msg-user").find("p").attrs["dir"] == "auto"
 
 
 def test_practice_adds_to_its_question(
@@ -276,12 +275,12 @@ def test_safety_card_in_the_users_language(
     session.commit()
     login(asker)
     fragment = parse(client.post("/chat/ask", data={"q": EMERGENCY}, headers=HX).text)
-    card = fragment.find("article", class_="safety")
+    card = fragment.find("article.safety")
     entry = get_knowledge_base().get("emergency")
     assert entry is not None and "sm" in entry.variants
     title = card.find("h3")
     assert (title.attrs["lang"], title.text()) == ("sm", entry.variant("sm").title)
-    assert "111" in card.find("p", class_="safety-call").text()
+    assert "111" in card.find("p.safety-call").text()
 
 
 def test_choosing_between_two_close_answers(
@@ -290,20 +289,20 @@ def test_choosing_between_two_close_answers(
     offered = offer_choice(session, asker)
     login(asker)
     page = parse(client.get("/chat").text)
-    choice = page.find("li", id=f"m-{offered.id}")
+    choice = page.find(f'li[id="m-{offered.id}"]')
     assert choice.attrs["data-status"] == "choose"
-    forms = choice.find("ul", class_="choices").find_all("form")
+    forms = choice.find("ul.choices").find_all("form")
     assert len(forms) == 2
     # Each choice is marked up in the language of the title it shows.
     assert [f.find("button").attrs["lang"] for f in forms] == ["en", "en"]
     # The "neither" path offers the hand-off too.
-    assert choice.find("form", class_="handoff")
+    assert choice.find("form.handoff")
     response = client.post(
         forms[1].attrs["action"], data={"entry_id": "claims-submission"}, headers=HX
     )
-    card = parse(response.text).find("li", class_="msg-bot")
+    card = parse(response.text).find("li.msg-bot")
     assert card.attrs["data-status"] == "answer"
-    assert card.find("article", class_="answer")
+    assert card.find("article.answer")
     plain = client.post(forms[1].attrs["action"], data={"entry_id": "payment-schedule"})
     assert plain.status_code == 303
     assert client.post(forms[1].attrs["action"], data={"entry_id": "training"}).status_code == 422
@@ -318,20 +317,18 @@ def test_a_near_miss_offers_close_answers_and_the_hand_off(
     login(asker)
     assert client.post("/chat/ask", data={"q": NEAR_MISS}).status_code == 303  # no JavaScript
     page = parse(client.get("/chat").text)
-    reply = page.find_all("li", class_="msg-bot")[-1]
+    reply = page.find_all("li.msg-bot")[-1]
     assert reply.attrs["data-status"] == "suggest"
-    forms = reply.find("ul", class_="choices").find_all("form")
-    offered = [f.find("input", name="entry_id").attrs["value"] for f in forms]
+    forms = reply.find("ul.choices").find_all("form")
+    offered = [f.find('input[name="entry_id"]').attrs["value"] for f in forms]
     assert "enrolment-register" in offered and len(offered) <= 2
     # The hand-off is right there, open, with the question filled in.
-    assert reply.find("form", class_="handoff").find("textarea", name="question").text() == (
-        NEAR_MISS
-    )
+    assert reply.find("form.handoff").find('textarea[name="question"]').text() == (NEAR_MISS)
     chosen = forms[offered.index("enrolment-register")]
     response = client.post(
         chosen.attrs["action"], data={"entry_id": "enrolment-register"}, headers=HX
     )
-    card = parse(response.text).find("li", class_="msg-bot")
+    card = parse(response.text).find("li.msg-bot")
     assert card.attrs["data-status"] == "answer"
     title = get_knowledge_base().get("enrolment-register")
     assert title is not None and card.find("h3").text() == title.variant("en").title
@@ -346,10 +343,10 @@ def test_a_sent_question_shows_where_it_went_and_cannot_be_sent_twice(
     message_id = send_unknown(client)  # sent once, without JavaScript
     data = {"question": UNKNOWN, "message_id": str(message_id)}
     # After a reload, the reply says where the question went; the form is gone.
-    reply = parse(client.get("/chat").text).find("li", id=f"m-{message_id}")
-    assert reply.find_all("form", class_="handoff") == []
+    reply = parse(client.get("/chat").text).find(f'li[id="m-{message_id}"]')
+    assert reply.find_all("form.handoff") == []
     [ticket] = session.exec(select(Ticket)).all()
-    assert f"#{ticket.id}" in reply.find("p", class_="sent").text()
+    assert f"#{ticket.id}" in reply.find("p.sent").text()
     # The old form posted again (another tab, the back button): still one ticket.
     assert client.post("/chat/handoff", data=data).status_code == 303
     assert client.post("/chat/handoff", data=data, headers=HX).status_code == 200

@@ -18,7 +18,7 @@ from assistant.people.models import Role
 from assistant.security.csrf import CSRF_COOKIE, CSRF_FIELD
 from assistant.settings import Settings
 from tests import factories
-from tests.test_forms_api import flag_payload
+from tests.forms_data import flag_payload
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ import csv
 import io
 import json
 from datetime import date, datetime, timedelta
-from html.parser import HTMLParser
 from typing import Any
 
 import pytest
@@ -24,6 +23,7 @@ from assistant.enrolment.report import BadPeriod, FunnelFilters, funnel, parse_f
 from assistant.people.models import Practice, Role
 from tests import factories
 from tests.clock import FIXED_NOW
+from tests.html import Page, parse
 
 TODAY = date(2026, 11, 24)  # the suite's clock: Tuesday 24 November, New Zealand
 NOVEMBER = FunnelFilters(since=date(2026, 11, 1), until=date(2026, 11, 30))
@@ -391,48 +391,16 @@ def test_over_time_has_every_week_of_the_period(session: Session, november: None
 # --- the page --------------------------------------------------------------------------------
 
 
-class Tables(HTMLParser):
+def tables(page: Page) -> dict[str, list[list[str]]]:
     """Every table with an id: its rows as lists of cell texts (header cells included)."""
+    return {table.attr("id"): table.rows() for table in page.find_all("table[id]")}
 
-    def __init__(self, html: str) -> None:
-        super().__init__()
-        self.tables: dict[str, list[list[str]]] = {}
-        self.captions: dict[str, str] = {}
-        self.row_heads: list[str] = []  # scope of each th
-        self._table: str | None = None
-        self._cell: list[str] | None = None
-        self._caption: list[str] | None = None
-        self.feed(html)
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = dict(attrs)
-        if tag == "table" and a.get("id"):
-            self._table = a["id"]
-            self.tables[self._table or ""] = []
-        elif self._table and tag == "tr":
-            self.tables[self._table].append([])
-        elif self._table and tag in ("td", "th"):
-            self._cell = []
-            if tag == "th":
-                self.row_heads.append(a.get("scope") or "")
-        elif self._table and tag == "caption":
-            self._caption = []
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "table":
-            self._table = None
-        elif self._table and tag in ("td", "th") and self._cell is not None:
-            self.tables[self._table][-1].append("".join(self._cell).strip())
-            self._cell = None
-        elif self._table and tag == "caption" and self._caption is not None:
-            self.captions[self._table] = "".join(self._caption).strip()
-            self._caption = None
-
-    def handle_data(self, data: str) -> None:
-        if self._cell is not None:
-            self._cell.append(data)
-        if self._caption is not None:
-            self._caption.append(data)
+def date_field(page: Page, element_id: str) -> tuple[str | None, str | None, str | None]:
+    """A date input's type, name and the value it shows."""
+    field = page.by_id(element_id)
+    assert field.tag == "input"
+    return field.get("type"), field.get("name"), field.get("value")
 
 
 NOVEMBER_QUERY = "since=2026-11-01&until=2026-11-30"
@@ -444,10 +412,10 @@ def test_page_shows_the_numbers_in_charts_and_tables(
     login(factories.user(session, Role.coordinator))
     response = client.get(f"/dashboard/enrolment?{NOVEMBER_QUERY}")
     assert response.status_code == 200
-    html = response.text
-    assert html.count("<svg") == 2 and 'role="img"' in html
-    page = Tables(html)
-    assert page.tables["table-stages"] == [
+    page = parse(response.text)
+    assert len(page.find_all("svg")) == 2 and page.has('svg[role="img"]')
+    numbers = tables(page)
+    assert numbers["table-stages"] == [
         ["Stage", "People", "From the stage before"],
         ["Texted us", "3", "—"],
         ["Eligible", "4", "133%"],
@@ -456,24 +424,26 @@ def test_page_shows_the_numbers_in_charts_and_tables(
         ["Accepted by the practice", "2", "50%"],
         ["Enrolled", "2", "100%"],
     ]
-    assert page.captions["table-stages"]
-    assert set(page.row_heads) == {"col", "row"}
-    languages = {row[0]: row[1:] for row in page.tables["table-languages"][1:]}
+    assert page.find("table#table-stages caption").text()
+    assert {th.get("scope", "") for th in page.find_all("table[id] th")} == {"col", "row"}
+    languages = {row[0]: row[1:] for row in numbers["table-languages"][1:]}
     assert languages["العربية"] == ["1", "1", "1", "1", "0", "0"]
-    practices = {row[0]: row[1:] for row in page.tables["table-practices"][1:]}
+    practices = {row[0]: row[1:] for row in numbers["table-practices"][1:]}
     assert practices == {
         "Riccarton Family Health": ["3", "3", "2", "2"],
         "Linwood Medical": ["1", "1", "0", "0"],
     }
-    weeks = page.tables["table-time"]
+    weeks = numbers["table-time"]
     assert weeks[0][0] == "Week starting" and len(weeks) == 1 + 6
     assert weeks[2] == ["2 Nov", "2", "2", "2", "2", "1", "1"]  # Sina, Amina
     # Sina took 5 days, the community worker's request 6
-    assert 'id="median-days">5.5</strong>' in html
+    assert page.find("strong#median-days").text() == "5.5"
     # the bar chart carries the same numbers
-    assert "<title>Texted us: 3</title>" in html
-    assert "<title>Enrolled: 2</title>" in html
-    assert "/dashboard/exports/enrolment/funnel.csv?since=2026-11-01&amp;until=2026-11-30" in html
+    bar_titles = page.texts("svg title")
+    assert "Texted us: 3" in bar_titles and "Enrolled: 2" in bar_titles
+    assert "/dashboard/exports/enrolment/funnel.csv?since=2026-11-01&until=2026-11-30" in (
+        page.links()
+    )
 
 
 def test_filters_work_with_and_without_htmx(
@@ -484,20 +454,23 @@ def test_filters_work_with_and_without_htmx(
     query = f"{NOVEMBER_QUERY}&language=sm&practice="
     full = client.get(f"/dashboard/enrolment?{query}")
     assert full.status_code == 200 and "<html" in full.text
-    assert '<option value="sm" lang="sm" selected>' in full.text
-    assert '<input type="date" id="since" name="since" value="2026-11-01">' in full.text
-    stages = Tables(full.text).tables["table-stages"]
+    page = parse(full.text)
+    samoan = page.find('select[name="language"] option[value="sm"]')
+    assert samoan.get("lang") == "sm" and samoan.has_attr("selected")
+    assert date_field(page, "since") == ("date", "since", "2026-11-01")
+    stages = tables(page)["table-stages"]
     assert [row[1] for row in stages[1:]] == ["1"] * 6
-    assert "Show every language and practice" in full.text
+    assert "Show every language and practice" in page.text()
 
     part = client.get(
         f"/dashboard/enrolment?{NOVEMBER_QUERY}&practice={riccarton.id}",
         headers={"HX-Request": "true"},
     )
     assert part.status_code == 200
-    assert part.text.lstrip().startswith('<div id="funnel-board">')
+    board = parse(part.text)
+    assert [(e.tag, e.id) for e in board.top()][:1] == [("div", "funnel-board")]
     assert "<html" not in part.text
-    stages = Tables(part.text).tables["table-stages"]
+    stages = tables(board)["table-stages"]
     assert [row[0] for row in stages[1:]] == [
         "Chose a practice",
         "Request sent to the practice",
@@ -510,41 +483,42 @@ def test_filters_work_with_and_without_htmx(
 
 def test_an_empty_period_says_so(session: Session, client: Any, login: Any) -> None:
     login(factories.user(session, Role.coordinator))
-    html = client.get(f"/dashboard/enrolment?{NOVEMBER_QUERY}").text
-    assert 'id="funnel-empty"' in html
-    assert "No one reached any stage of enrolment in this period." in html
-    assert "<svg" not in html and "<table" not in html
+    page = parse(client.get(f"/dashboard/enrolment?{NOVEMBER_QUERY}").text)
+    assert page.has("#funnel-empty")
+    assert "No one reached any stage of enrolment in this period." in page.text()
+    assert not page.has("svg") and not page.has("table")
 
 
 def test_the_default_page_and_bad_dates(session: Session, client: Any, login: Any) -> None:
     reach(session, "phone:+64210000001", Stage.texted, FIXED_NOW - timedelta(days=3))
     login(factories.user(session, Role.coordinator))
-    html = client.get("/dashboard/enrolment").text
-    assert '<input type="date" id="since" name="since" value="2026-09-07">' in html
-    assert Tables(html).tables["table-stages"][1] == ["Texted us", "1", "—"]
+    page = parse(client.get("/dashboard/enrolment").text)
+    assert date_field(page, "since") == ("date", "since", "2026-09-07")
+    assert tables(page)["table-stages"][1] == ["Texted us", "1", "—"]
 
     wrong_way = client.get("/dashboard/enrolment?since=2026-11-30&until=2026-11-01")
     assert wrong_way.status_code == 422
     assert "The start date is after the end date." in wrong_way.text
-    assert 'value="2026-11-30"' in wrong_way.text  # what was typed stays
-    assert "<svg" not in wrong_way.text
+    assert parse(wrong_way.text).by_id("since").get("value") == "2026-11-30"  # what was typed
+    assert not parse(wrong_way.text).has("svg")
     typed = client.get("/dashboard/enrolment?since=30/11/2026", headers={"HX-Request": "true"})
     assert typed.status_code == 200  # htmx swaps in the board with the message
-    assert 'role="alert"' in typed.text and "year-month-day" in typed.text
+    assert "year-month-day" in parse(typed.text).find('[role="alert"]').text()
 
 
 def test_the_page_in_arabic(session: Session, client: Any, login: Any, november: None) -> None:
     login(factories.user(session, Role.coordinator, locale="ar"))
     response = client.get(f"/dashboard/enrolment?{NOVEMBER_QUERY}")
     assert response.status_code == 200
-    assert 'dir="rtl"' in response.text and response.text.count("<svg") == 2
+    page = parse(response.text)
+    assert page.dir == "rtl" and len(page.find_all("svg")) == 2
 
 
 def test_the_dashboard_and_exports_pages_link_to_the_funnel(
     session: Session, client: Any, login: Any
 ) -> None:
     login(factories.user(session, Role.coordinator))
-    assert 'href="/dashboard/enrolment"' in client.get("/dashboard").text
+    assert "/dashboard/enrolment" in parse(client.get("/dashboard").text).links()
     exports = client.get("/dashboard/exports?since=2026-11-01&until=2026-11-30").text
     assert (
         "/dashboard/exports/enrolment/funnel.csv?since=2026-11-01&amp;until=2026-11-30" in exports
@@ -590,7 +564,7 @@ def test_csv_has_the_same_numbers(
     per_stage = {s.value: 0 for s in Stage}
     for r in counts:
         per_stage[r["stage"]] += int(r["value"])
-    page = Tables(client.get(f"/dashboard/enrolment?{NOVEMBER_QUERY}").text)
+    page = parse(client.get(f"/dashboard/enrolment?{NOVEMBER_QUERY}").text)
     assert per_stage == {
         "texted": 3,
         "eligible": 4,
@@ -599,7 +573,7 @@ def test_csv_has_the_same_numbers(
         "accepted": 2,
         "enrolled": 2,
     }
-    assert [int(row[1]) for row in page.tables["table-stages"][1:]] == list(per_stage.values())
+    assert [int(row[1]) for row in tables(page)["table-stages"][1:]] == list(per_stage.values())
     # one row per period x stage x language x practice
     assert {
         "measure": "people",

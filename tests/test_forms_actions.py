@@ -14,7 +14,7 @@ from assistant.pcw.models import FollowUpTask
 from assistant.pcw.tasks import list_tasks
 from assistant.people.models import Role, User
 from tests import factories
-from tests.test_forms_exports import add_submission
+from tests.forms_data import add_submission
 
 AGREED: dict[str, Any] = {
     "consent": "yes",

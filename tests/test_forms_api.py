@@ -17,24 +17,7 @@ from assistant.forms.models import FormSubmission
 from assistant.people.models import Role
 from tests import factories
 from tests.conftest import Client
-
-
-def flag_payload(**answers: Any) -> dict[str, Any]:
-    base = {
-        "provider": "hospital_ed",
-        "work_type": ["tests", "results"],
-        "event_date": "2026-11-02",
-        "description": "Discharge letter asked us to arrange bloods and chase the results.",
-        "staff_minutes": "30",
-        "funding_offered": "no",
-        "contact_ok": "yes",
-    }
-    return {
-        "instance_id": str(uuid.uuid4()),
-        "form_version": load_form("flag_problem").version,
-        "lang": "en",
-        "answers": base | answers,
-    }
+from tests.forms_data import flag_payload
 
 
 def barrier_payload(**answers: Any) -> dict[str, Any]:

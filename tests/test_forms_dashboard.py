@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import re
 import xml.etree.ElementTree as ET
 import zipfile
 from datetime import UTC, date, datetime
@@ -21,7 +20,8 @@ from assistant.pcw.tasks import create_task
 from assistant.people.models import Role, User
 from tests import factories
 from tests.fhir_oracle import questionnaire_problems, response_problems
-from tests.test_forms_exports import ANA, NO_CONSENT, add_submission
+from tests.forms_data import ANA, NO_CONSENT, add_submission
+from tests.html import parse
 
 SVG = "{http://www.w3.org/2000/svg}"
 TODAY = date(2026, 11, 25)  # a Wednesday
@@ -240,18 +240,20 @@ def test_dashboard_page_shows_charts_and_tables(
     login(factories.user(session, Role.coordinator))
     response = client.get("/dashboard")
     assert response.status_code == 200
-    html = response.text
-    assert html.count("<svg") == 4
-    assert 'role="img"' in html
-    assert "Assessments per week" in html
+    page = parse(response.text)
+    assert len(page.find_all("svg")) == 4
+    assert page.has('svg[role="img"]')
+    assert "Assessments per week" in page.text()
     # the same numbers as a table
-    assert re.search(r'<th scope="row">Northside Whānau Trust</th><td class="num">1</td>', html)
-    assert re.search(r'<th scope="row">Lea faka-Tonga</th><td class="num">1</td>', html)
-    assert re.search(r'<th scope="row">Housing</th><td class="num">1</td>', html)
+    rows = [r for r in page.find_all("tr") if r.has('th[scope="row"]') and r.has("td.num")]
+    counted = [(r.find('th[scope="row"]').text(), r.find("td.num").text()) for r in rows]
+    assert ("Northside Whānau Trust", "1") in counted
+    assert ("Lea faka-Tonga", "1") in counted
+    assert ("Housing", "1") in counted
     # no chart script: the only script is htmx
-    assert re.findall(r"<script[^>]*src=\"([^\"]+)\"", html) == ["/static/vendor/htmx.min.js"]
-    assert "Dashboard" in html  # in the navigation
-    assert 'href="/dashboard"' in html
+    assert [s.attr("src") for s in page.find_all("script[src]")] == ["/static/vendor/htmx.min.js"]
+    assert "Dashboard" in page.find("nav").text()  # in the navigation
+    assert "/dashboard" in page.links()
 
 
 def test_dashboard_period_switch_renders_only_the_board_for_htmx(
@@ -263,14 +265,14 @@ def test_dashboard_period_switch_renders_only_the_board_for_htmx(
     part = client.get("/dashboard?weeks=26", headers={"HX-Request": "true"})
     assert part.status_code == 200
     assert "<html" not in part.text
-    assert part.text.lstrip().startswith('<div id="board">')
-    assert part.text.count("<svg") == 4
+    board = parse(part.text)
+    assert [(e.tag, e.id) for e in board.top()][:1] == [("div", "board")]
+    assert len(board.find_all("svg")) == 4
 
 
 def test_dashboard_in_arabic_is_right_to_left(session: Session, client: Any, login: Any) -> None:
     login(factories.user(session, Role.coordinator, locale="ar"))
-    html = client.get("/dashboard").text
-    assert 'dir="rtl"' in html
+    assert parse(client.get("/dashboard").text).dir == "rtl"
 
 
 @pytest.mark.parametrize("role", [Role.pcw, Role.practice_staff, Role.liaison, Role.mso])

@@ -4,9 +4,8 @@ just the board, and the chosen values kept in the URL."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from html.parser import HTMLParser
 from typing import Any
 
 import pytest
@@ -22,7 +21,8 @@ from assistant.forms.dashboard import (
 from assistant.pcw.tasks import create_task
 from assistant.people.models import Role, User
 from tests import factories
-from tests.test_forms_exports import ANA, NO_CONSENT, add_submission
+from tests.forms_data import ANA, NO_CONSENT, add_submission
+from tests.html import Page, parse
 
 TODAY = date(2026, 11, 25)  # a Wednesday; the suite's clock is Tuesday 24 November (NZ)
 
@@ -219,73 +219,14 @@ def test_filter_options(session: Session, team: Team) -> None:
 # --- the page ----------------------------------------------------------------------------------
 
 
-@dataclass
-class Select:
-    options: list[tuple[str, str]] = field(default_factory=list)  # (value, text)
-    selected: str | None = None
-
-
-class Html(HTMLParser):
-    """The parts of the dashboard a user reads: the numbers tables (by caption), the filter
-    form's selects, and every element that makes an htmx request."""
-
-    def __init__(self, html: str) -> None:
-        super().__init__()
-        self.tables: dict[str, list[tuple[str, str]]] = {}
-        self.selects: dict[str, Select] = {}
-        self.forms: list[dict[str, str | None]] = []
-        self.hx: list[dict[str, str | None]] = []
-        self.first_tag: str | None = None
-        self._caption: str | None = None
-        self._cells: list[str] | None = None
-        self._text: list[str] | None = None
-        self._select: Select | None = None
-        self._option: tuple[str, bool] | None = None
-        self.feed(html)
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = dict(attrs)
-        if self.first_tag is None:
-            self.first_tag = tag + (f"#{a['id']}" if a.get("id") else "")
-        if "hx-get" in a:
-            self.hx.append(a | {"tag": tag})
-        if tag == "form":
-            self.forms.append(a)
-        elif tag == "select":
-            self._select = self.selects.setdefault(str(a.get("name")), Select())
-        elif tag == "option":
-            self._option = (str(a.get("value")), "selected" in a)
-            self._text = []
-        elif tag == "caption":
-            self._text = []
-        elif tag == "tr":
-            self._cells = []
-        elif tag in ("th", "td") and self._cells is not None:
-            self._text = []
-
-    def handle_endtag(self, tag: str) -> None:
-        text = "".join(self._text or []).strip()
-        if tag == "option" and self._select is not None and self._option is not None:
-            self._select.options.append((self._option[0], text))
-            if self._option[1]:
-                self._select.selected = self._option[0]
-            self._option = self._text = None
-        elif tag == "select":
-            self._select = None
-        elif tag == "caption":
-            self._caption, self._text = text, None
-            self.tables[text] = []
-        elif tag in ("th", "td") and self._cells is not None:
-            self._cells.append(text)
-            self._text = None
-        elif tag == "tr" and self._cells is not None:
-            if self._caption is not None and len(self._cells) == 2 and self._cells[1].isdigit():
-                self.tables[self._caption].append((self._cells[0], self._cells[1]))
-            self._cells = None
-
-    def handle_data(self, data: str) -> None:
-        if self._text is not None:
-            self._text.append(data)
+def tables(page: Page) -> dict[str, list[tuple[str, str]]]:
+    """The numbers tables beside the charts, by caption: their (label, number) rows."""
+    found: dict[str, list[tuple[str, str]]] = {}
+    for table in page.find_all("table"):
+        if table.has("caption"):
+            rows = [(r[0], r[1]) for r in table.rows() if len(r) == 2 and r[1].isdigit()]
+            found[table.find("caption").text()] = rows
+    return found
 
 
 @pytest.fixture
@@ -298,43 +239,46 @@ def coordinator(session: Session, login: Any) -> User:
 def test_tables_beside_the_charts_follow_the_filters(
     session: Session, client: Any, team: Team, coordinator: User
 ) -> None:
-    everyone = Html(client.get("/dashboard?weeks=4").text)
-    assert dict(everyone.tables["Assessments by agency"]) == {
+    everyone = tables(parse(client.get("/dashboard?weeks=4").text))
+    assert dict(everyone["Assessments by agency"]) == {
         "Northside Whānau Trust": "3",
         "Southern Pasifika Hub": "2",
     }
     response = client.get(f"/dashboard?weeks=4&agency=&language=ar&worker={team.amina.id}")
     assert response.status_code == 200
-    page = Html(response.text)
-    assert page.tables["Assessments by agency"] == [("Southern Pasifika Hub", "2")]
-    assert page.tables["Assessments by language"] == [("العربية", "2")]
-    assert dict(page.tables["Barriers found"]) == {"Cost of care": "1", "Food": "1"}
-    weekly = [int(n) for _week, n in page.tables["Assessments per week"]]
+    page = parse(response.text)
+    numbers = tables(page)
+    assert numbers["Assessments by agency"] == [("Southern Pasifika Hub", "2")]
+    assert numbers["Assessments by language"] == [("العربية", "2")]
+    assert dict(numbers["Barriers found"]) == {"Cost of care": "1", "Food": "1"}
+    weekly = [int(n) for _week, n in numbers["Assessments per week"]]
     assert weekly == [0, 1, 1, 0]
     # the form shows what was chosen, so the next change keeps the rest
-    assert page.selects["weeks"].selected == "4"
-    assert page.selects["agency"].selected is None
-    assert page.selects["language"].selected == "ar"
-    assert page.selects["worker"].selected == str(team.amina.id)
-    assert ("", "All agencies") in page.selects["agency"].options
-    assert (str(team.north.id), "Northside Whānau Trust") in page.selects["agency"].options
-    assert ("sm", "Gagana Sāmoa") in page.selects["language"].options
-    assert (str(team.tala.id), "Tala Fiso") in page.selects["worker"].options
+    assert page.selected("weeks") == ["4"]
+    assert page.selected("agency") == []
+    assert page.selected("language") == ["ar"]
+    assert page.selected("worker") == [str(team.amina.id)]
+    assert ("", "All agencies") in page.options("agency")
+    assert (str(team.north.id), "Northside Whānau Trust") in page.options("agency")
+    assert ("sm", "Gagana Sāmoa") in page.options("language")
+    assert (str(team.tala.id), "Tala Fiso") in page.options("worker")
 
 
 def test_the_filter_form_works_without_javascript(
     session: Session, client: Any, team: Team, coordinator: User
 ) -> None:
-    page = Html(client.get("/dashboard").text)
-    (form,) = [f for f in page.forms if f.get("aria-label") == "Filters"]
+    page = parse(client.get("/dashboard").text)
+    form = page.one('form[aria-label="Filters"]')
     # a GET form: submitting it without JavaScript puts every filter in the URL
     assert (form.get("method"), form.get("action")) == ("get", "/dashboard")
-    assert {"weeks", "agency", "language", "worker"} <= set(page.selects)
+    selects = {select.attr("name") for select in page.find_all("select[name]")}
+    assert {"weeks", "agency", "language", "worker"} <= selects
     # and htmx asks the same URL; every htmx request has a plain link or form beside it
-    assert page.hx, "the page uses htmx"
-    for element in page.hx:
-        assert element["hx-get"] == element.get("href", element.get("action")), element
-        assert element["hx-push-url"] == "true"
+    hx = page.find_all("[hx-get]")
+    assert hx, "the page uses htmx"
+    for element in hx:
+        assert element.attr("hx-get") == element.get("href", element.get("action")), element
+        assert element.attr("hx-push-url") == "true"
 
 
 def test_htmx_gets_just_the_board_from_the_same_view(
@@ -344,14 +288,15 @@ def test_htmx_gets_just_the_board_from_the_same_view(
     part = client.get(url, headers={"HX-Request": "true"})
     assert part.status_code == 200
     assert "<html" not in part.text
-    board = Html(part.text)
-    assert board.first_tag == "div#board"
-    assert board.selects["agency"].selected == str(team.north.id)  # the filters come along
-    assert board.tables["Assessments by agency"] == [("Northside Whānau Trust", "3")]
+    board = parse(part.text)
+    first = board.top()[0]
+    assert (first.tag, first.id) == ("div", "board")
+    assert board.selected("agency") == [str(team.north.id)]  # the filters come along
+    assert tables(board)["Assessments by agency"] == [("Northside Whānau Trust", "3")]
     assert "HX-Request" in part.headers["vary"]
     full = client.get(url)
     assert "<html" in full.text and "HX-Request" in full.headers["vary"]
-    assert Html(full.text).tables == board.tables
+    assert tables(parse(full.text)) == tables(board)
 
 
 def test_going_back_to_a_filtered_page_gets_the_whole_page(
@@ -363,18 +308,19 @@ def test_going_back_to_a_filtered_page_gets_the_whole_page(
         headers={"HX-Request": "true", "HX-History-Restore-Request": "true"},
     )
     assert "<html" in restored.text
-    assert Html(restored.text).tables["Assessments by agency"] == [("Northside Whānau Trust", "1")]
+    agencies = tables(parse(restored.text))["Assessments by agency"]
+    assert agencies == [("Northside Whānau Trust", "1")]
 
 
 def test_a_link_clears_the_filters_but_keeps_the_period(
     session: Session, client: Any, team: Team, coordinator: User
 ) -> None:
-    unfiltered = Html(client.get("/dashboard?weeks=26").text)
-    assert [e for e in unfiltered.hx if e["tag"] == "a"] == []  # nothing to clear
-    page = Html(client.get(f"/dashboard?weeks=26&language=sm&worker={team.tala.id}").text)
-    (clear,) = [e for e in page.hx if e["tag"] == "a"]
-    assert clear["href"] == clear["hx-get"] == "/dashboard?weeks=26"
-    assert Html(client.get(str(clear["href"])).text).selects["language"].selected is None
+    unfiltered = parse(client.get("/dashboard?weeks=26").text)
+    assert unfiltered.find_all("a[hx-get]") == []  # nothing to clear
+    page = parse(client.get(f"/dashboard?weeks=26&language=sm&worker={team.tala.id}").text)
+    clear = page.one("a[hx-get]")
+    assert clear.attr("href") == clear.attr("hx-get") == "/dashboard?weeks=26"
+    assert parse(client.get(clear.attr("href")).text).selected("language") == []
 
 
 def test_odd_values_in_the_url_are_ignored(
@@ -382,10 +328,10 @@ def test_odd_values_in_the_url_are_ignored(
 ) -> None:
     response = client.get("/dashboard?weeks=lots&agency=north&language=xx&worker=-3")
     assert response.status_code == 200
-    page = Html(response.text)
-    assert page.selects["weeks"].selected == str(DEFAULT_WEEKS)
-    assert page.selects["agency"].selected is None
-    assert sum(int(n) for _a, n in page.tables["Assessments by agency"]) == 5
+    page = parse(response.text)
+    assert page.selected("weeks") == [str(DEFAULT_WEEKS)]
+    assert page.selected("agency") == []
+    assert sum(int(n) for _a, n in tables(page)["Assessments by agency"]) == 5
 
 
 def test_choosing_a_language_says_follow_ups_are_not_split_by_it(

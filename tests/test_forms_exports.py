@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
-import uuid
 import zipfile
 from datetime import UTC, date, datetime
-from typing import Any
 
 import pytest
 from openpyxl import load_workbook
@@ -27,63 +24,9 @@ from assistant.forms.exports import (
     table_csv,
     workbook_bytes,
 )
-from assistant.forms.models import FormSubmission
 from assistant.people.models import Role, User
 from tests import factories
-
-
-def add_submission(
-    session: Session,
-    user: User,
-    answers: dict[str, Any],
-    *,
-    form_id: str = "barrier_assessment",
-    lang: str = "en",
-    created_at: datetime | None = None,
-) -> FormSubmission:
-    body = json.dumps(answers, sort_keys=True)
-    assert user.id is not None
-    sub = FormSubmission(
-        instance_id=str(uuid.uuid4()),
-        form_id=form_id,
-        form_version="1",
-        lang=lang,
-        answers=body,
-        content_hash=hashlib.sha256(body.encode()).hexdigest(),
-        submitted_by_id=user.id,
-        agency_id=user.agency_id,
-        practice_id=user.practice_id,
-        consent=answers.get("consent") == "yes" if form_id == "barrier_assessment" else True,
-        created_at=created_at or datetime(2026, 11, 2, 23, 0, tzinfo=UTC),
-    )
-    session.add(sub)
-    session.commit()
-    session.refresh(sub)
-    return sub
-
-
-ANA: dict[str, Any] = {
-    "consent": "yes",
-    "person_name": "Ana Faleolo",
-    "phone": "+64 21 555 0101",
-    "date_of_birth": "1984-03-09",
-    "main_language": "samoan",
-    "interpreter_needed": "yes",
-    "enrolment_status": "not_enrolled",
-    "cost_difficulty": "very_hard",
-    "transport_barrier": "yes",
-    "housing": ["cold_damp", "overcrowded"],
-    "household_members": [
-        {"member_name": "Losa", "member_age": 8, "member_relationship": "child"},
-        {"member_name": "Tavita", "member_age": "15", "member_relationship": "child"},
-    ],
-    "barriers": ["cost", "transport", "other"],
-    "barriers_other": '=HYPERLINK("http://evil.example")',
-    "actions": ["transport_referral"],
-    "follow_up_date": "2026-11-20",
-    "notes": "Prefers a call after 3pm; whānau meeting on Sunday",
-}
-NO_CONSENT: dict[str, Any] = {"consent": "no", "person_name": "Not kept"}
+from tests.forms_data import ANA, NO_CONSENT, add_submission
 
 
 @pytest.fixture

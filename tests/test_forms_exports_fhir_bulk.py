@@ -17,7 +17,8 @@ from assistant.forms.fhir import questionnaire
 from assistant.people.models import Role, User
 from tests import factories
 from tests.fhir_oracle import questionnaire_problems, response_problems
-from tests.test_forms_exports import ANA, NO_CONSENT, add_submission
+from tests.forms_data import ANA, NO_CONSENT, add_submission
+from tests.html import parse
 
 BASE = "https://pho.example.nz"
 URL = "/dashboard/exports/barrier_assessment/fhir.ndjson"
@@ -86,8 +87,8 @@ def test_download_from_the_exports_page(
     who = factories.user(session, role)
     login(who)
 
-    page = client.get("/dashboard/exports?since=2026-10-01&until=2026-11-30").text
-    assert f'href="{URL}?since=2026-10-01&amp;until=2026-11-30"' in page
+    page = parse(client.get("/dashboard/exports?since=2026-10-01&until=2026-11-30").text)
+    assert f"{URL}?since=2026-10-01&until=2026-11-30" in page.links()
 
     response = client.get(f"{URL}?since=2026-10-01&until=2026-11-30")
     assert response.status_code == 200

@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import math
 import random
-import re
 import shutil
 import subprocess
 from collections import ChainMap
@@ -40,6 +39,7 @@ from assistant.forms.expressions import (
 from assistant.forms.filling import logic
 from assistant.people.models import Role
 from tests import factories
+from tests.html import parse
 
 ROOT = Path(__file__).resolve().parent.parent
 EXPR_JS = ROOT / "assistant" / "static" / "forms" / "expr.js"
@@ -1031,12 +1031,9 @@ def test_the_fill_page_carries_the_parsed_logic_and_the_script(
     login(factories.user(session, Role.pcw))
     response = client.get("/forms/barrier_assessment/fill?lang=sm")
     assert response.status_code == 200
-    assert '<script src="/static/forms/expr.js" defer></script>' in response.text
-    found = re.search(
-        r'<script type="application/json" id="form-logic">(.*?)</script>', response.text, re.S
-    )
-    assert found is not None
-    plan = json.loads(found.group(1))
+    page = parse(response.text)
+    assert page.find('script[src="/static/forms/expr.js"]').has_attr("defer")
+    plan = json.loads(page.find('script#form-logic[type="application/json"]').source())
     assert plan == json.loads(json.dumps(logic(load_form("barrier_assessment"))))
     assert plan["format"] == 1
     practice = next(f for f in plan["fields"] if f["name"] == "practice_name")

@@ -10,7 +10,7 @@ from sqlmodel import Session
 from assistant.people.models import Role
 from tests import factories
 from tests.conftest import Client
-from tests.test_chat import parse
+from tests.html import parse
 
 EXPECTED = {
     Role.practice_staff: ["/chat", "/forms"],
@@ -28,7 +28,7 @@ def test_home_links_to_the_roles_areas_and_each_opens(
 ) -> None:
     login(factories.user(session, role))
     page = parse(client.get("/").text)
-    tiles = page.find("main").find_all("li", class_="tile")
+    tiles = page.find("main").find_all("li.tile")
     hrefs = [tile.find("a").attrs["href"] for tile in tiles]
     assert set(EXPECTED[role]) <= set(hrefs)
     for tile in tiles:

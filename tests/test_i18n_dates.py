@@ -14,8 +14,9 @@ from sqlmodel import Session
 from assistant import i18n
 from assistant.i18n import CALENDAR_NAMES, LANGUAGES, format_date, format_datetime, use_locale
 from tests import factories
+from tests.chat_data import UNKNOWN
 from tests.conftest import Client
-from tests.test_chat import UNKNOWN, parse
+from tests.html import parse
 
 SAMOAN_MONTHS = [
     "Ianuari",
@@ -141,7 +142,7 @@ def test_samoan_and_tongan_pages_show_dates_in_their_language(
     login(user)
     _ask_the_pho(client)
     page = parse(client.get("/chat").text)
-    asked = page.find("li", class_="question-item").find("div", class_="muted").text()
+    asked = page.find("li.question-item").find("div.muted").text()
     assert "Sina Tala" in asked
     assert shown in asked
     assert not {word.strip(".,") for word in asked.split()} & ENGLISH_NAMES

@@ -14,10 +14,10 @@ from typer.testing import CliRunner
 from assistant.cli import app as cli_app
 from assistant.knowledge import LANGUAGES, get_knowledge_base, load_knowledge_base
 from assistant.knowledge.check import check_knowledge
-from assistant.matcher.check import check_lexicon
 from assistant.knowledge.export import export_records
 from assistant.knowledge.overview import knowledge_overview
 from assistant.knowledge.usage import UnknownUsageKind, record_usage, usage_counts
+from assistant.matcher.check import check_lexicon
 from assistant.people.models import Role
 from tests import factories
 from tests.conftest import Client

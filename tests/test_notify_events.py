@@ -21,7 +21,7 @@ from assistant.support.models import Ticket
 from tests import factories
 from tests.conftest import Client
 from tests.fake_smtp import running
-from tests.test_notify_outbox import smtp_settings
+from tests.mail import smtp_settings
 
 
 def emails(session: Session, kind: EmailKind | None = None) -> list[QueuedEmail]:

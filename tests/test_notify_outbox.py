@@ -21,18 +21,7 @@ from assistant.people.models import Role, User
 from assistant.settings import Settings
 from tests import factories
 from tests.fake_smtp import FakeSmtp, free_port, running
-
-
-def smtp_settings(settings: Settings, port: int) -> Settings:
-    return settings.model_copy(
-        update={
-            "smtp_host": "127.0.0.1",
-            "smtp_port": port,
-            "smtp_starttls": False,
-            "smtp_timeout_seconds": 5.0,
-            "smtp_from": "PHO assistant <assistant@pho.example.nz>",
-        }
-    )
+from tests.mail import smtp_settings
 
 
 def worker(settings: Settings, port: int) -> EmailWorker:

@@ -14,13 +14,13 @@ from assistant.people.models import Role
 from assistant.settings import Settings, get_settings
 from tests import factories
 from tests.conftest import Client
-from tests.test_chat import parse
+from tests.html import parse
 
 
 def checkboxes(html: str) -> dict[str, bool]:
-    form = parse(html).find("main").find("form", action="/account/notifications")
+    form = parse(html).find("main").find('form[action="/account/notifications"]')
     return {
-        box.attrs["name"]: "checked" in box.attrs for box in form.find_all("input", type="checkbox")
+        box.attrs["name"]: "checked" in box.attrs for box in form.find_all('input[type="checkbox"]')
     }
 
 
@@ -56,7 +56,7 @@ def test_turning_one_off_keeps_the_other_and_is_audited(
     )
     page = client.get(response.headers["location"])
     assert checkboxes(page.text) == {"ticket_new": False, "ticket_overdue": True}
-    assert parse(page.text).find(id="notifications-saved")
+    assert parse(page.text).find("#notifications-saved")
     assert not wants(session, user_id=liaison.id, kind=EmailKind.ticket_new)
     assert wants(session, user_id=liaison.id, kind=EmailKind.ticket_overdue)
     [event] = events_for(session, "notify_preference", liaison.id)
@@ -73,18 +73,18 @@ def test_turning_one_off_keeps_the_other_and_is_audited(
 def test_a_role_without_emails_is_told_so(client: Client, login: Any, session: Session) -> None:
     login(factories.user(session, Role.admin))
     page = parse(client.get("/account/notifications").text)
-    assert page.find(id="no-choices")
-    assert page.find("main").find_all("input", type="checkbox") == []
+    assert page.find("#no-choices")
+    assert page.find("main").find_all('input[type="checkbox"]') == []
 
 
 def test_the_page_says_when_email_is_off(
     app: Any, client: Client, login: Any, session: Session, settings: Settings
 ) -> None:
     login(factories.user(session, Role.liaison))
-    assert parse(client.get("/account/notifications").text).find(id="email-off")
+    assert parse(client.get("/account/notifications").text).find("#email-off")
     on = settings.model_copy(update={"smtp_host": "127.0.0.1"})
     app.dependency_overrides[get_settings] = lambda: on
-    assert not parse(client.get("/account/notifications").text).find_all(id="email-off")
+    assert not parse(client.get("/account/notifications").text).find_all("#email-off")
 
 
 def test_the_account_page_links_to_password_and_notifications(

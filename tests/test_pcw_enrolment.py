@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import timedelta
-from html.parser import HTMLParser
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -23,45 +22,9 @@ from assistant.people.models import Practice, Role, User
 from tests import factories
 from tests.clock import FIXED_NOW
 from tests.conftest import Client
+from tests.html import parse
 
 PHONE = "+64210000345"
-
-
-class Page(HTMLParser):
-    """The bits of a page the tests read: attributes in document order, form fields."""
-
-    def __init__(self, html: str) -> None:
-        super().__init__()
-        self.tags: list[tuple[str, dict[str, str | None]]] = []
-        self.feed(html)
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.append((tag, dict(attrs)))
-
-    def values(self, attr: str) -> list[str]:
-        return [str(a[attr]) for _t, a in self.tags if a.get(attr) is not None]
-
-    def field(self, name: str) -> dict[str, str | None]:
-        return next(a for t, a in self.tags if t in ("input", "select") and a.get("name") == name)
-
-    def selected(self, name: str) -> list[str]:
-        """The selected options' values of the select called ``name``."""
-        inside, chosen = False, []
-        for tag, attrs in self.tags:
-            if tag == "select":
-                inside = attrs.get("name") == name
-            elif inside and tag == "option" and "selected" in attrs:
-                chosen.append(str(attrs.get("value")))
-        return chosen
-
-    def options(self, name: str) -> list[str]:
-        inside, found = False, []
-        for tag, attrs in self.tags:
-            if tag == "select":
-                inside = attrs.get("name") == name
-            elif inside and tag == "option" and attrs.get("value"):
-                found.append(str(attrs["value"]))
-        return found
 
 
 def _practice(session: Session, **kw: Any) -> Practice:
@@ -164,26 +127,27 @@ def test_the_list_and_the_journey_show_each_step_in_order_with_what_was_texted(
     login(factories.user(session, Role.pcw))
     listing = client.get("/pcw/enrolments?show=all")
     assert listing.status_code == 200
-    assert Page(listing.text).values("data-enrolment") == [str(request.id)]
+    assert parse(listing.text).attribute_values("data-enrolment") == [str(request.id)]
     assert "Losa Faleolo" in listing.text and "Riccarton Family Health" in listing.text
     assert "Booked with the practice" in listing.text
     assert "Handed to community workers" in listing.text
     assert "Answered after 5 days" in listing.text
-    assert Page(client.get("/pcw/enrolments?show=escalated").text).values("data-enrolment") == [
-        str(request.id)
-    ]
-    assert Page(client.get("/pcw/enrolments?show=closed").text).values("data-enrolment") == []
+    escalated = parse(client.get("/pcw/enrolments?show=escalated").text)
+    assert escalated.attribute_values("data-enrolment") == [str(request.id)]
+    closed = parse(client.get("/pcw/enrolments?show=closed").text)
+    assert closed.attribute_values("data-enrolment") == []
 
     journey = client.get(f"/pcw/enrolments/{request.id}")
     assert journey.status_code == 200
-    page = Page(journey.text)
-    assert page.values("data-event") == ["sent", "escalated", "booked"]
-    assert len(page.values("data-outbox")) == 2  # the escalation's text and the booking's
+    page = parse(journey.text)
+    assert page.attribute_values("data-event") == ["sent", "escalated", "booked"]
+    assert len(page.attribute_values("data-outbox")) == 2  # the escalation's text and the booking's
     assert "Come in Thursday 10:30 am. Bring photo ID." in journey.text
     assert "Reception Riccarton" in journey.text
     assert "Waiting to send" in journey.text  # the outbox status of the texts
-    assert f'href="/pcw/referrals/{request.referral_id}"' in journey.text
-    assert f"#task-{request.escalation_task_id}" in journey.text
+    links = page.links()
+    assert f"/pcw/referrals/{request.referral_id}" in links
+    assert any(link.endswith(f"#task-{request.escalation_task_id}") for link in links)
     viewed = session.exec(
         select(AuditEvent).where(
             AuditEvent.entity == "enrolment_request",
@@ -220,16 +184,16 @@ def test_a_declined_request_shows_the_reason_and_what_the_person_was_told_in_ara
     login(factories.user(session, Role.pcw, locale="ar"))
     journey = client.get(f"/pcw/enrolments/{request.id}")
     assert journey.status_code == 200
-    page = Page(journey.text)
-    assert page.tags[0][1].get("dir") == "rtl"
-    assert page.values("data-event") == ["sent", "declined"]
+    page = parse(journey.text)
+    assert page.dir == "rtl"
+    assert page.attribute_values("data-event") == ["sent", "declined"]
     assert "قائمة العيادة ممتلئة" in journey.text  # the reason: the practice's list is full
     assert "Try again in March" in journey.text
-    [text] = page.values("data-outbox")
-    assert "Riccarton Family Health" in journey.text.split(f'data-outbox="{text}"')[1]
+    [text] = page.attribute_values("data-outbox")
+    assert "Riccarton Family Health" in page.find(f'[data-outbox="{text}"]').text()
     listing = client.get("/pcw/enrolments?show=closed")
     assert "طلبات التسجيل" in listing.text  # "Enrolment requests"
-    assert Page(listing.text).values("data-enrolment") == [str(request.id)]
+    assert parse(listing.text).attribute_values("data-enrolment") == [str(request.id)]
 
 
 def test_open_requests_wait_longest_first_and_say_how_long(
@@ -252,7 +216,7 @@ def test_open_requests_wait_longest_first_and_say_how_long(
     assert response.text.index("Older Person") < response.text.index("Newer Person")
     assert "Waiting for 2 days" in response.text and "Waiting for 3 hours" in response.text
     fragment = client.get("/pcw/enrolments?show=closed", headers={"HX-Request": "true"})
-    assert "<html" not in fragment.text and 'id="enrolments"' in fragment.text
+    assert "<html" not in fragment.text and parse(fragment.text).has("#enrolments")
 
 
 def test_practice_staff_cannot_open_the_community_workers_pages(
@@ -290,12 +254,12 @@ def test_a_request_from_a_referral_with_consent_is_made_once(
     referral = _referral(session)
     pcw = factories.user(session, Role.pcw)
     login(pcw)
-    page = Page(client.get(f"/pcw/referrals/{referral.id}").text)
-    assert page.field("name")["value"] == "Losa Faleolo"
-    assert page.field("phone")["value"] == PHONE
+    page = parse(client.get(f"/pcw/referrals/{referral.id}").text)
+    assert page.field("name").attr("value") == "Losa Faleolo"
+    assert page.field("phone").attr("value") == PHONE
     assert page.selected("language") == ["sm"]
-    assert "checked" in page.field("interpreter")
-    assert "checked" not in page.field("consent")
+    assert page.field("interpreter").checked
+    assert not page.field("consent").checked
 
     first = client.post(f"/pcw/referrals/{referral.id}/enrolment", data=_form(practice))
     assert first.status_code == 303
@@ -312,8 +276,8 @@ def test_a_request_from_a_referral_with_consent_is_made_once(
     assert len(_requests(session)) == 1
     assert "already has an open request" in client.get(again.headers["location"]).text
 
-    shown = Page(client.get(f"/pcw/referrals/{referral.id}").text)
-    assert shown.values("data-enrolment") == [str(made.id)]
+    shown = parse(client.get(f"/pcw/referrals/{referral.id}").text)
+    assert shown.attribute_values("data-enrolment") == [str(made.id)]
 
 
 def test_without_consent_nothing_is_stored_and_the_form_keeps_what_was_typed(
@@ -327,8 +291,8 @@ def test_without_consent_nothing_is_stored_and_the_form_keeps_what_was_typed(
     response = client.post(f"/pcw/referrals/{referral.id}/enrolment", data=form)
     assert response.status_code == 422
     assert "tick the box to confirm the person agreed" in response.text
-    page = Page(response.text)
-    assert page.field("name")["value"] == "Losa F."
+    page = parse(response.text)
+    assert page.field("name").attr("value") == "Losa F."
     assert page.selected("practice_id") == [str(practice.id)]
     assert "Ring her sister first" in response.text
     assert page.field("consent").get("aria-invalid") == "true"
@@ -362,8 +326,9 @@ def test_only_practices_taking_new_patients_are_offered_the_confirmed_ones_first
     closed = _practice(session, name="Closed Practice", active=False)
     referral = _referral(session)
     login(factories.user(session, Role.pcw))
-    page = Page(client.get(f"/pcw/referrals/{referral.id}").text)
-    assert page.options("practice_id") == [str(fresh.id), str(stale.id)]
+    page = parse(client.get(f"/pcw/referrals/{referral.id}").text)
+    offered = [value for value, _name in page.options("practice_id") if value]
+    assert offered == [str(fresh.id), str(stale.id)]
     for refused in (full, closed):
         response = client.post(f"/pcw/referrals/{referral.id}/enrolment", data=_form(refused))
         assert response.status_code == 422
@@ -393,14 +358,14 @@ def test_from_an_assessment_the_person_is_filled_in_and_the_request_made(
     submission = _submission(session, writer)
     login(writer)
     shown = client.get(f"/forms/submissions/{submission.id}")
-    assert f'href="/pcw/assessments/{submission.id}/enrolment"' in shown.text
+    assert f"/pcw/assessments/{submission.id}/enrolment" in parse(shown.text).links()
     form = client.get(f"/pcw/assessments/{submission.id}/enrolment")
     assert form.status_code == 200
-    page = Page(form.text)
-    assert page.field("name")["value"] == "Mariam Haddad"
-    assert page.field("phone")["value"] == "+64210000456"
+    page = parse(form.text)
+    assert page.field("name").attr("value") == "Mariam Haddad"
+    assert page.field("phone").attr("value") == "+64210000456"
     assert page.selected("language") == ["ar"]
-    assert "checked" in page.field("interpreter")
+    assert page.field("interpreter").checked
 
     posted = client.post(
         f"/pcw/assessments/{submission.id}/enrolment",
@@ -417,8 +382,8 @@ def test_from_an_assessment_the_person_is_filled_in_and_the_request_made(
     [made] = _requests(session)
     assert made.submission_id == submission.id and made.language == "ar"
     assert made.barriers == ["language", "system-knowledge"]
-    again = Page(client.get(f"/pcw/assessments/{submission.id}/enrolment").text)
-    assert again.values("data-enrolment") == [str(made.id)]
+    again = parse(client.get(f"/pcw/assessments/{submission.id}/enrolment").text)
+    assert again.attribute_values("data-enrolment") == [str(made.id)]
 
 
 def test_a_pcw_who_cannot_open_the_assessment_cannot_ask_from_it(

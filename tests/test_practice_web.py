@@ -3,9 +3,7 @@ the practice's "taking new patients" listing."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import timedelta
-from html.parser import HTMLParser
 from typing import Any
 
 import pytest
@@ -20,71 +18,10 @@ from assistant.people.models import Practice, Role, User
 from tests import factories
 from tests.clock import FIXED_NOW
 from tests.conftest import Client
+from tests.html import parse
 
 HX = {"HX-Request": "true"}
 PHONE = "+64210000123"
-VOID = {"input", "br", "meta", "link", "img", "hr"}
-
-
-# -- a small HTML reader: what a person sees on the page --------------------------------------
-
-
-@dataclass
-class Node:
-    tag: str
-    attrs: dict[str, str]
-    children: list[Node] = field(default_factory=list)
-    texts: list[str] = field(default_factory=list)
-
-    def text(self) -> str:
-        parts = list(self.texts)
-        for child in self.children:
-            parts.append(child.text())
-        return " ".join(" ".join(p.split()) for p in parts if p.strip())
-
-    def find_all(self, tag: str = "", **attrs: str) -> list[Node]:
-        found = []
-        for child in self.children:
-            wanted = {k.rstrip("_").replace("_", "-"): v for k, v in attrs.items()}
-            if (not tag or child.tag == tag) and all(
-                child.attrs.get(k) == v for k, v in wanted.items()
-            ):
-                found.append(child)
-            found += child.find_all(tag, **attrs)
-        return found
-
-    def find(self, tag: str = "", **attrs: str) -> Node:
-        found = self.find_all(tag, **attrs)
-        assert found, f"no <{tag} {attrs}> on the page"
-        return found[0]
-
-
-class _Builder(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.root = Node("root", {})
-        self.stack = [self.root]
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        node = Node(tag, {k: v or "" for k, v in attrs})
-        self.stack[-1].children.append(node)
-        if tag not in VOID:
-            self.stack.append(node)
-
-    def handle_endtag(self, tag: str) -> None:
-        for index in range(len(self.stack) - 1, 0, -1):
-            if self.stack[index].tag == tag:
-                del self.stack[index:]
-                return
-
-    def handle_data(self, data: str) -> None:
-        self.stack[-1].texts.append(data)
-
-
-def page(html: str) -> Node:
-    builder = _Builder()
-    builder.feed(html)
-    return builder.root
 
 
 # -- fixtures -------------------------------------------------------------------------------
@@ -192,12 +129,12 @@ def test_queue_lists_only_the_own_practices_requests(
     login(reception)
     response = client.get("/practice/new-patients")
     assert response.status_code == 200
-    rows = page(response.text).find_all("li", class_="card")
+    rows = parse(response.text).find_all("li.card")
     assert [r.find("h2").text() for r in rows] == ["Sina Tuilagi"]
     row = rows[0].text()
     assert "Transport" in row and "Cost" in row and "Interpreter needed" in row
     assert "Waiting for your answer" in row and "Answer by" in row
-    language = rows[0].find("span", lang="sm")
+    language = rows[0].find('span[lang="sm"]')
     assert language.text() == "Gagana Sāmoa" and language.attrs["dir"] == "ltr"
     # The view is audited.
     assert session.exec(
@@ -209,8 +146,8 @@ def test_queue_badge_counts_unanswered_requests(
     client: Client, login: Any, reception: User, sina: EnrolmentRequest
 ) -> None:
     login(reception)
-    nav = page(client.get("/").text).find("nav")
-    link = nav.find("a", href="/practice/new-patients")
+    nav = parse(client.get("/").text).find("nav")
+    link = nav.find('a[href="/practice/new-patients"]')
     assert "New patients" in link.text() and "1 waiting" in link.text()
 
 
@@ -231,7 +168,7 @@ def test_overdue_request_says_so(
 ) -> None:
     make_request(session, riccarton, "Late Request", now=FIXED_NOW - timedelta(days=7))
     login(reception)
-    row = page(client.get("/practice/new-patients").text).find("li", class_="card")
+    row = parse(client.get("/practice/new-patients").text).find("li.card")
     assert "Overdue" in row.text()
 
 
@@ -260,15 +197,15 @@ def test_detail_shows_the_request_in_full_and_is_audited(
     login(reception)
     response = client.get(f"/practice/new-patients/{request.id}")
     assert response.status_code == 200
-    doc = page(response.text)
+    doc = parse(response.text)
     facts = doc.find("dl").text()
     assert PHONE in facts  # in full: the practice calls the person
     assert "A community worker asked for them (Tala Worker)" in facts
     assert "Language or interpreter" in facts and "Needed" in facts
-    language = doc.find("dl").find("bdi", lang="ar")
+    language = doc.find("dl").find('bdi[lang="ar"]')
     assert language.attrs["dir"] == "rtl" and language.text() == "العربية"
     assert "Prefers mornings" in doc.text()
-    assert doc.find("li", data_kind="sent")
+    assert doc.find('li[data-kind="sent"]')
     assert audit_actions(session, request.id)[-1] == "viewed"
 
 
@@ -341,9 +278,9 @@ def test_each_answer_texts_the_person_once_and_is_audited(
     assert again.status_code == 303
     assert len(texts(session)) == 1
 
-    shown = page(client.get(first.headers["location"]).text)
-    assert shown.find("p", role="status").text()  # the confirmation
-    journey = shown.find("li", data_kind=purpose).text()
+    shown = parse(client.get(first.headers["location"]).text)
+    assert shown.find('p[role="status"]').text()  # the confirmation
+    journey = shown.find(f'li[data-kind="{purpose}"]').text()
     assert "Texted to the person" in journey and sent[0].body.split()[0] in journey
 
 
@@ -357,12 +294,12 @@ def test_book_with_htmx_returns_the_updated_request(
         headers=HX,
     )
     assert response.status_code == 200
-    fragment = page(response.text)
+    fragment = parse(response.text)
     assert "<html" not in response.text
-    assert fragment.find("article", id="request").attrs["data-status"] == "booked"
-    assert "Booked" in fragment.find("p", role="status").text()
+    assert fragment.find("article#request").attrs["data-status"] == "booked"
+    assert "Booked" in fragment.find('p[role="status"]').text()
     # The nav's "waiting" badge is emptied along with it (an out-of-band swap).
-    badge = fragment.find("span", id="nav-badge-practice-new-patients")
+    badge = fragment.find("span#nav-badge-practice-new-patients")
     assert badge.attrs["hx-swap-oob"] == "true" and badge.text() == ""
 
 
@@ -372,9 +309,9 @@ def test_empty_message_is_refused_with_the_form_shown_again(
     login(reception)
     response = client.post(f"/practice/new-patients/{sina.id}/book", data={"message": "   "})
     assert response.status_code == 422
-    doc = page(response.text)
-    assert doc.find("p", id="book_message-error").text() == "Write the message for the person."
-    assert doc.find("textarea", id="book-message").attrs.get("aria-invalid") == "true"
+    doc = parse(response.text)
+    assert doc.find("p#book_message-error").text() == "Write the message for the person."
+    assert doc.find("textarea#book-message").attrs.get("aria-invalid") == "true"
     assert status_of(session, sina) == RequestStatus.sent and texts(session) == []
 
 
@@ -387,9 +324,9 @@ def test_decline_without_a_reason_is_422_and_keeps_the_note(
         data={"reason": "", "note": "Lives in Rangiora"},
     )
     assert response.status_code == 422
-    doc = page(response.text)
-    assert doc.find("p", id="decline_reason-error").text() == "Choose a reason."
-    assert doc.find("textarea", id="decline-note").text() == "Lives in Rangiora"
+    doc = parse(response.text)
+    assert doc.find("p#decline_reason-error").text() == "Choose a reason."
+    assert doc.find("textarea#decline-note").text() == "Lives in Rangiora"
     assert status_of(session, sina) == RequestStatus.sent and texts(session) == []
 
 
@@ -400,9 +337,9 @@ def test_a_closed_request_answers_409_with_a_clear_message(
     client.post(f"/practice/new-patients/{sina.id}/decline", data={"reason": "area"})
     response = client.post(f"/practice/new-patients/{sina.id}/book", data={"message": "Hi"})
     assert response.status_code == 409
-    doc = page(response.text)
-    assert "This request is closed already." in doc.find("div", role="alert").text()
-    assert not doc.find_all("textarea", id="book-message")  # no answers on a closed request
+    doc = parse(response.text)
+    assert "This request is closed already." in doc.find('div[role="alert"]').text()
+    assert not doc.find_all("textarea#book-message")  # no answers on a closed request
     assert status_of(session, sina) == RequestStatus.declined
     assert len(texts(session)) == 1
 
@@ -413,7 +350,7 @@ def test_the_pages_are_translated(
     staff = factories.user(session, practice_id=riccarton.id, locale="ar")
     login(staff)
     response = client.get(f"/practice/new-patients/{sina.id}")
-    assert 'dir="rtl"' in response.text
+    assert parse(response.text).dir == "rtl"
     assert "Accept and book" not in response.text and "Journey" not in response.text
 
 
@@ -424,9 +361,9 @@ def test_staff_see_the_listing_but_cannot_change_it(
     client: Client, login: Any, session: Session, reception: User, riccarton: Practice
 ) -> None:
     login(reception)
-    doc = page(client.get("/practice/listing").text)
-    assert doc.find("dd", id="accepting-now").text() == "Yes"
-    assert not doc.find_all("form", action="/practice/listing")
+    doc = parse(client.get("/practice/listing").text)
+    assert doc.find("dd#accepting-now").text() == "Yes"
+    assert not doc.find_all('form[action="/practice/listing"]')
     response = client.post("/practice/listing", data={"accepting": "no", "fee_notes": ""})
     assert response.status_code == 403
     session.expire_all()
@@ -453,10 +390,10 @@ def test_a_manager_changes_and_confirms_the_listing(
     assert practice.accepting_new_patients is False and practice.fee_notes == "Adults $21"
     assert practice.accepting_confirmed_at is not None
     assert practice.accepting_confirmed_by_id == manager.id
-    doc = page(client.get(response.headers["location"]).text)
-    assert "Mona Manager" in doc.find("dd", id="confirmed").text()
-    assert doc.find("p", role="status").text().startswith("Saved.")
-    assert not doc.find_all("div", id="listing-warning")
+    doc = parse(client.get(response.headers["location"]).text)
+    assert "Mona Manager" in doc.find("dd#confirmed").text()
+    assert doc.find('p[role="status"]').text().startswith("Saved.")
+    assert not doc.find_all("div#listing-warning")
 
 
 def test_listing_needs_a_yes_or_no(
@@ -481,10 +418,10 @@ def test_stale_listing_warns_on_the_listing_and_the_queue_for_managers(
     stale.accepting_confirmed_at = FIXED_NOW - timedelta(days=31)
     session.commit()
     login(manager)
-    warning = page(client.get("/practice/listing").text).find("div", id="listing-warning")
+    warning = parse(client.get("/practice/listing").text).find("div#listing-warning")
     assert "not shown to patients by SMS until you confirm it" in warning.text()
-    queue = page(client.get("/practice/new-patients").text)
-    assert "not shown to patients by SMS" in queue.find("div", id="listing-warning").text()
+    queue = parse(client.get("/practice/new-patients").text)
+    assert "not shown to patients by SMS" in queue.find("div#listing-warning").text()
 
     # Confirming as current (the same values) clears it.
     response = client.post(

@@ -17,7 +17,7 @@ from assistant.support import drafts, tickets
 from assistant.support.models import KnowledgeDraft
 from tests import factories
 from tests.conftest import Client
-from tests.test_chat import parse
+from tests.html import parse
 
 
 def make_draft(session: Session) -> KnowledgeDraft:
@@ -86,7 +86,7 @@ def test_drafts_page_and_review(client: Client, login: Any, session: Session) ->
     draft = make_draft(session)
     login(factories.user(session, Role.liaison))
     page = parse(client.get("/inbox/drafts").text)
-    card = page.find("article", id=f"draft-{draft.id}")
+    card = page.find(f'article[id="draft-{draft.id}"]')
     assert "Who fixes the fax?" in card.find("h2").text()
     assert "owning_team: liaison" in card.find("pre").text()
     assert not card.find_all("form")  # liaisons read; coordinators and admins review

@@ -1,5 +1,7 @@
-"""``python -m assistant check`` for the knowledge folder's entries (its word lists, the synonyms and
-red flags the matcher reads, are checked by ``assistant.matcher.check``)."""
+"""``python -m assistant check`` for the knowledge folder's entries.
+
+Its word lists (the synonyms and red flags the matcher reads) are checked by
+``assistant.matcher.check``."""
 
 from __future__ import annotations
 
@@ -29,4 +31,3 @@ def check_knowledge(directory: Path | None = None) -> list[str]:
         if kb.get(entry_id) is None and not any(f"'{entry_id}'" in p for p in problems):
             problems.append(f"{folder.name}/: the '{entry_id}' entry is missing")
     return problems
-
