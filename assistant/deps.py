@@ -18,23 +18,29 @@ from assistant.settings import Settings, get_settings
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-def get_session(settings: SettingsDep) -> Iterator[Session]:
+def get_session(request: Request, settings: SettingsDep) -> Iterator[Session]:
+    """The request's one database session (the sign-in check, the route and the page's
+    navigation badges share it); it connects only when first used."""
     with Session(get_engine(settings.database_url)) as session:
-        yield session
+        request.state.db = session
+        try:
+            yield session
+        finally:
+            request.state.db = None
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
-def load_user(request: Request, settings: SettingsDep) -> User | None:
-    """The signed-in user, if any (no database work without a session cookie)."""
+def load_user(request: Request, session: SessionDep) -> User | None:
+    """The signed-in user, if any (no database work without a session cookie). Detached from
+    the session, so the route's commits leave it as it was read."""
     token = request.cookies.get(SESSION_COOKIE)
     user: User | None = None
     if token:
-        with Session(get_engine(settings.database_url), expire_on_commit=False) as session:
-            user = user_for_token(session, token)
-            if user is not None:
-                session.expunge(user)
+        user = user_for_token(session, token)
+        if user is not None:
+            session.expunge(user)
     request.state.user = user
     return user
 

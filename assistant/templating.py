@@ -65,8 +65,12 @@ def _nav_badge(request: Request, user: Any) -> Any:
         if settings is None:
             return 0
         if link.href not in counted:
-            with Session(get_engine(settings.database_url)) as session:
+            session = getattr(request.state, "db", None)
+            if session is not None:  # the request's own session
                 counted[link.href] = link.badge(session, user)
+            else:  # a page drawn outside a route's session (an error page, say)
+                with Session(get_engine(settings.database_url)) as own:
+                    counted[link.href] = link.badge(own, user)
         return counted[link.href]
 
     return count

@@ -15,11 +15,9 @@ from assistant.people import admin
 from assistant.people.admin import FormInvalid
 from assistant.people.models import Practice, Role, TeamKind, User
 from assistant.templating import render
-from assistant.web.nav import register
 
 router = APIRouter(prefix="/admin")
 
-register("/admin", lazy_gettext("Administration"), Role.admin)
 
 AdminUser = Annotated[User, Depends(require_roles(Role.admin))]
 

@@ -11,17 +11,12 @@ from assistant import i18n
 from assistant.deps import SessionDep, require_roles
 from assistant.errors import Invalid
 from assistant.htmx import is_htmx, trigger
-from assistant.i18n import lazy_gettext
 from assistant.people.models import Role, User
 from assistant.support import chat, inbox, tickets
 from assistant.support.models import Ticket
 from assistant.templating import render
-from assistant.web.nav import register
 
 router = APIRouter(prefix="/chat")
-register(
-    "/chat", lazy_gettext("Ask a question"), Role.practice_staff, badge=inbox.unread_reply_count
-)
 
 PracticeUser = Annotated[User, Depends(require_roles(Role.practice_staff))]
 POLL_TRIGGER = "every 10s, tickets-changed from:body"

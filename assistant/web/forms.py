@@ -26,10 +26,9 @@ from assistant.forms.definition import (
 )
 from assistant.htmx import is_htmx
 from assistant.htmx import redirect as hx_redirect
-from assistant.i18n import _, lazy_gettext
+from assistant.i18n import _
 from assistant.people.models import Role, User
 from assistant.templating import render
-from assistant.web.nav import register
 
 router = APIRouter()
 
@@ -40,8 +39,6 @@ STATIC_FORMS = Path(__file__).resolve().parent.parent / "static" / "forms"
 
 FormUser = Annotated[User, Depends(require_roles(*FORM_USERS))]
 Filler = Annotated[User, Depends(require_roles(*FILLERS))]
-
-register("/forms", lazy_gettext("Forms"), *FORM_USERS)
 
 
 def _form(form_id: str) -> FormDefinition:

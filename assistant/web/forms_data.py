@@ -40,19 +40,16 @@ from assistant.i18n import (
     current_locale,
     format_date,
     format_number,
-    lazy_gettext,
     ngettext,
     text_direction,
 )
 from assistant.people.models import Agency, Role, User
 from assistant.templating import render
-from assistant.web.nav import register
 
 router = APIRouter()
 
 Oversight = Annotated[User, Depends(require_roles(Role.coordinator, Role.admin))]
 
-register("/dashboard", lazy_gettext("Dashboard"), Role.coordinator, Role.admin)
 
 RECENT_LIMIT = 20
 

@@ -14,7 +14,7 @@ from assistant.clock import utcnow
 from assistant.deps import SessionDep, require_roles
 from assistant.errors import Forbidden, Invalid, NotFound
 from assistant.htmx import is_htmx, redirect
-from assistant.i18n import _, current_locale, lazy_gettext
+from assistant.i18n import _, current_locale
 from assistant.knowledge import get_knowledge_base
 from assistant.paging import page_number
 from assistant.people.models import Practice, Role, TeamKind, User
@@ -22,10 +22,8 @@ from assistant.support import chat, drafts, inbox, tickets
 from assistant.support.models import Ticket, TicketEvent
 from assistant.support.routing import TEAM_QUEUES
 from assistant.templating import render
-from assistant.web.nav import register
 
 router = APIRouter(prefix="/inbox")
-register("/inbox", lazy_gettext("Inbox"), Role.liaison, Role.coordinator, Role.mso, Role.admin)
 
 InboxUser = Annotated[User, Depends(require_roles(*inbox.INBOX_ROLES))]
 

@@ -17,11 +17,9 @@ from assistant.knowledge.usage import usage_counts
 from assistant.matcher import match
 from assistant.people.models import Role, User
 from assistant.templating import render
-from assistant.web.nav import register
 
 router = APIRouter(prefix="/knowledge")
 
-register("/knowledge", lazy_gettext("Knowledge base"), Role.coordinator, Role.admin)
 
 KnowledgeManager = Annotated[User, Depends(require_roles(Role.coordinator, Role.admin))]
 

@@ -32,19 +32,12 @@ from assistant.pcw.models import FollowUpTask, Referral, ReferralStatus
 from assistant.pcw.tasks import page_of_tasks, set_task_done
 from assistant.people.models import Practice, Role, User
 from assistant.templating import render
-from assistant.web.nav import register
 
 router = APIRouter(prefix="/pcw")
 
 PCWWork = Annotated[User, Depends(require_roles(Role.pcw, Role.coordinator, Role.admin))]
 Oversight = Annotated[User, Depends(require_roles(Role.coordinator, Role.admin))]
 
-register("/pcw/referrals", lazy_gettext("Referrals"), Role.pcw, Role.coordinator, Role.admin)
-register(
-    "/pcw/enrolments", lazy_gettext("Enrolment requests"), Role.pcw, Role.coordinator, Role.admin
-)
-register("/pcw/tasks", lazy_gettext("Follow-up tasks"), Role.pcw, Role.coordinator, Role.admin)
-register("/pcw/outbox", lazy_gettext("Outgoing SMS"), Role.coordinator, Role.admin)
 
 SHOW_LABELS = {
     "open": lazy_gettext("Open"),

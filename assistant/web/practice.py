@@ -26,7 +26,7 @@ from assistant.pcw import labels
 from assistant.people import listing
 from assistant.people.models import Practice, Role, User
 from assistant.templating import render
-from assistant.web.nav import register
+from assistant.web.nav import waiting_words
 
 router = APIRouter(prefix="/practice")
 
@@ -37,19 +37,6 @@ QUEUE = "/practice/new-patients"
 LISTING = "/practice/listing"
 FEE_NOTES_MAX = 500
 
-
-def waiting_words(count: int) -> str:
-    # Translators: the badge beside "New patients": requests the practice has not answered.
-    return ngettext("%(num)d waiting", "%(num)d waiting", count)
-
-
-register(
-    QUEUE,
-    lazy_gettext("New patients"),
-    Role.practice_staff,
-    badge=requests.waiting_count,
-    badge_label=waiting_words,
-)
 
 SHOW_LABELS: dict[str, Any] = {
     "waiting": lazy_gettext("Waiting for your answer"),

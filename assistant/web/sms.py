@@ -17,14 +17,13 @@ from assistant import audit
 from assistant.contacts import segments
 from assistant.contacts.phone import InvalidPhone, is_test_number, mask_phone, to_e164
 from assistant.deps import FormFields, SessionDep, SettingsDep, require_roles
-from assistant.i18n import _, lazy_gettext
+from assistant.i18n import _
 from assistant.people.models import Role, User
 from assistant.settings import Settings
 from assistant.sms.conversation import conversation_for, handle_inbound
 from assistant.sms.models import SmsInbound
 from assistant.sms.signature import public_url, sign, validate_twilio_request
 from assistant.templating import render
-from assistant.web import nav
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +38,6 @@ MAX_SID = 64  # Twilio's ids are 34 characters; the column holds 64
 
 SIMULATOR_ROLES = (Role.liaison, Role.coordinator, Role.mso, Role.pcw, Role.admin)
 SimulatorUser = Annotated[User, Depends(require_roles(*SIMULATOR_ROLES))]
-
-nav.register("/sms/simulator", lazy_gettext("SMS simulator"), *SIMULATOR_ROLES)
 
 
 def auth_token(settings: Settings) -> str:
