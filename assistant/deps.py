@@ -11,8 +11,9 @@ from sqlmodel import Session
 from assistant import i18n
 from assistant.db import get_engine
 from assistant.errors import Forbidden, LoginRequired
+from assistant.people.accounts import user_for_token
 from assistant.people.models import Role, User
-from assistant.security.sessions import SESSION_COOKIE, user_for_token
+from assistant.security.sessions import SESSION_COOKIE
 from assistant.settings import Settings, get_settings
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]

@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 
 from assistant.audit import AuditEvent, events_for
 from assistant.people import admin
-from assistant.people.accounts import authenticate
+from assistant.people.accounts import authenticate, user_for_token
 from assistant.people.admin import FormInvalid
 from assistant.people.models import (
     Agency,
@@ -20,7 +20,7 @@ from assistant.people.models import (
     TeamKind,
     User,
 )
-from assistant.security.sessions import start_session, user_for_token
+from assistant.security.sessions import start_session
 from tests import factories
 from tests.conftest import Client
 from tests.html import Page, parse

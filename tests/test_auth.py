@@ -9,8 +9,8 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from assistant.app import create_app
+from assistant.people.accounts import user_for_token
 from assistant.people.models import Role, User
-from assistant.security.sessions import user_for_token
 from assistant.settings import Settings
 from tests import factories
 from tests.conftest import Client

@@ -9,7 +9,6 @@ from datetime import datetime, timedelta
 from sqlmodel import Field, Session, SQLModel, col, delete, select
 
 from assistant.clock import utcnow
-from assistant.people.models import User
 
 SESSION_COOKIE = "session"
 
@@ -41,16 +40,14 @@ def start_session(session: Session, *, user_id: int, max_age_seconds: int) -> st
     return token
 
 
-def user_for_token(session: Session, token: str | None) -> User | None:
+def user_id_for_token(session: Session, token: str | None) -> int | None:
+    """The user a session cookie belongs to, while the session lasts."""
     if not token:
         return None
     row = session.get(UserSession, _digest(token))
     if row is None or row.expires_at <= utcnow():
         return None
-    user = session.get(User, row.user_id)
-    if user is None or not user.active:
-        return None
-    return user
+    return row.user_id
 
 
 def end_session(session: Session, token: str | None) -> None:
