@@ -44,7 +44,7 @@ def _fill(url: str, tag: str) -> None:
     with Session(dbmod.get_engine(url)) as session:
         for n in range(N):
             phone = f"+6421{5550000 + n % 50}"
-            enqueue_sms(session, to=phone, body=f"{tag} {n}", purpose="bench", commit=False)
+            enqueue_sms(session, to=phone, body=f"{tag} {n}", purpose="bench")
         session.commit()
 
 

@@ -197,6 +197,7 @@ def test_stop_stops_the_practice_texts(session: Session) -> None:
         now=FIXED_NOW,
     )
     mark_opted_out(session, phone=PHONE)
+    session.commit()
     req.book(session, user=staff, request=request, message="Monday 9am", now=FIXED_NOW)
     session.commit()
     (text,) = _texts(session)

@@ -107,6 +107,7 @@ def test_follow_up_counts(session: Session, pcws: tuple[User, User]) -> None:
         due=date(2026, 11, 20),
         source_ref="form:x:csc",
     )
+    session.commit()
     create_task(
         session,
         assignee_id=north.id,
@@ -116,6 +117,7 @@ def test_follow_up_counts(session: Session, pcws: tuple[User, User]) -> None:
         due=date(2026, 12, 1),
         source_ref="form:x:transport_referral",
     )
+    session.commit()
     done = create_task(
         session,
         assignee_id=None,
@@ -124,6 +126,7 @@ def test_follow_up_counts(session: Session, pcws: tuple[User, User]) -> None:
         kind="call-back",
         due=date(2026, 11, 1),
     )
+    session.commit()
     create_task(
         session,
         assignee_id=None,
@@ -132,6 +135,7 @@ def test_follow_up_counts(session: Session, pcws: tuple[User, User]) -> None:
         kind="call-back",
         due=date(2026, 11, 24),
     )
+    session.commit()
     done.done = True
     session.add(done)
     session.commit()

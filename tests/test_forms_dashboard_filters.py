@@ -180,6 +180,7 @@ def test_follow_ups_follow_agency_and_worker(session: Session, team: Team) -> No
             kind="follow-up",
             due=due,
         )
+        session.commit()
 
     def follow_ups(filters: Filters) -> tuple[int, int]:
         board = build_dashboard(session, filters=filters, today=TODAY)

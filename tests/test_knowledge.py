@@ -276,16 +276,20 @@ def test_export_records_of_a_small_folder(tmp_path: Path) -> None:
 def test_usage_is_counted_per_entry_and_kind(session: Session) -> None:
     for kind in ("answered", "answered", "unhelpful", "handoff", "helpful"):
         record_usage(session, entry_id="visit-costs", kind=kind)
+        session.commit()
     record_usage(session, entry_id="after-hours", kind="answered")
+    session.commit()
     counts = usage_counts(session)
     assert counts["visit-costs"] == {"answered": 2, "helpful": 1, "unhelpful": 1, "handoff": 1}
     assert counts["after-hours"]["answered"] == 1
     with pytest.raises(UnknownUsageKind):
         record_usage(session, entry_id="visit-costs", kind="liked")
+        session.commit()
 
 
 def test_overview_filters_and_flags_entries_due_for_review(session: Session) -> None:
     record_usage(session, entry_id="claims-submission", kind="answered")
+    session.commit()
     kb = get_knowledge_base()
     rows = knowledge_overview(session, kb=kb, today=date(2028, 1, 1), audience="practice")
     assert rows and all(r.entry.audience == "practice" for r in rows)
@@ -305,9 +309,13 @@ def test_coordinators_and_admins_see_every_entry_with_counts(
     session: Session, client: Client, login: object, role: Role
 ) -> None:
     record_usage(session, entry_id="visit-costs", kind="answered")
+    session.commit()
     record_usage(session, entry_id="visit-costs", kind="unhelpful")
+    session.commit()
     record_usage(session, entry_id="visit-costs", kind="handoff")
+    session.commit()
     record_usage(session, entry_id="visit-costs", kind="handoff")
+    session.commit()
     login(factories.user(session, role))  # type: ignore[operator]
     page = client.get("/knowledge")
     assert page.status_code == 200

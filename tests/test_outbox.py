@@ -72,6 +72,7 @@ def test_retryable_failures_then_success_send_each_message_exactly_once(
     fake.script(bodies[0], ft.error(500), ft.error(429, 20429), ft.timeout(), ft.ok())
     fake.script(bodies[1], ft.error(400, 63018), ft.error(503), ft.ok())
     messages = [enqueue_sms(session, to=PHONE, body=b, purpose="pcw-reply") for b in bodies]
+    session.commit()
 
     _drain_over_time(worker)
 
@@ -93,6 +94,7 @@ def test_a_failed_attempt_waits_for_its_back_off(
 ) -> None:
     fake.script("Hello", ft.error(500), ft.ok())
     message = enqueue_sms(session, to=PHONE, body="Hello", purpose="reminder")
+    session.commit()
     now = utcnow()
     worker.drain(now)
     worker.drain(now + timedelta(seconds=5))
@@ -109,6 +111,7 @@ def test_a_timeout_after_twilio_accepted_is_not_sent_again(
 ) -> None:
     fake.script("Slow", ft.timeout(accepted=True))
     message = enqueue_sms(session, to=PHONE, body="Slow", purpose="reminder")
+    session.commit()
     _drain_over_time(worker, hours=2)
     accepted = fake.accepted_for("Slow")
     assert fake.posts["Slow"] == 1 and len(accepted) == 1
@@ -122,8 +125,11 @@ def test_opted_out_error_fails_the_message_marks_the_contact_and_sends_nothing_m
 ) -> None:
     fake.script("First", ft.error(400, 21610))
     first = enqueue_sms(session, to=PHONE, body="First", purpose="follow-up")
+    session.commit()
     second = enqueue_sms(session, to=PHONE, body="Second", purpose="follow-up")
+    session.commit()
     other = enqueue_sms(session, to=OTHER, body="To someone else", purpose="follow-up")
+    session.commit()
 
     _drain_over_time(worker, hours=2)
 
@@ -137,6 +143,7 @@ def test_opted_out_error_fails_the_message_marks_the_contact_and_sends_nothing_m
     assert _reload(session, other).status == OutboxStatus.sent
     assert fake.total_posts() == 2 and fake.posts["Second"] == 0
     later = enqueue_sms(session, to=PHONE, body="Later", purpose="follow-up")
+    session.commit()
     assert later.status == OutboxStatus.cancelled
     _drain_over_time(worker, hours=1)
     assert fake.posts["Later"] == 0
@@ -156,6 +163,7 @@ def test_permanent_errors_fail_without_retrying(
 ) -> None:
     fake.script("Bad", ft.error(status, code))
     message = enqueue_sms(session, to=PHONE, body="Bad", purpose="reminder")
+    session.commit()
     _drain_over_time(worker, hours=2)
     row = _reload(session, message)
     assert (row.status, row.last_error_code, row.attempts) == ("failed", label, 1)
@@ -169,6 +177,7 @@ def test_retries_stop_after_the_last_attempt(
     worker = OutboxWorker(engine=engine, transport=transport, backoff=Backoff(max_attempts=3))
     fake.script("Down", ft.error(500), ft.error(500), ft.error(500), ft.ok())
     message = enqueue_sms(session, to=PHONE, body="Down", purpose="reminder")
+    session.commit()
     _drain_over_time(worker, hours=3)
     row = _reload(session, message)
     assert (row.status, row.attempts, fake.posts["Down"]) == ("failed", 3, 3)
@@ -178,7 +187,9 @@ def test_never_sends_to_a_contact_who_opted_out_after_it_was_queued(
     session: Session, worker: OutboxWorker, fake: ft.FakeTwilio
 ) -> None:
     message = enqueue_sms(session, to=PHONE, body="Queued before STOP", purpose="reminder")
+    session.commit()
     mark_opted_out(session, phone=PHONE)
+    session.commit()
     worker.drain()
     assert _reload(session, message).status == OutboxStatus.cancelled
     assert fake.total_posts() == 0
@@ -191,7 +202,7 @@ def test_two_workers_at_once_never_send_a_message_twice(
     fake.gate_clients = 2
     bodies = [f"Message {n}" for n in range(40)]
     for body in bodies:
-        enqueue_sms(session, to=PHONE, body=body, purpose="bulk", commit=False)
+        enqueue_sms(session, to=PHONE, body=body, purpose="bulk")
     session.commit()
     workers = [  # a transport each: their own HTTP connections, as two hosts would have
         OutboxWorker(
@@ -226,7 +237,7 @@ def test_a_claim_takes_at_most_one_batch_and_a_second_claim_takes_the_next(
     session: Session, engine: Engine
 ) -> None:
     for n in range(7):
-        enqueue_sms(session, to=PHONE, body=f"Batch {n}", purpose="bulk", commit=False)
+        enqueue_sms(session, to=PHONE, body=f"Batch {n}", purpose="bulk")
     session.commit()
     worker = OutboxWorker(engine=engine, transport=DevTransport(), batch_size=3)
     now = utcnow()
@@ -238,6 +249,7 @@ def test_a_claim_takes_at_most_one_batch_and_a_second_claim_takes_the_next(
 
 def _stuck(session: Session, body: str, minutes_ago: int) -> OutboxMessage:
     message = enqueue_sms(session, to=PHONE, body=body, purpose="reminder")
+    session.commit()
     message.status = OutboxStatus.sending
     message.attempts = 1
     message.claim_token = "dead-worker"
@@ -289,6 +301,7 @@ def test_without_credentials_the_development_transport_records_instead(
     transport = make_transport(dev_settings)
     assert isinstance(transport, DevTransport)
     message = enqueue_sms(session, to=PHONE, body="Local only", purpose="reminder")
+    session.commit()
     OutboxWorker(engine=engine, transport=transport).drain()
     row = _reload(session, message)
     assert row.status == OutboxStatus.sent and (row.twilio_sid or "").startswith("DV")
@@ -301,6 +314,7 @@ def test_status_callback_url_carries_the_message_id(
     base = "https://pho.example.nz/sms/twilio/status"
     worker = OutboxWorker(engine=engine, transport=transport, status_callback_base=base)
     message = enqueue_sms(session, to=PHONE, body="With callback", purpose="reminder")
+    session.commit()
     worker.drain()
     assert fake.accepted_for("With callback")[0].status_callback == f"{base}?m={message.id}"
 
@@ -309,6 +323,7 @@ def test_status_callback_url_carries_the_message_id(
 def test_enqueue_refuses_numbers_not_in_e164(session: Session, bad: str) -> None:
     with pytest.raises(InvalidRecipient):
         enqueue_sms(session, to=bad, body="x", purpose="reminder")
+        session.commit()
 
 
 @pytest.mark.parametrize(
@@ -339,7 +354,7 @@ def test_two_worker_processes_never_send_a_message_twice(
     fake.gate_clients = 2
     bodies = [f"Process message {n}" for n in range(60)]
     for body in bodies:
-        enqueue_sms(session, to=PHONE, body=body, purpose="bulk", commit=False)
+        enqueue_sms(session, to=PHONE, body=body, purpose="bulk")
     session.commit()
     env = os.environ | {
         "ENVIRONMENT": "test",

@@ -19,6 +19,7 @@ PHONE = "+64211234567"
 
 def _message(session: Session, status: OutboxStatus, needs_review: bool = False) -> int:
     message = enqueue_sms(session, to=PHONE, body=f"Body {status}", purpose="reminder")
+    session.commit()
     message.status = status
     message.needs_review = needs_review
     message.claim_token = "x" if status == OutboxStatus.sending else None

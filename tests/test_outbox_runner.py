@@ -30,6 +30,7 @@ def test_the_app_drains_the_outbox_in_development_and_stops_on_shutdown(
         }
     )
     message = enqueue_sms(session, to="+64211234567", body="From the app", purpose="reminder")
+    session.commit()
     with TestClient(create_app(dev)):
         assert len(_worker_threads()) == 1
         deadline = time.monotonic() + 10

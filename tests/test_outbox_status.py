@@ -19,6 +19,7 @@ URL = "http://testserver/sms/twilio/status"
 
 def _sent(session: Session, sid: str = "SM111", body: str = "Kia ora") -> OutboxMessage:
     message = enqueue_sms(session, to=PHONE, body=body, purpose="pcw-reply")
+    session.commit()
     message.status = OutboxStatus.sent
     message.twilio_sid = sid
     session.add(message)
@@ -130,6 +131,7 @@ def test_the_message_id_in_the_callback_url_settles_a_send_we_never_heard_back_f
     client: Client, settings: Settings, session: Session
 ) -> None:
     message = enqueue_sms(session, to=PHONE, body="Lost answer", purpose="reminder")
+    session.commit()
     message.status = OutboxStatus.queued  # a timed-out attempt, waiting to be retried
     message.last_error_code = "timeout"
     session.add(message)

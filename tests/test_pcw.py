@@ -32,7 +32,9 @@ def _referral(session: Session, **kw: object) -> Referral:
         "barriers": ["cost", "transport", "cost"],
         "reason": "Asked for a call back",
     }
-    return create_referral(session, **(fields | kw))  # type: ignore[arg-type]
+    referral = create_referral(session, **(fields | kw))  # type: ignore[arg-type]
+    session.commit()
+    return referral
 
 
 def test_create_referral_stores_what_the_inbox_shows(session: Session) -> None:
@@ -184,6 +186,7 @@ def test_no_text_to_someone_who_opted_out_or_has_no_number(session: Session) -> 
     opted = _referral(session)
     no_phone = _referral(session, phone=None, source="practice")
     mark_opted_out(session, phone=PHONE)
+    session.commit()
     for referral, text in [
         (opted, "This person has asked for no more texts (STOP)."),
         (no_phone, "This referral has no mobile number."),
@@ -218,6 +221,7 @@ def test_tasks_a_pcw_sees(session: Session) -> None:
             "kind": "follow-up",
         }
         made = create_task(session, **(fields | kw), due=today)  # type: ignore[arg-type]
+        session.commit()
         assert made.id is not None
         return made.id
 
@@ -235,6 +239,7 @@ def test_tasks_a_pcw_sees(session: Session) -> None:
         due=today + dt.timedelta(days=7),
         source_ref="form:abc",
     )
+    session.commit()
 
     seen = [t.id for t in list_tasks(session, user=pcw)]
     assert sorted(seen[:3]) == sorted([own, agency_pool, team_pool])

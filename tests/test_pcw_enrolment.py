@@ -48,7 +48,9 @@ def _referral(session: Session, **kw: Any) -> Referral:
         "reason": "callback",
         "contact_name": "Losa Faleolo",
     }
-    return create_referral(session, **(fields | kw))
+    referral = create_referral(session, **(fields | kw))
+    session.commit()
+    return referral
 
 
 def _submission(session: Session, writer: User, **answers: Any) -> FormSubmission:

@@ -54,6 +54,7 @@ def test_a_team_task_from_another_agencys_assessment_keeps_the_person_private(
         due=dt.date(2026, 12, 4),
         source_ref=f"form:{submission.instance_id}:transport_referral",
     )
+    session.commit()
     other_agency = factories.agency(session, name="Another trust")
     login(factories.user(session, Role.pcw, agency_id=other_agency.id))  # type: ignore[operator]
     page = client.get("/pcw/tasks").text
@@ -75,6 +76,7 @@ def test_long_task_lists_come_a_page_at_a_time(
             kind="follow-up",
             due=dt.date(2026, 12, 1) + dt.timedelta(days=n),
         )
+        session.commit()
     login(pcw)  # type: ignore[operator]
     first = client.get("/pcw/tasks").text
     assert "Task number 00" in first and "Task number 49" in first

@@ -42,7 +42,9 @@ def _referral(session: Session, **kw: object) -> Referral:
         "barriers": ["transport"],
         "reason": "Wants help finding a GP",
     }
-    return create_referral(session, **(fields | kw))  # type: ignore[arg-type]
+    referral = create_referral(session, **(fields | kw))  # type: ignore[arg-type]
+    session.commit()
+    return referral
 
 
 def test_the_inbox_lists_urgent_referrals_first(
@@ -158,9 +160,11 @@ def test_the_task_list_and_marking_done(client: Client, login: object, session: 
         kind="transport",
         due=today - dt.timedelta(days=2),
     )
+    session.commit()
     soon = create_task(
         session, assignee_id=pcw.id, agency_id=None, title="Ring back", kind="call-back", due=today
     )
+    session.commit()
     login(pcw)  # type: ignore[operator]
     page = client.get("/pcw/tasks")
     assert attr_values(page.text, "data-task") == [str(overdue.id), str(soon.id)]
@@ -186,6 +190,7 @@ def test_the_outgoing_sms_page_is_for_coordinators(
     from assistant.outbox.queue import enqueue_sms
 
     enqueue_sms(session, to=PHONE, body="Reminder: your appointment is at 10am", purpose="reminder")
+    session.commit()
     login(factories.user(session, Role.pcw))  # type: ignore[operator]
     assert client.get("/pcw/outbox").status_code == 403
     client.cookies.clear()
@@ -203,6 +208,7 @@ def test_outgoing_sms_errors_are_named_beside_their_code(
 
     for code in ("21211", "http-503", "weird-1"):
         message = enqueue_sms(session, to=PHONE, body=f"Body {code}", purpose="reminder")
+        session.commit()
         message.status = "failed"
         message.last_error_code = code
         session.add(message)

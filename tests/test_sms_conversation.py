@@ -203,6 +203,7 @@ def test_opt_out_from_the_outbox_side_silences_the_conversation(
 ) -> None:
     text("hello")
     mark_opted_out(session, phone="021 123 4567")  # a national number: same contact
+    session.commit()
     assert is_opted_out(session, phone=text.phone)
     assert text("hello") == ""
 

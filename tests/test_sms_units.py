@@ -260,17 +260,20 @@ def test_the_gazetteer_check_reports_problems_with_lines(tmp_path: Path) -> None
 def test_mark_opted_out_creates_or_updates_the_contact(session: Session) -> None:
     assert not is_opted_out(session, phone="+64211234567")
     mark_opted_out(session, phone="021 123 4567")
+    session.commit()
     contact = session.exec(select(SmsContact)).one()
     assert contact.phone == "+64211234567" and contact.opted_out and contact.opted_out_at
     assert is_opted_out(session, phone="+64 21 123 4567")
     mark_opted_out(session, phone="+64211234567")  # again: still one contact
+    session.commit()
     assert len(session.exec(select(SmsContact)).all()) == 1
     mark_opted_in(session, phone="0211234567")
+    session.commit()
     assert not is_opted_out(session, phone="+64211234567")
 
 
 def test_mark_opted_out_can_join_the_callers_transaction(session: Session) -> None:
-    mark_opted_out(session, phone="+64211234567", commit=False)
+    mark_opted_out(session, phone="+64211234567")
     session.rollback()
     assert not is_opted_out(session, phone="+64211234567")
 

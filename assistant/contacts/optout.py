@@ -22,9 +22,7 @@ def find_contact(session: Session, *, phone: str) -> SmsContact | None:
     return session.exec(select(SmsContact).where(SmsContact.phone == _normalise(phone))).first()
 
 
-def mark_opted_out(
-    session: Session, *, phone: str, now: datetime | None = None, commit: bool = True
-) -> None:
+def mark_opted_out(session: Session, *, phone: str, now: datetime | None = None) -> None:
     """Never send to ``phone`` again until it texts START (creates the contact if new)."""
     contact = find_contact(session, phone=phone)
     if contact is None:
@@ -33,21 +31,17 @@ def mark_opted_out(
         contact.opted_out = True
         contact.opted_out_at = now or utcnow()
     session.add(contact)
-    if commit:
-        session.commit()
-    else:
-        session.flush()
+    session.flush()
 
 
-def mark_opted_in(session: Session, *, phone: str, commit: bool = True) -> None:
+def mark_opted_in(session: Session, *, phone: str) -> None:
     contact = find_contact(session, phone=phone)
     if contact is None or not contact.opted_out:
         return
     contact.opted_out = False
     contact.opted_out_at = None
     session.add(contact)
-    if commit:
-        session.commit()
+    session.flush()
 
 
 def is_opted_out(session: Session, *, phone: str) -> bool:

@@ -68,7 +68,6 @@ def _escalate(session: Session, request: EnrolmentRequest, now: datetime) -> Non
             reason=REASON,
             contact_name=request.name,
             agency_id=agency_id,
-            commit=False,
         )
         request.referral_id = referral.id
     else:
@@ -89,7 +88,6 @@ def _escalate(session: Session, request: EnrolmentRequest, now: datetime) -> Non
         due=to_local(now).date(),
         source_ref=f"enrolment:{request.id}",
         referral_id=referral.id,
-        commit=False,
     )
     request.escalated_at = now
     request.escalation_task_id = task.id

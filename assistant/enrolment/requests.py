@@ -201,7 +201,6 @@ def text_person(
         purpose=purpose,
         referral_id=request.referral_id,
         created_by_id=actor.id if actor else None,
-        commit=False,
     )
     return message.id
 

@@ -111,7 +111,6 @@ def create_actions(
                 kind=ACTION_KINDS.get(action, DEFAULT_KIND),
                 due=due,
                 source_ref=refs[action],
-                commit=False,
             )
             assert task.id is not None
             created.append(task.id)

@@ -22,17 +22,13 @@ def record_usage(
     entry_id: str,
     kind: str,
     at: datetime | None = None,
-    commit: bool = True,
 ) -> KnowledgeUsage:
     """Record one use of an entry: "answered", "helpful", "unhelpful" or "handoff"."""
     if kind not in USAGE_KINDS:
         raise UnknownUsageKind(f"unknown usage kind {kind!r}; use one of {', '.join(USAGE_KINDS)}")
     event = KnowledgeUsage(entry_id=entry_id, kind=kind, at=at or utcnow())
     session.add(event)
-    if commit:
-        session.commit()
-    else:
-        session.flush()
+    session.flush()
     return event
 
 

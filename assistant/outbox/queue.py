@@ -25,9 +25,8 @@ def enqueue_sms(
     purpose: str,
     referral_id: int | None = None,
     created_by_id: int | None = None,
-    commit: bool = True,
 ) -> OutboxMessage:
-    """Queue one SMS for the worker. With ``commit=False`` it joins the caller's transaction.
+    """Queue one SMS for the worker, in the caller's transaction (flushed; the caller commits).
 
     A message for a number that has opted out is kept, already ``cancelled``, so the record
     shows it was never sent (the worker checks again at send time).
@@ -49,9 +48,5 @@ def enqueue_sms(
         updated_at=now,
     )
     session.add(message)
-    if commit:
-        session.commit()
-        session.refresh(message)
-    else:
-        session.flush()
+    session.flush()
     return message

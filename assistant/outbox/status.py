@@ -100,7 +100,7 @@ def apply_status(
         result = session.exec(update(OutboxMessage).where(*guard).values(**values))
         if result.rowcount:
             if error_code == str(OPTED_OUT_CODE):
-                mark_opted_out(session, phone=message.to, commit=False)
+                mark_opted_out(session, phone=message.to)
             session.commit()
             session.refresh(message)
             return message

@@ -195,6 +195,7 @@ class OutboxWorker:
         if failure.code == str(OPTED_OUT_CODE):
             with Session(self.engine) as session:
                 mark_opted_out(session, phone=claimed.to)
+                session.commit()
         if failure.retryable and claimed.attempts < self.backoff.max_attempts:
             next_at = now + self.backoff.delay(claimed.attempts, self.rng)
             self._update(

@@ -62,6 +62,7 @@ def load_demo_pcw(session: Session) -> None:
                 **fields,  # type: ignore[arg-type]
             )
         )
+    session.commit()
     if session.exec(select(FollowUpTask)).first() is not None:
         return
     tala = session.exec(
@@ -86,3 +87,4 @@ def load_demo_pcw(session: Session) -> None:
         due=today - dt.timedelta(days=1),
         referral_id=made[0].id,
     )
+    session.commit()

@@ -193,7 +193,6 @@ def send_sms(session: Session, *, user: User, referral_id: int, body: str) -> Ou
         purpose="pcw-reply",
         referral_id=referral_id,
         created_by_id=user.id,
-        commit=False,
     )
     session.add(
         ReferralNote(referral_id=referral_id, author_id=user.id, kind=NoteKind.sms, body=text)
@@ -280,7 +279,6 @@ def add_follow_up(
         due=due,
         source_ref=f"referral:{referral_id}",
         referral_id=referral_id,
-        commit=False,
     )
     audit.record(
         session,

@@ -36,9 +36,8 @@ def create_referral(
     urgent: bool = False,
     contact_name: str | None = None,
     agency_id: int | None = None,
-    commit: bool = True,
 ) -> Referral:
-    """A new referral in the PCW inbox. With ``commit=False`` it joins the caller's transaction.
+    """A new referral in the PCW inbox, in the caller's transaction (flushed, not committed).
 
     An urgent one (a safety message) also puts a task due today in the task list of every PCW
     who can see the referral.
@@ -71,11 +70,6 @@ def create_referral(
             due=to_local(now).date(),
             source_ref=f"referral:{referral.id}",
             referral_id=referral.id,
-            commit=False,
         )
-    if commit:
-        session.commit()
-        session.refresh(referral)
-    else:
-        session.flush()
+    session.flush()
     return referral

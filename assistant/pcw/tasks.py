@@ -29,7 +29,6 @@ def create_task(
     due: dt.date,
     source_ref: str = "",
     referral_id: int | None = None,
-    commit: bool = True,
 ) -> FollowUpTask:
     """A task for one PCW (``assignee_id``), or for any PCW of an agency / of the whole team."""
     task = FollowUpTask(
@@ -42,11 +41,7 @@ def create_task(
         referral_id=referral_id,
     )
     session.add(task)
-    if commit:
-        session.commit()
-        session.refresh(task)
-    else:
-        session.flush()
+    session.flush()
     return task
 
 

@@ -210,7 +210,6 @@ class Turn:
             barriers=barrier_list,
             reason=reason,
             urgent=urgent,
-            commit=False,
         )
         self.answers.setdefault("referrals", []).append(reason)
 
@@ -443,7 +442,7 @@ class Turn:
         lang = self.contact.language
         if entry is None or not entry.for_audience("patient") or lang not in entry.variants:
             return ""
-        record_usage(self.session, entry_id=entry_id, kind="answered", at=self.now, commit=False)
+        record_usage(self.session, entry_id=entry_id, kind="answered", at=self.now)
         return entry.variant(lang).body_text
 
     # -- step handlers: a reply, or None to treat the message as a question ----------------

@@ -154,7 +154,7 @@ def ask(session: Session, *, user: User, text: str, lang: str, now: datetime | N
         ),
     )
     if shown:
-        record_usage(session, entry_id=shown, kind="answered", at=now, commit=False)
+        record_usage(session, entry_id=shown, kind="answered", at=now)
     session.commit()
     session.refresh(question)
     session.refresh(reply)
@@ -194,7 +194,7 @@ def choose(
             created_at=now,
         ),
     )
-    record_usage(session, entry_id=entry_id, kind="answered", at=now, commit=False)
+    record_usage(session, entry_id=entry_id, kind="answered", at=now)
     session.commit()
     session.refresh(reply)
     return reply
@@ -210,9 +210,7 @@ def give_feedback(
     if not message.feedback:
         message.feedback = "helpful" if helpful else "unhelpful"
         session.add(message)
-        record_usage(
-            session, entry_id=message.entry_id, kind=message.feedback, at=now, commit=False
-        )
+        record_usage(session, entry_id=message.entry_id, kind=message.feedback, at=now)
         session.commit()
         session.refresh(message)
     return message
@@ -329,7 +327,7 @@ def hand_off(
             ),
         )
     if topic:
-        record_usage(session, entry_id=topic, kind="handoff", at=now, commit=False)
+        record_usage(session, entry_id=topic, kind="handoff", at=now)
     session.commit()
     session.refresh(sent)
     return ticket, sent

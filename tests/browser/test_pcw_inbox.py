@@ -36,6 +36,7 @@ def _referral(session: Session) -> tuple[int, str]:
         reason="callback",
         urgent=True,
     )
+    session.commit()
     assert referral.id is not None
     return referral.id, phone
 
