@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from assistant import i18n_tools
-from assistant.forms.check import check_forms
+from assistant.forms.engine.check import check_forms
 from assistant.knowledge.check import check_knowledge
 from assistant.matcher.check import check_lexicon
 from assistant.people.places import check_gazetteer

@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from assistant.clock import utcnow
 from assistant.enrolment.demo import load_demo_enrolment
-from assistant.forms.dashboard_demo import load_demo_assessments
+from assistant.forms.reporting.dashboard_demo import load_demo_assessments
 from assistant.pcw.demo import load_demo_pcw
 from assistant.people.models import (
     Agency,

@@ -13,7 +13,7 @@ from sqlmodel import Session
 
 from assistant import i18n
 from assistant.db import get_engine
-from assistant.forms.filling import logic as form_logic
+from assistant.forms.capture.filling import logic as form_logic
 from assistant.htmx import is_htmx
 from assistant.security.csrf import CSRF_FIELD, token_for
 from assistant.web.nav import NavLink, links_for

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from assistant.forms.definition import load_form
+from assistant.forms.engine.definition import load_form
 from assistant.forms.models import FormSubmission
 from assistant.people.models import User
 

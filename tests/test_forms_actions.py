@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from sqlmodel import Session, select
 
-from assistant.forms.actions import create_actions
-from assistant.forms.definition import FormDefinition, load_form
+from assistant.forms.capture.actions import create_actions
+from assistant.forms.engine.definition import FormDefinition, load_form
 from assistant.pcw.models import FollowUpTask
 from assistant.pcw.tasks import list_tasks
 from assistant.people.models import Role, User

@@ -11,8 +11,8 @@ from fastapi import FastAPI
 from sqlmodel import Session, func, select
 
 from assistant.audit import AuditEvent
-from assistant.forms import submissions
-from assistant.forms.definition import load_form
+from assistant.forms.capture import submissions
+from assistant.forms.engine.definition import load_form
 from assistant.forms.models import FormSubmission
 from assistant.people.models import Role
 from tests import factories

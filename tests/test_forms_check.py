@@ -6,7 +6,7 @@ import textwrap
 from pathlib import Path
 
 from assistant.content_check import run_all
-from assistant.forms.check import check_file, check_forms
+from assistant.forms.engine.check import check_file, check_forms
 
 HEADER = """\
 id: sample

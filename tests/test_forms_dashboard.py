@@ -14,8 +14,8 @@ from openpyxl import load_workbook
 from sqlmodel import Session, select
 
 from assistant.audit import AuditEvent
-from assistant.forms.charts import Datum, bar_chart, line_chart, nice_max
-from assistant.forms.dashboard import build_dashboard, week_start
+from assistant.forms.reporting.charts import Datum, bar_chart, line_chart, nice_max
+from assistant.forms.reporting.dashboard import build_dashboard, week_start
 from assistant.pcw.tasks import create_task
 from assistant.people.models import Role, User
 from tests import factories
@@ -376,8 +376,8 @@ def test_fhir_downloads_validate_and_viewing_a_response_is_audited(
 
 
 def test_demo_assessments_load_once_and_fill_the_dashboard(session: Session) -> None:
-    from assistant.forms.dashboard_demo import COUNT, load_demo_assessments
     from assistant.forms.models import FormSubmission
+    from assistant.forms.reporting.dashboard_demo import COUNT, load_demo_assessments
     from assistant.pcw.models import FollowUpTask
 
     factories.user(session, Role.pcw)

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlmodel import Session
 
-from assistant.forms.dashboard import (
+from assistant.forms.reporting.dashboard import (
     DEFAULT_WEEKS,
     Filters,
     build_dashboard,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.forms.definition import (
+from assistant.forms.engine.definition import (
     FormNotFound,
     all_forms,
     load_form,

@@ -12,8 +12,8 @@ import pytest
 from openpyxl import load_workbook
 from sqlmodel import Session
 
-from assistant.forms.definition import FormDefinition, load_form
-from assistant.forms.exports import (
+from assistant.forms.engine.definition import FormDefinition, load_form
+from assistant.forms.reporting.exports import (
     META_COLUMNS,
     build_tables,
     codebook,
@@ -196,7 +196,7 @@ def test_empty_export_still_has_headers(form: FormDefinition) -> None:
 
 
 def test_long_and_odd_sheet_names_are_made_safe() -> None:
-    from assistant.forms.exports import Table
+    from assistant.forms.reporting.exports import Table
 
     tables = [
         Table("a_very_long_form_identifier_that_overflows", ["x"]),

@@ -11,9 +11,9 @@ import pytest
 from sqlmodel import Session, select
 
 from assistant.audit import AuditEvent
-from assistant.forms.definition import load_form
-from assistant.forms.exports import export_fhir_ndjson
-from assistant.forms.fhir import questionnaire
+from assistant.forms.engine.definition import load_form
+from assistant.forms.interop.fhir import questionnaire
+from assistant.forms.reporting.exports import export_fhir_ndjson
 from assistant.people.models import Role, User
 from tests import factories
 from tests.fhir_oracle import questionnaire_problems, response_problems

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from assistant.forms.expressions import (
+from assistant.forms.engine.expressions import (
     ExpressionError,
     compile_expression,
     evaluate,

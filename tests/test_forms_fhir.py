@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from assistant.forms.definition import FormDefinition, load_form, load_path
-from assistant.forms.fhir import (
+from assistant.forms.engine.definition import FormDefinition, load_form, load_path
+from assistant.forms.interop.fhir import (
     CALCULATED_EXPRESSION_EXT,
     ENABLE_WHEN_EXPRESSION_EXT,
     TRANSLATION_EXT,

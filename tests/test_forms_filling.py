@@ -10,8 +10,9 @@ import pytest
 from sqlmodel import Session, select
 from starlette.datastructures import ImmutableMultiDict
 
-from assistant.forms import drafts, filling, validation
-from assistant.forms.definition import load_form
+from assistant.forms.capture import drafts, filling
+from assistant.forms.engine import validation
+from assistant.forms.engine.definition import load_form
 from assistant.forms.models import FormDraft, FormSubmission
 from assistant.people.models import Role
 from tests import factories

@@ -27,16 +27,16 @@ import pytest
 from httpx import Client
 from sqlmodel import Session
 
-from assistant.forms import validation
-from assistant.forms.definition import Field, FormDefinition, all_forms, load_form, load_path
-from assistant.forms.expressions import (
+from assistant.forms.capture.filling import logic
+from assistant.forms.engine import validation
+from assistant.forms.engine.definition import Field, FormDefinition, all_forms, load_form, load_path
+from assistant.forms.engine.expressions import (
     _FUNCTIONS_IMPL,
     ExpressionError,
     evaluate,
     scope,
     to_json,
 )
-from assistant.forms.filling import logic
 from assistant.people.models import Role
 from tests import factories
 from tests.html import parse

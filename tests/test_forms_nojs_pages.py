@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlmodel import Session, select
 
-from assistant.forms.definition import load_form
+from assistant.forms.engine.definition import load_form
 from assistant.forms.models import FormDraft, FormSubmission
 from assistant.people.models import Role
 from tests import factories

@@ -9,7 +9,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from assistant.audit import AuditEvent
-from assistant.forms.definition import load_form
+from assistant.forms.engine.definition import load_form
 from assistant.forms.models import FormDraft, FormSubmission
 from assistant.people.models import Role, User
 from tests import factories

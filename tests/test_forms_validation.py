@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from assistant.forms import validation as v
-from assistant.forms.definition import load_form
+from assistant.forms.engine import validation as v
+from assistant.forms.engine.definition import load_form
 
 TODAY = date(2026, 11, 22)
 

@@ -6,8 +6,8 @@ import datetime as dt
 
 from sqlmodel import Session
 
-from assistant.forms.actions import create_actions
-from assistant.forms.definition import load_form
+from assistant.forms.capture.actions import create_actions
+from assistant.forms.engine.definition import load_form
 from assistant.pcw.tasks import create_task
 from assistant.people.models import Role
 from tests import factories

@@ -19,10 +19,10 @@ from assistant.contacts.phone import InvalidPhone, to_e164
 from assistant.enrolment.models import OPEN_STATUSES, EnrolmentRequest, RequestSource
 from assistant.enrolment.requests import NoConsent, clean_name, create_request
 from assistant.errors import Forbidden, Invalid, NotFound
-from assistant.forms.actions import PERSON_FIELD, person_of
-from assistant.forms.definition import FormDefinition, FormNotFound, load_form
+from assistant.forms.capture.actions import PERSON_FIELD, person_of
+from assistant.forms.capture.submissions import answers_of, can_view
+from assistant.forms.engine.definition import FormDefinition, FormNotFound, load_form
 from assistant.forms.models import FormSubmission
-from assistant.forms.submissions import answers_of, can_view
 from assistant.i18n import LANGUAGES, _
 from assistant.pcw.models import Referral
 from assistant.people.listing import days_since_confirmed, is_current

@@ -17,8 +17,9 @@ from assistant import audit, i18n
 from assistant.deps import CurrentUser, SessionDep, require_roles
 from assistant.enrolment import on_behalf
 from assistant.errors import Forbidden, NotFound
-from assistant.forms import actions, drafts, filling, hooks, submissions, validation
-from assistant.forms.definition import (
+from assistant.forms.capture import actions, drafts, filling, hooks, submissions
+from assistant.forms.engine import validation
+from assistant.forms.engine.definition import (
     FormDefinition,
     FormNotFound,
     all_forms,

@@ -22,16 +22,17 @@ from assistant.deps import SessionDep, SettingsDep, require_roles
 from assistant.enrolment import report as funnel_report
 from assistant.enrolment.models import Stage
 from assistant.errors import NotFound
-from assistant.forms import charts, exports, fhir
-from assistant.forms.dashboard import (
+from assistant.forms.engine.definition import FormDefinition, FormNotFound, all_forms, load_form
+from assistant.forms.interop import fhir
+from assistant.forms.models import FormSubmission
+from assistant.forms.reporting import charts, exports
+from assistant.forms.reporting.dashboard import (
     PERIODS,
     Count,
     build_dashboard,
     filter_options,
     parse_filters,
 )
-from assistant.forms.definition import FormDefinition, FormNotFound, all_forms, load_form
-from assistant.forms.models import FormSubmission
 from assistant.htmx import is_htmx
 from assistant.i18n import (
     LANGUAGE_NAMES,

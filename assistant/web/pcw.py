@@ -19,9 +19,9 @@ from assistant.enrolment import on_behalf
 from assistant.enrolment import requests as enrolment
 from assistant.enrolment.models import EnrolmentRequest
 from assistant.errors import AppError, NotFound
-from assistant.forms.actions import person_of, subjects_of
+from assistant.forms.capture.actions import person_of, subjects_of
+from assistant.forms.capture.submissions import can_view
 from assistant.forms.models import FormSubmission
-from assistant.forms.submissions import can_view
 from assistant.htmx import is_htmx
 from assistant.i18n import LANGUAGE_NAMES, _, html_lang, lazy_gettext, text_direction
 from assistant.outbox import review

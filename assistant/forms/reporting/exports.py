@@ -22,10 +22,10 @@ from typing import Any
 from openpyxl import Workbook
 from sqlmodel import Session, col, select
 
-from assistant.forms import _values as values
-from assistant.forms import fhir
-from assistant.forms.definition import Field, FormDefinition
-from assistant.forms.expressions import scope
+from assistant.forms.engine import values
+from assistant.forms.engine.definition import Field, FormDefinition
+from assistant.forms.engine.expressions import scope
+from assistant.forms.interop import fhir
 from assistant.forms.models import FormSubmission
 from assistant.i18n import LANGUAGE_NAMES, gettext, use_locale
 from assistant.people.models import Agency, Practice, User

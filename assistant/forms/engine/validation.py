@@ -18,8 +18,8 @@ from typing import Any
 
 import phonenumbers
 
-from assistant.forms import expressions as ex
-from assistant.forms.definition import Field, FormDefinition, Page
+from assistant.forms.engine import expressions as ex
+from assistant.forms.engine.definition import Field, FormDefinition, Page
 from assistant.i18n import _, use_locale
 
 Answers = dict[str, Any]

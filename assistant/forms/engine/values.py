@@ -7,8 +7,8 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from assistant.forms.definition import NO, YES, Field, FormDefinition
-from assistant.forms.expressions import ExpressionError, evaluate, scope, to_bool
+from assistant.forms.engine.definition import NO, YES, Field, FormDefinition
+from assistant.forms.engine.expressions import ExpressionError, evaluate, scope, to_bool
 from assistant.forms.models import FormSubmission
 
 

@@ -1,7 +1,7 @@
 """Turning a submitted barrier assessment into follow-up tasks in the PCW's task list.
 
 :func:`create_actions` runs once a submission is stored (the submissions API's after-submit
-hook for the barrier assessment, ``assistant.forms.hooks.barrier_follow_ups``).
+hook for the barrier assessment, ``assistant.forms.capture.hooks.barrier_follow_ups``).
 Each agreed action the PCW ticked (the ``actions`` select_multiple; "other" uses the
 ``actions_other`` text) becomes one task for that PCW and their agency, due on the form's
 ``follow_up_date`` or, without one, seven days after the submission. It is idempotent: tasks
@@ -17,10 +17,10 @@ from datetime import date, timedelta
 from sqlmodel import Session, col, select
 
 from assistant.clock import NZ, to_local
-from assistant.forms import _values as values
-from assistant.forms.definition import OTHER, FormDefinition
+from assistant.forms.capture.submissions import answers_of, can_view
+from assistant.forms.engine import values
+from assistant.forms.engine.definition import OTHER, FormDefinition
 from assistant.forms.models import FormSubmission
-from assistant.forms.submissions import answers_of, can_view
 from assistant.i18n import _, use_locale
 from assistant.pcw.models import FollowUpTask
 from assistant.pcw.tasks import create_task

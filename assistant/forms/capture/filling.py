@@ -22,8 +22,9 @@ from typing import Any, Protocol
 from sqlmodel import Session
 
 from assistant import i18n
-from assistant.forms import drafts, expressions, hooks, submissions, validation
-from assistant.forms.definition import Field, FormDefinition
+from assistant.forms.capture import drafts, hooks, submissions
+from assistant.forms.engine import expressions, validation
+from assistant.forms.engine.definition import Field, FormDefinition
 from assistant.i18n import _
 from assistant.people.models import User
 

@@ -15,8 +15,8 @@ from datetime import timedelta
 from sqlmodel import Session, col, select
 
 from assistant.clock import utcnow
-from assistant.forms.actions import create_actions
-from assistant.forms.definition import FormNotFound, load_form
+from assistant.forms.capture.actions import create_actions
+from assistant.forms.engine.definition import FormNotFound, load_form
 from assistant.forms.models import FormSubmission
 from assistant.people.models import Role, User
 

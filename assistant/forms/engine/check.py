@@ -12,8 +12,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from assistant.forms import expressions as ex
-from assistant.forms.definition import (
+from assistant.forms.engine import expressions as ex
+from assistant.forms.engine.definition import (
     FORMS_DIR,
     ROOT,
     DefinitionError,

@@ -19,9 +19,9 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from assistant.forms import _values as values
-from assistant.forms.definition import Choice, Field, FormDefinition, Page
-from assistant.forms.expressions import (
+from assistant.forms.engine import values
+from assistant.forms.engine.definition import Choice, Field, FormDefinition, Page
+from assistant.forms.engine.expressions import (
     Binary,
     Call,
     Expr,

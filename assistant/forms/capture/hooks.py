@@ -6,10 +6,10 @@ from collections.abc import Callable
 
 from sqlmodel import Session
 
-from assistant.forms.actions import create_actions
-from assistant.forms.definition import Field, FormDefinition
+from assistant.forms.capture.actions import create_actions
+from assistant.forms.capture.submissions import answers_of
+from assistant.forms.engine.definition import Field, FormDefinition
 from assistant.forms.models import FormSubmission
-from assistant.forms.submissions import answers_of
 from assistant.i18n import _, use_locale
 from assistant.people.models import User
 from assistant.support.tickets import create_ticket

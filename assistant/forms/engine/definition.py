@@ -12,11 +12,11 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from assistant.forms._yaml import DefinitionError as DefinitionError
-from assistant.forms._yaml import read_yaml as read_yaml
+from assistant.forms.engine._yaml import DefinitionError as DefinitionError
+from assistant.forms.engine._yaml import read_yaml as read_yaml
 from assistant.i18n import LANGUAGES
 
-ROOT = Path(__file__).resolve().parent.parent.parent
+ROOT = Path(__file__).resolve().parents[3]  # the project: assistant/forms/engine/ is three down
 FORMS_DIR = ROOT / "forms"
 
 FIELD_TYPES = frozenset(

@@ -22,8 +22,8 @@ from sqlmodel import Session, col, select
 
 from assistant import audit
 from assistant.clock import utcnow
-from assistant.forms import validation
-from assistant.forms.definition import FormDefinition
+from assistant.forms.engine import validation
+from assistant.forms.engine.definition import FormDefinition
 from assistant.forms.models import FormDraft, FormSubmission
 from assistant.i18n import LANGUAGES
 from assistant.people.models import Role, User

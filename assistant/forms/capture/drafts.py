@@ -8,7 +8,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from assistant.clock import utcnow
-from assistant.forms.definition import FormDefinition
+from assistant.forms.engine.definition import FormDefinition
 from assistant.forms.models import FormDraft, FormSubmission
 from assistant.i18n import LANGUAGES
 from assistant.people.models import User

@@ -15,8 +15,8 @@ from sqlalchemy import and_, func, or_
 from sqlmodel import Session, col, select
 
 from assistant.clock import NZ, to_local, utcnow
-from assistant.forms import _values as values
-from assistant.forms.definition import FormDefinition, FormNotFound, load_form
+from assistant.forms.engine import values
+from assistant.forms.engine.definition import FormDefinition, FormNotFound, load_form
 from assistant.forms.models import FormSubmission
 from assistant.i18n import LANGUAGE_NAMES
 from assistant.pcw.models import FollowUpTask

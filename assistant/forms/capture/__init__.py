@@ -1,0 +1,2 @@
+"""Capturing answers: filling pages, drafts, submissions, and the follow-up work a
+submission creates."""

@@ -1,0 +1,2 @@
+"""The forms engine: reading definitions, the expression language, validating answers, and
+checking forms/."""

@@ -1,0 +1,1 @@
+"""Interoperability: FHIR Questionnaire and QuestionnaireResponse for each form."""

@@ -1,0 +1,1 @@
+"""Reporting on submissions: the dashboard, its charts, and the CSV/XLSX exports."""
