@@ -20,6 +20,8 @@ from assistant.errors import AppError, LoginRequired
 from assistant.htmx import is_htmx
 from assistant.i18n import _
 from assistant.matcher import match
+from assistant.outbox.runner import start_in_background
+from assistant.schedule import steps_for
 from assistant.security.csrf import verify_csrf
 from assistant.settings import Settings, get_settings
 from assistant.templating import render
@@ -74,9 +76,6 @@ def _lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextMan
         match("", audience="practice")
         stop_worker = None
         if settings.run_worker_in_app and settings.environment != "test":
-            from assistant.outbox.runner import start_in_background
-            from assistant.schedule import steps_for
-
             stop_worker = start_in_background(settings, steps_for(settings))
         try:
             yield

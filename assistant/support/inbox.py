@@ -14,6 +14,7 @@ from assistant.clock import utcnow
 from assistant.errors import Forbidden, NotFound
 from assistant.paging import Page, fetch
 from assistant.people.models import Practice, Role, User
+from assistant.support.business_hours import is_overdue as past
 from assistant.support.models import EventKind, KnowledgeDraft, Ticket, TicketEvent, TicketStatus
 from assistant.support.tickets import ENTITY, ROLE_TEAMS, team_of
 
@@ -87,8 +88,6 @@ def _rows(session: Session, tickets: list[Ticket], now: datetime) -> list[Ticket
 
 
 def is_overdue(ticket: Ticket, now: datetime) -> bool:
-    from assistant.support.business_hours import is_overdue as past
-
     return ticket.status == TicketStatus.open and past(ticket.due_at, now)
 
 

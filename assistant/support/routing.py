@@ -15,6 +15,7 @@ from enum import StrEnum
 from sqlmodel import Session
 
 from assistant.clock import to_local, utcnow
+from assistant.knowledge import get_knowledge_base
 from assistant.people.cover import cover_for
 from assistant.people.models import PortfolioAssignment, TeamKind, User
 
@@ -40,8 +41,6 @@ def topic_team(topic_id: str | None) -> str | None:
     """The owning team of a knowledge entry, or None when the topic is unknown."""
     if not topic_id:
         return None
-    from assistant.knowledge import get_knowledge_base
-
     entry = get_knowledge_base().get(topic_id)
     return entry.owning_team if entry is not None else None
 

@@ -25,7 +25,7 @@ from assistant.clock import utcnow
 from assistant.forms.engine import validation
 from assistant.forms.engine.definition import FormDefinition
 from assistant.forms.models import FormDraft, FormSubmission
-from assistant.i18n import LANGUAGES
+from assistant.i18n import LANGUAGES, _, use_locale
 from assistant.people.models import Role, User
 
 log = logging.getLogger(__name__)
@@ -102,13 +102,9 @@ def submit(
         return existing
     with_errors: dict[str, str] = {}
     if not valid_instance_id(instance_id):
-        from assistant.i18n import _, use_locale
-
         with use_locale(lang):
             with_errors["instance_id"] = _("This form has no valid instance id.")
     if form_version != form.version:
-        from assistant.i18n import _, use_locale
-
         with use_locale(lang):
             with_errors["form_version"] = _(
                 "This form has changed since it was opened. "
