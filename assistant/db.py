@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -14,20 +16,83 @@ ROOT = Path(__file__).resolve().parent.parent
 _engines: dict[str, Engine] = {}
 
 
+SQLITE_BUSY_TIMEOUT_SECONDS = 30
+_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLAC")
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_SECONDS},
+        )
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_SECONDS * 1000}")
             cur.close()
 
+        _queue_sqlite_writers(engine)
         return engine
     return create_engine(url, pool_pre_ping=True)
+
+
+def _queue_sqlite_writers(engine: Engine) -> None:
+    """Writers of one process take turns on a lock instead of in SQLite's busy handler.
+
+    SQLite lets one connection write at a time; a connection that finds the file locked sleeps
+    and retries (1, 2, 5 ... 100 ms apart), so under concurrent requests some waited for
+    seconds while others came and went. Here a connection takes the engine's lock just before
+    its transaction's first write (when SQLite takes its write lock) and gives it back when the
+    transaction ends, so the next writer starts the moment the file is free (``make bench``,
+    the SMS webhook at 8 connections: p99 1.1 s before, 0.13 s after; p50 27 ms before, 61 ms
+    after, as nobody jumps the queue). Other processes (more web processes, the worker) still
+    meet in SQLite's busy handler. A connection waits at most the busy timeout for the lock,
+    then goes on to SQLite's own waiting, and a thread never waits for the lock it holds itself
+    on another connection.
+    """
+    lock = threading.Lock()
+    holder: dict[str, int | None] = {"connection": None, "thread": None}  # who has the lock
+    dialect = engine.dialect
+    commit, rollback = dialect.do_commit, dialect.do_rollback
+
+    def _release(dbapi_conn: Any) -> None:
+        raw = getattr(dbapi_conn, "dbapi_connection", dbapi_conn)  # a pool proxy or the raw one
+        if holder["connection"] == id(raw):
+            holder["connection"] = holder["thread"] = None
+            lock.release()
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _before_write(conn, _cursor, statement, _params, _context, _many):  # type: ignore[no-untyped-def]
+        raw = conn.connection.dbapi_connection
+        if raw.in_transaction:
+            return  # this transaction writes already
+        if statement.lstrip()[:6].upper() not in _WRITES:
+            return  # reads need no lock in WAL mode; the driver opens no transaction for them
+        if holder["thread"] == threading.get_ident():
+            return  # this thread writes on another connection: SQLite decides
+        if lock.acquire(timeout=SQLITE_BUSY_TIMEOUT_SECONDS):
+            holder["connection"], holder["thread"] = id(raw), threading.get_ident()
+
+    def do_commit(dbapi_conn: Any) -> None:
+        try:
+            commit(dbapi_conn)
+        finally:
+            _release(dbapi_conn)
+
+    def do_rollback(dbapi_conn: Any) -> None:
+        try:
+            rollback(dbapi_conn)
+        finally:
+            _release(dbapi_conn)
+
+    dialect.do_commit = do_commit  # type: ignore[method-assign,assignment]
+    dialect.do_rollback = do_rollback  # type: ignore[method-assign,assignment]
+    for closing in ("close", "close_detached", "invalidate"):
+        event.listen(engine, closing, lambda dbapi_conn, *_: _release(dbapi_conn))
 
 
 def get_engine(url: str) -> Engine:

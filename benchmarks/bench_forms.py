@@ -1,8 +1,6 @@
-"""Barrier form: fill-page weight (HTML + CSS + JS, gzip) and submissions/s through the API.
+"""Barrier form: fill-page weight (HTML + CSS + JS, gzip) against its 60 KB budget.
 
-Both figures are printed against a baseline measured in the same run: the page weight against
-its 60 KB budget, and the API's submissions/s against a bare FastAPI JSON endpoint served by
-the same test client.
+Submissions through the API, served for real under concurrent load, are in ``bench_http``.
 """
 
 from __future__ import annotations
@@ -10,53 +8,13 @@ from __future__ import annotations
 import gzip
 import re
 import tempfile
-import time
-import uuid
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 BUDGET_BYTES = 60 * 1024
 FORM_ID = "barrier_assessment"
-SUBMISSIONS = 200
-
-ANSWERS: dict[str, Any] = {
-    "consent": "yes",
-    "person_name": "Mele Taufa",
-    "date_of_birth": "1984-03-09",
-    "phone": "+64 21 555 0101",
-    "main_language": "tongan",
-    "interpreter_needed": "yes",
-    "enrolment_status": "not_enrolled",
-    "eligibility": "citizen_resident",
-    "cost_difficulty": "very_hard",
-    "cost_stopped_visit": "yes",
-    "has_csc": "no",
-    "transport_barrier": "yes",
-    "lonely": "sometimes",
-    "housing": ["cold_damp"],
-    "food_worry": "sometimes",
-    "feels_safe": "yes",
-    "knows_how_to_enrol": "no",
-    "knows_after_hours": "no",
-    "visit_worry": "sometimes",
-    "phone_access": "own_phone",
-    "internet_access": "yes",
-    "household_members": [
-        {
-            "member_name": "Sione",
-            "member_relationship": "child",
-            "member_age": 9,
-            "member_enrolled": "no",
-        }
-    ],
-    "barriers": ["cost", "transport"],
-    "actions": ["transport_referral", "find_practice"],
-    "follow_up_date": "2099-01-01",
-    "notes": "Prefers a call after 3pm",
-}
 
 
 def _gz(data: bytes) -> int:
@@ -128,52 +86,12 @@ def page_weight(client: TestClient) -> dict[str, int]:
     return sizes
 
 
-def _rate(post: Any, n: int) -> float:
-    start = time.perf_counter()
-    for _ in range(n):
-        post()
-    return n / (time.perf_counter() - start)
-
-
-def submission_rates(client: TestClient) -> tuple[float, float]:
-    def submit() -> None:
-        body = {
-            "instance_id": str(uuid.uuid4()),
-            "form_version": "1",
-            "lang": "to",
-            "answers": ANSWERS,
-        }
-        response = client.post(f"/api/forms/{FORM_ID}/submissions", json=body)
-        if response.status_code != 201:
-            raise SystemExit(f"submission answered {response.status_code}: {response.text[:500]}")
-
-    submit()  # warm up (imports, caches)
-    api = _rate(submit, SUBMISSIONS)
-
-    bare = FastAPI()
-
-    @bare.post("/echo")
-    def echo(payload: dict[str, Any]) -> dict[str, Any]:
-        return {"instance_id": payload.get("instance_id"), "status": "stored"}
-
-    with TestClient(bare) as plain:
-
-        def baseline() -> None:
-            body = {"instance_id": str(uuid.uuid4()), "form_version": "1", "answers": ANSWERS}
-            plain.post("/echo", json=body)
-
-        baseline()
-        base = _rate(baseline, SUBMISSIONS)
-    return api, base
-
-
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         app, (email, password) = _app(Path(tmp))
         with TestClient(app, follow_redirects=False) as client:
             _login(client, email, password)
             sizes = page_weight(client)
-            api, base = submission_rates(client)
     total = sizes["total_gz"]
     print("bench_forms: barrier assessment fill page (gzip)")
     print(
@@ -183,11 +101,6 @@ def main() -> None:
     print(
         f"  total {total / 1024:.1f} KB = {total / BUDGET_BYTES:.2f} x the 60 KB budget "
         f"({'within' if total <= BUDGET_BYTES else 'OVER'} budget)"
-    )
-    print(f"bench_forms: submissions through the API, {SUBMISSIONS} stored, SQLite")
-    print(
-        f"  {api:.0f} submissions/s vs {base:.0f} requests/s for a bare FastAPI JSON endpoint "
-        f"= {api / base:.2f} x baseline"
     )
 
 

@@ -89,3 +89,42 @@ def flag_payload(**answers: Any) -> dict[str, Any]:
         "lang": "en",
         "answers": base | answers,
     }
+
+
+# A whole barrier assessment, consented, with two follow-up actions agreed (transport, find a
+# practice) due on a fixed far date.
+BARRIER_ANSWERS: dict[str, Any] = {
+    "consent": "yes",
+    "person_name": "Mele Taufa",
+    "date_of_birth": "1984-03-09",
+    "phone": "+64 21 555 0101",
+    "main_language": "tongan",
+    "interpreter_needed": "yes",
+    "enrolment_status": "not_enrolled",
+    "eligibility": "citizen_resident",
+    "cost_difficulty": "very_hard",
+    "cost_stopped_visit": "yes",
+    "has_csc": "no",
+    "transport_barrier": "yes",
+    "lonely": "sometimes",
+    "housing": ["cold_damp"],
+    "food_worry": "sometimes",
+    "feels_safe": "yes",
+    "knows_how_to_enrol": "no",
+    "knows_after_hours": "no",
+    "visit_worry": "sometimes",
+    "phone_access": "own_phone",
+    "internet_access": "yes",
+    "household_members": [
+        {
+            "member_name": "Sione",
+            "member_relationship": "child",
+            "member_age": 9,
+            "member_enrolled": "no",
+        }
+    ],
+    "barriers": ["cost", "transport"],
+    "actions": ["transport_referral", "find_practice"],
+    "follow_up_date": "2099-01-01",
+    "notes": "Prefers a call after 3pm",
+}

@@ -1,9 +1,17 @@
-"""The command line: migrate, demo, check, createadmin."""
+"""The command line: migrate, demo, check, createadmin, serve --workers."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -15,6 +23,8 @@ from typer.testing import CliRunner
 from assistant import db as dbmod
 from assistant import i18n_tools
 from assistant.cli import app
+from assistant.outbox.models import OutboxMessage, OutboxStatus
+from assistant.outbox.queue import enqueue_sms
 from assistant.people.accounts import authenticate, find_by_email
 from assistant.people.models import Role, User
 from assistant.settings import get_settings
@@ -131,3 +141,92 @@ def test_createadmin_refuses_a_short_password_and_a_non_admin(
     )
     assert refused.exit_code == 1
     assert "is not an admin" in refused.output
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _healthz(port: int, timeout: float) -> int:
+    url = f"http://127.0.0.1:{port}/healthz"
+    with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - loopback
+        return int(response.status)
+
+
+def _web_processes(parent: int) -> list[int]:
+    """The uvicorn worker processes started by ``parent`` (not multiprocessing's tracker)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        if ppid == parent and b"spawn_main" in cmdline:
+            found.append(int(entry.name))
+    return sorted(found)
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="finds the web processes through /proc")
+def test_serve_with_two_workers_answers_from_each_and_leaves_the_outbox_alone(
+    db_url: str, session: Session, tmp_path: Path
+) -> None:
+    factories.user(session)  # not empty: no demo data to load
+    queued = enqueue_sms(session, to="+64215550199", body="Kia ora", purpose="test")
+    session.commit()
+    queued.next_attempt_at = datetime(2000, 1, 1, tzinfo=UTC)  # due by any clock
+    session.add(queued)
+    session.commit()
+    port = _free_port()
+    env = os.environ | {
+        "DATABASE_URL": db_url,
+        "ENVIRONMENT": "development",  # where the app would run the outbox worker itself
+        "WORKER_POLL_SECONDS": "0.05",
+        "TWILIO_ACCOUNT_SID": "",
+    }
+    log = (tmp_path / "serve.log").open("w")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "assistant", "serve", "--port", str(port), "--workers", "2"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        workers: list[int] = []
+        while time.monotonic() < deadline and len(workers) < 2:
+            assert server.poll() is None, (tmp_path / "serve.log").read_text()
+            workers = _web_processes(server.pid)
+            time.sleep(0.1)
+        assert len(workers) == 2, (tmp_path / "serve.log").read_text()
+        while (tmp_path / "serve.log").read_text().count("Application startup complete") < 2:
+            assert time.monotonic() < deadline, (tmp_path / "serve.log").read_text()
+            time.sleep(0.1)
+        # Each process alone answers on the shared port while the other is paused (briefly:
+        # uvicorn replaces a worker that does not answer its health checks for 5 s).
+        for serving in workers:
+            paused = [pid for pid in workers if pid != serving]
+            for pid in paused:
+                os.kill(pid, signal.SIGSTOP)
+            try:
+                assert _healthz(port, timeout=3) == 200
+            finally:
+                for pid in paused:
+                    os.kill(pid, signal.SIGCONT)
+        time.sleep(0.5)  # an outbox worker in either process would have passed ten times
+        session.expire_all()
+        row = session.get(OutboxMessage, queued.id)
+        assert row is not None and row.status == OutboxStatus.queued
+        server.send_signal(signal.SIGINT)
+        assert server.wait(timeout=15) == 0
+        assert all(not Path(f"/proc/{pid}").exists() for pid in workers)
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+        log.close()

@@ -14,7 +14,7 @@ from assistant.pcw.models import FollowUpTask
 from assistant.pcw.tasks import list_tasks
 from assistant.people.models import Role, User
 from tests import factories
-from tests.forms_data import add_submission
+from tests.forms_data import BARRIER_ANSWERS, add_submission
 
 AGREED: dict[str, Any] = {
     "consent": "yes",
@@ -132,10 +132,13 @@ def test_submitting_through_the_api_creates_the_tasks_once(
 ) -> None:
     import uuid
 
-    from benchmarks.bench_forms import ANSWERS
-
     login(pcw)
-    body = {"instance_id": str(uuid.uuid4()), "form_version": "1", "lang": "sm", "answers": ANSWERS}
+    body = {
+        "instance_id": str(uuid.uuid4()),
+        "form_version": "1",
+        "lang": "sm",
+        "answers": BARRIER_ANSWERS,
+    }
     first = client.post("/api/forms/barrier_assessment/submissions", json=body)
     assert first.status_code == 201, first.text
     again = client.post("/api/forms/barrier_assessment/submissions", json=body)
