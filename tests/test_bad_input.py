@@ -10,9 +10,10 @@ import json
 from typing import Any
 
 import pytest
-from sqlmodel import Session
+from sqlmodel import Session, select
 
-from assistant.people.models import Role
+from assistant.people.models import Agency, PortfolioAssignment, Role, Team, User
+from assistant.support import tickets
 from tests import factories
 from tests.conftest import Client
 
@@ -78,3 +79,109 @@ def test_json_nested_thousands_deep_is_refused(
     )
     assert 400 <= response.status_code < 500
     assert isinstance(json.loads(response.text), dict)
+
+
+@pytest.mark.parametrize(
+    ("path", "form", "model"),
+    [
+        ("/admin/agencies", {"name": "Ōtautahi Whānau Trust"}, Agency),
+        ("/admin/teams", {"name": "ŌTAUTAHI LIAISON", "kind": "liaison"}, Team),
+    ],
+)
+def test_a_name_taken_with_a_capital_macron_is_refused_not_a_crash(
+    client: Client, login: Any, session: Session, path: str, form: dict[str, str], model: Any
+) -> None:
+    login(factories.user(session, Role.admin))
+    assert client.post(path, data=form).status_code == 303
+    again = client.post(path, data=form)
+    assert again.status_code == 422
+    assert "already has this name" in again.text
+    lower = client.post(path, data=form | {"name": form["name"].lower()})
+    assert lower.status_code == 422
+    session.expire_all()
+    assert [row.name for row in session.exec(select(model))] == [form["name"]]
+
+
+def test_an_email_address_taken_with_a_capital_umlaut_is_refused_not_a_crash(
+    client: Client, login: Any, session: Session
+) -> None:
+    login(factories.user(session, Role.admin))
+    form = {
+        "name": "Ülla Öberg",
+        "email": "Ülla.Öberg@example.nz",
+        "role": "coordinator",
+        "password": "long enough pw",
+    }
+    assert client.post("/admin/users", data=form).status_code == 303
+    again = client.post("/admin/users", data=form | {"name": "Someone else"})
+    assert again.status_code == 422
+    assert "Another user already has this email address." in again.text
+    session.expire_all()
+    assert len(session.exec(select(User).where(User.email == form["email"])).all()) == 1
+
+
+SUPERSCRIPT_ONE = "\u00b9"  # "¹": str.isdigit() says yes, int() refuses it
+
+
+def test_a_superscript_digit_as_a_users_practice_is_refused_not_a_crash(
+    client: Client, login: Any, session: Session
+) -> None:
+    login(factories.user(session, Role.admin))
+    person = factories.user(session, Role.practice_staff)
+    form = {"name": "Changed Name", "email": person.email, "role": "practice_staff"}
+    response = client.post(
+        f"/admin/users/{person.id}", data=form | {"practice_id": SUPERSCRIPT_ONE}
+    )
+    assert response.status_code == 422
+    assert "Choose the practice this person works at." in response.text
+    session.refresh(person)
+    assert person.name != "Changed Name" and person.practice_id is not None
+
+
+def test_superscript_digits_in_portfolios_and_cover_keep_what_was_there(
+    client: Client, login: Any, session: Session
+) -> None:
+    login(factories.user(session, Role.admin))
+    practice = factories.practice(session)
+    holder = factories.user(session, Role.liaison)
+    cover = factories.user(session, Role.liaison)
+    factories.portfolio(session, practice, holder)
+    holder.cover_id = cover.id
+    session.add(holder)
+    session.commit()
+    portfolio = client.post(
+        "/admin/portfolios",
+        data={f"liaison_{practice.id}": SUPERSCRIPT_ONE, f"liaison_{SUPERSCRIPT_ONE}": "1"},
+    )
+    assert portfolio.status_code == 422
+    assert "Choose an active liaison." in portfolio.text
+    away = client.post(
+        f"/admin/liaisons/{holder.id}/away", data={"away": "1", "cover_id": SUPERSCRIPT_ONE}
+    )
+    assert away.status_code == 422
+    assert "Choose an active liaison." in away.text
+    session.expire_all()
+    assert session.get(PortfolioAssignment, practice.id).liaison_id == holder.id  # type: ignore[union-attr]
+    assert session.get(User, holder.id).cover_id == cover.id  # type: ignore[union-attr]
+
+
+def test_a_superscript_digit_as_a_tickets_new_assignee_is_refused_not_a_crash(
+    client: Client, login: Any, session: Session
+) -> None:
+    practice = factories.practice(session)
+    liaison = factories.user(session, Role.liaison)
+    factories.portfolio(session, practice, liaison)
+    asker = factories.user(session, practice_id=practice.id)
+    assert practice.id is not None and asker.id is not None
+    ticket = tickets.create_ticket(
+        session, practice_id=practice.id, asker_id=asker.id, question="Help", transcript="Help"
+    )
+    before = (ticket.team, ticket.assignee_id)
+    login(liaison)
+    response = client.post(
+        f"/inbox/tickets/{ticket.id}/assign", data={"to": f"user:{SUPERSCRIPT_ONE}"}
+    )
+    assert response.status_code == 422
+    assert "Choose a person or a team." in response.text
+    session.refresh(ticket)
+    assert (ticket.team, ticket.assignee_id) == before

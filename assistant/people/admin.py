@@ -92,12 +92,23 @@ class _Reader:
         return str(self.form.get(name, "")).lower() in {"1", "on", "true", "yes"}
 
     def choice_id(self, name: str) -> int | None:
-        raw = str(self.form.get(name, "")).strip()
-        return int(raw) if raw.isdigit() else None
+        return form_id(str(self.form.get(name, "")))
 
     def done(self) -> None:
         if self.errors:
             raise FormInvalid(self.errors)
+
+
+def form_id(raw: str) -> int | None:
+    """An id as a form sends it (a chosen option): None when nothing was chosen; 0, which no
+    record has, when it is not plain digits within a database id's range, so the usual checks
+    refuse it (str.isdigit() alone passes "¹", which int() refuses)."""
+    text = raw.strip()
+    if not text:
+        return None
+    if text.isascii() and text.isdigit() and len(text) <= 10 and int(text) < 2**31:
+        return int(text)
+    return 0
 
 
 def _get(session: Session, model: type[Model], obj_id: int) -> Model:
@@ -235,8 +246,11 @@ def set_practice_active(
 def _name_taken(
     session: Session, model: type[Team] | type[Agency], name: str, own: int | None
 ) -> bool:
-    rows = session.exec(select(model.id).where(func.lower(model.name) == name.lower())).all()
-    return any(row != own for row in rows)
+    """Another row has this name, whatever the case: compared in Python, as the databases'
+    lower() leaves letters such as Ō alone (a few dozen rows)."""
+    wanted = name.casefold()
+    rows = session.exec(select(model.id, model.name)).all()
+    return any(row_id != own and row_name.casefold() == wanted for row_id, row_name in rows)
 
 
 def parse_team(
@@ -369,7 +383,10 @@ def parse_user(
     if not _EMAIL.match(email) or len(email) > 254:
         r.errors["email"] = _("Enter an email address like name@example.nz.")
     else:
-        other = session.exec(select(User).where(func.lower(User.email) == email.lower())).first()
+        # Both sides through the database's lower(): Python's also folds letters such as Ü,
+        # which let an existing address through to the unique index.
+        same = func.lower(User.email) == func.lower(email)
+        other = session.exec(select(User).where(same)).first()
         if other is not None and other.id != user_id:
             r.errors["email"] = _("Another user already has this email address.")
     role_raw = str(form.get("role", ""))

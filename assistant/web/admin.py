@@ -415,8 +415,9 @@ def portfolio_save(
 ) -> Response:
     assignments: dict[int, int | None] = {}
     for key, value in form.items():
-        if key.startswith("liaison_") and key[8:].isdigit():
-            assignments[int(key[8:])] = int(value) if value.isdigit() else None
+        practice_id = admin.form_id(key.removeprefix("liaison_"))
+        if key.startswith("liaison_") and practice_id:
+            assignments[practice_id] = admin.form_id(value)
     try:
         admin.assign_practices(session, actor_id=user.id, assignments=assignments)
     except FormInvalid as exc:
@@ -440,7 +441,7 @@ def liaison_away(
             actor_id=user.id,
             liaison_id=user_id,
             away=form.get("away") == "1",
-            cover_id=int(cover) if cover.isdigit() and len(cover) < 10 else None,
+            cover_id=admin.form_id(cover),
             away_until=last_day,
         )
     except FormInvalid as exc:

@@ -218,7 +218,7 @@ def assign(
     kind, _sep, value = to.partition(":")
 
     def act(ticket: Ticket) -> None:
-        if kind == "user" and value.isdigit():
+        if kind == "user" and value.isascii() and value.isdigit():  # not "¹": int() refuses it
             tickets.reassign(session, ticket=ticket, actor=user, to_user_id=int(value))
         else:
             tickets.reassign(
