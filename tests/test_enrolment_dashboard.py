@@ -23,6 +23,7 @@ from assistant.enrolment.report import BadPeriod, FunnelFilters, funnel, parse_f
 from assistant.people.models import Practice, Role
 from tests import factories
 from tests.clock import FIXED_NOW
+from tests.conftest import Client
 from tests.html import Page, parse
 
 TODAY = date(2026, 11, 24)  # the suite's clock: Tuesday 24 November, New Zealand
@@ -673,3 +674,12 @@ def test_signed_out_visitors_are_sent_to_sign_in(client: Any) -> None:
         response = client.get(url)
         assert response.status_code == 302
         assert response.headers["location"].startswith("/login")
+
+
+def test_the_page_keeps_the_header_language_picker(
+    client: Client, login: Any, session: Session
+) -> None:
+    login(factories.user(session, Role.coordinator))
+    page = parse(client.get("/dashboard/enrolment").text)
+    header_choices = page.find("form[action='/lang']").attribute_values("value")
+    assert "ar" in header_choices and "sm" in header_choices

@@ -259,7 +259,7 @@ def enrolment_funnel(
         "practice_stages": funnel_report.PRACTICE_STAGES,
         "figures": _funnel_figures(board, labels) if board else {},
         "percent": _percent,
-        "languages": [(code, name) for code, name in LANGUAGE_NAMES.items()],
+        "language_choices": [(code, name) for code, name in LANGUAGE_NAMES.items()],
         "practices": funnel_report.practice_options(session),
         "start": _date(filters.since),
         "end": _date(filters.until),

@@ -50,9 +50,16 @@ def _apply(
         session,
         sid=params.get("MessageSid") or params.get("SmsSid") or "",
         status=params.get("MessageStatus") or params.get("SmsStatus") or "",
-        message_id=int(raw_id) if raw_id.isdigit() and len(raw_id) < 19 else None,
+        message_id=int(raw_id)
+        if raw_id.isascii() and raw_id.isdigit() and len(raw_id) < 19
+        else None,
         error_code=params.get("ErrorCode") or None,
     )
     if message is None:
         log.info("status callback for a message that is not ours")
     return Response(status_code=204)
+
+
+def _plain_id(raw: str) -> bool:
+    """ASCII digits that fit a 64-bit id ("¹".isdigit() is true, but int() refuses it)."""
+    return raw.isascii() and raw.isdigit() and len(raw) < 19
