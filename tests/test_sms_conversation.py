@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -10,65 +9,22 @@ from typing import Any
 import pytest
 from sqlmodel import Session, col, select
 
-from assistant.contacts.models import SmsContact
 from assistant.contacts.optout import is_opted_out, mark_opted_out
 from assistant.contacts.segments import fits
 from assistant.i18n import use_locale
 from assistant.knowledge import get_knowledge_base
-from assistant.pcw.models import Referral
 from assistant.people.models import Practice
 from assistant.sms import messages as msg
-from assistant.sms.conversation import handle_inbound
 from assistant.sms.models import SmsInbound
 from tests import factories
+from tests.sms_texting import PHO_PHONE, Texter, said
 
-PHO_PHONE = "0800 000 746"
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
-_sids = itertools.count(1)
-
-
-class Texter:
-    """One phone texting the service; ``now`` moves a minute per message unless set."""
-
-    def __init__(self, session: Session, phone: str = "+64211234567") -> None:
-        self.session = session
-        self.phone = phone
-        self.now = T0
-
-    def __call__(self, body: str) -> str:
-        self.now += timedelta(minutes=1)
-        return handle_inbound(
-            self.session,
-            phone=self.phone,
-            body=body,
-            message_sid=f"SM{next(_sids):032d}",
-            now=self.now,
-            pho_phone=PHO_PHONE,
-        )
-
-    @property
-    def contact(self) -> SmsContact:
-        self.session.expire_all()
-        found = self.session.exec(select(SmsContact).where(SmsContact.phone == self.phone)).one()
-        return found
-
-    def referrals(self) -> list[Referral]:
-        self.session.expire_all()
-        return list(
-            self.session.exec(
-                select(Referral).where(Referral.phone == self.phone).order_by(col(Referral.id))
-            )
-        )
-
-
-def said(lang: str, build: Callable[..., str], *args: Any) -> str:
-    with use_locale(lang):
-        return build(*args)
 
 
 @pytest.fixture
 def text(session: Session) -> Texter:
-    return Texter(session)
+    return Texter(session, "+64211234567", T0)
 
 
 def nearby_practices(session: Session) -> dict[str, Practice]:

@@ -6,7 +6,6 @@ import itertools
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 from datetime import timedelta
-from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -14,52 +13,27 @@ from sqlmodel import Session, col, select
 from twilio.request_validator import RequestValidator
 
 from assistant.app import create_app
-from assistant.contacts.models import SmsContact
 from assistant.contacts.segments import fits
 from assistant.enrolment import notices
 from assistant.enrolment import requests as req
 from assistant.enrolment.models import EnrolmentRequest, FunnelMark, RequestStatus
-from assistant.i18n import use_locale
 from assistant.knowledge import get_knowledge_base
 from assistant.outbox.models import OutboxMessage, OutboxStatus
-from assistant.pcw.models import Referral
 from assistant.people.models import Practice, Role
 from assistant.settings import Settings
 from assistant.sms import messages as msg
-from assistant.sms.conversation import handle_inbound
 from assistant.sms.guide import named_practice
 from tests import factories
 from tests.clock import FIXED_NOW
 from tests.conftest import Client
+from tests.sms_texting import PHO_PHONE, Texter, said
 
-PHO_PHONE = "0800 000 746"
 PHONE = "+64211234567"
 _sids = itertools.count(1)
 
 
-class Texter:
-    """One phone texting the service; ``now`` moves a minute per message."""
-
-    def __init__(self, session: Session, phone: str = PHONE) -> None:
-        self.session = session
-        self.phone = phone
-        self.now = FIXED_NOW
-
-    def __call__(self, body: str) -> str:
-        self.now += timedelta(minutes=1)
-        return handle_inbound(
-            self.session,
-            phone=self.phone,
-            body=body,
-            message_sid=f"SMen{next(_sids):030d}",
-            now=self.now,
-            pho_phone=PHO_PHONE,
-        )
-
-    @property
-    def contact(self) -> SmsContact:
-        self.session.expire_all()
-        return self.session.exec(select(SmsContact).where(SmsContact.phone == self.phone)).one()
+class EnrolmentTexter(Texter):
+    """A texter who can also see their enrolment requests and funnel marks."""
 
     def requests(self) -> list[EnrolmentRequest]:
         self.session.expire_all()
@@ -68,14 +42,6 @@ class Texter:
                 select(EnrolmentRequest)
                 .where(EnrolmentRequest.phone == self.phone)
                 .order_by(col(EnrolmentRequest.id))
-            )
-        )
-
-    def referrals(self) -> list[Referral]:
-        self.session.expire_all()
-        return list(
-            self.session.exec(
-                select(Referral).where(Referral.phone == self.phone).order_by(col(Referral.id))
             )
         )
 
@@ -88,13 +54,8 @@ class Texter:
 
 
 @pytest.fixture
-def text(session: Session) -> Texter:
-    return Texter(session)
-
-
-def said(lang: str, build: Callable[..., str], *args: Any) -> str:
-    with use_locale(lang):
-        return build(*args)
+def text(session: Session) -> EnrolmentTexter:
+    return EnrolmentTexter(session, PHONE, FIXED_NOW)
 
 
 def practices(session: Session) -> dict[str, Practice]:
@@ -130,7 +91,7 @@ PATHS = {
 
 
 @pytest.mark.parametrize("lang", list(PATHS))
-def test_the_whole_ask_a_practice_path(text: Texter, session: Session, lang: str) -> None:
+def test_the_whole_ask_a_practice_path(text: EnrolmentTexter, session: Session, lang: str) -> None:
     greeting, yes, barrier, barrier_kind, name = PATHS[lang]
     made = practices(session)
     practice = made["Riccarton Family Health"]
@@ -169,7 +130,9 @@ def test_the_whole_ask_a_practice_path(text: Texter, session: Session, lang: str
     assert name not in contact.answers  # kept only until it was sent
 
 
-def test_choosing_by_number_after_more_practices_in_arabic(text: Texter, session: Session) -> None:
+def test_choosing_by_number_after_more_practices_in_arabic(
+    text: EnrolmentTexter, session: Session
+) -> None:
     made = practices(session)
     text("مرحبا")
     text("2")
@@ -183,7 +146,7 @@ def test_choosing_by_number_after_more_practices_in_arabic(text: Texter, session
 
 
 def test_what_to_bring_and_the_main_menu_still_work_after_the_list(
-    text: Texter, session: Session
+    text: EnrolmentTexter, session: Session
 ) -> None:
     practices(session)
     text("hello")
@@ -197,7 +160,9 @@ def test_what_to_bring_and_the_main_menu_still_work_after_the_list(
     assert text("0") == said("en", msg.menu_again)
 
 
-def test_more_when_every_practice_was_shown_says_so(text: Texter, session: Session) -> None:
+def test_more_when_every_practice_was_shown_says_so(
+    text: EnrolmentTexter, session: Session
+) -> None:
     practices(session)
     text("hello")
     text("2")
@@ -207,7 +172,7 @@ def test_more_when_every_practice_was_shown_says_so(text: Texter, session: Sessi
 
 
 def test_consent_no_stores_and_shares_nothing_and_gives_the_phone(
-    text: Texter, session: Session
+    text: EnrolmentTexter, session: Session
 ) -> None:
     practices(session)
     text("Talofa")
@@ -226,7 +191,7 @@ def test_consent_no_stores_and_shares_nothing_and_gives_the_phone(
 
 
 def test_an_unclear_answer_to_consent_is_explained_and_asked_again(
-    text: Texter, session: Session
+    text: EnrolmentTexter, session: Session
 ) -> None:
     made = practices(session)
     text("hello")
@@ -250,7 +215,9 @@ def test_an_unclear_answer_to_consent_is_explained_and_asked_again(
         "Riccarton Family Health please",
     ],
 )
-def test_naming_a_practice_offers_to_ask_it(text: Texter, session: Session, message: str) -> None:
+def test_naming_a_practice_offers_to_ask_it(
+    text: EnrolmentTexter, session: Session, message: str
+) -> None:
     made = practices(session)
     text("hello")
     text("1")  # in the middle of the eligibility questions
@@ -259,7 +226,7 @@ def test_naming_a_practice_offers_to_ask_it(text: Texter, session: Session, mess
     assert text.stages()["practice_chosen"] == made["Riccarton Family Health"].id
 
 
-def test_naming_a_practice_in_the_first_message(text: Texter, session: Session) -> None:
+def test_naming_a_practice_in_the_first_message(text: EnrolmentTexter, session: Session) -> None:
     practices(session)
     assert text("I want to join Riccarton Family Health") == said(
         "en", msg.ask_name, "Riccarton Family Health"
@@ -277,7 +244,7 @@ def test_naming_a_practice_in_the_first_message(text: Texter, session: Session) 
     ],
 )
 def test_a_practice_is_offered_only_when_one_listed_practice_is_named(
-    text: Texter, session: Session, message: str
+    text: EnrolmentTexter, session: Session, message: str
 ) -> None:
     practices(session)
     text("hello")
@@ -321,7 +288,9 @@ def test_a_message_naming_two_practices_names_none() -> None:
     assert named_practice("riccarton family health", annex) is annex[0]
 
 
-def test_the_list_says_how_recently_each_practice_confirmed(text: Texter, session: Session) -> None:
+def test_the_list_says_how_recently_each_practice_confirmed(
+    text: EnrolmentTexter, session: Session
+) -> None:
     practices(session)
     text("hello")
     text("2")
@@ -333,7 +302,7 @@ def test_the_list_says_how_recently_each_practice_confirmed(text: Texter, sessio
 
 @pytest.mark.parametrize("lang", ["en", "sm"])
 def test_a_safety_message_at_the_name_step_gets_111_then_the_step_goes_on(
-    text: Texter, session: Session, lang: str
+    text: EnrolmentTexter, session: Session, lang: str
 ) -> None:
     emergency = {
         "en": "my dad has chest pain and cant breathe",
@@ -352,7 +321,9 @@ def test_a_safety_message_at_the_name_step_gets_111_then_the_step_goes_on(
     assert text(PATHS[lang][4]) == said(lang, msg.ask_consent, "Riccarton Family Health")
 
 
-def test_a_crisis_message_at_the_consent_step_gets_1737(text: Texter, session: Session) -> None:
+def test_a_crisis_message_at_the_consent_step_gets_1737(
+    text: EnrolmentTexter, session: Session
+) -> None:
     practices(session)
     text("hello")
     text("2")
@@ -367,7 +338,7 @@ def test_a_crisis_message_at_the_consent_step_gets_1737(text: Texter, session: S
 
 @pytest.mark.parametrize("name", ["Hornby", "Sam Hornby", "Tonga", "my name is Ana Lee"])
 def test_a_name_is_a_name_even_when_it_is_a_suburb(
-    text: Texter, session: Session, name: str
+    text: EnrolmentTexter, session: Session, name: str
 ) -> None:
     practices(session)
     text("hello")
@@ -382,7 +353,7 @@ def test_a_name_is_a_name_even_when_it_is_a_suburb(
 
 
 def test_a_side_question_at_the_name_step_is_answered_then_asked_again(
-    text: Texter, session: Session
+    text: EnrolmentTexter, session: Session
 ) -> None:
     practices(session)
     text("hello")
@@ -403,7 +374,7 @@ def test_a_side_question_at_the_name_step_is_answered_then_asked_again(
     assert text("Mele Tupou") == said("en", msg.ask_consent, "Riccarton Family Health")
 
 
-def test_help_lang_and_menu_work_at_the_name_step(text: Texter, session: Session) -> None:
+def test_help_lang_and_menu_work_at_the_name_step(text: EnrolmentTexter, session: Session) -> None:
     practices(session)
     text("hello")
     text("2")
@@ -420,7 +391,7 @@ def test_help_lang_and_menu_work_at_the_name_step(text: Texter, session: Session
     assert text.requests() == []
 
 
-def test_stop_at_the_consent_step_stops_everything(text: Texter, session: Session) -> None:
+def test_stop_at_the_consent_step_stops_everything(text: EnrolmentTexter, session: Session) -> None:
     practices(session)
     text("hello")
     text("2")
@@ -436,7 +407,9 @@ def test_stop_at_the_consent_step_stops_everything(text: Texter, session: Sessio
     assert text.requests() == []
 
 
-def test_after_stop_the_practices_answer_is_not_texted(text: Texter, session: Session) -> None:
+def test_after_stop_the_practices_answer_is_not_texted(
+    text: EnrolmentTexter, session: Session
+) -> None:
     made = practices(session)
     text("hello")
     text("2")
@@ -456,7 +429,7 @@ def test_after_stop_the_practices_answer_is_not_texted(text: Texter, session: Se
 
 
 def test_a_practice_that_stops_taking_patients_meanwhile_gets_no_request(
-    text: Texter, session: Session
+    text: EnrolmentTexter, session: Session
 ) -> None:
     made = practices(session)
     text("hello")
@@ -472,7 +445,9 @@ def test_a_practice_that_stops_taking_patients_meanwhile_gets_no_request(
     assert text.requests() == []
 
 
-def test_after_a_practice_declines_a_yes_books_a_call_back(text: Texter, session: Session) -> None:
+def test_after_a_practice_declines_a_yes_books_a_call_back(
+    text: EnrolmentTexter, session: Session
+) -> None:
     made = practices(session)
     text("Talofa")
     text("2")
@@ -499,12 +474,12 @@ def test_after_a_practice_declines_a_yes_books_a_call_back(text: Texter, session
     assert text.contact.step == "menu"
 
 
-def test_the_funnel_counts_a_first_text_whatever_it_says(text: Texter) -> None:
+def test_the_funnel_counts_a_first_text_whatever_it_says(text: EnrolmentTexter) -> None:
     text("STOP")
     assert set(text.stages()) == {"texted"}
 
 
-def test_a_second_yes_makes_no_second_request(text: Texter, session: Session) -> None:
+def test_a_second_yes_makes_no_second_request(text: EnrolmentTexter, session: Session) -> None:
     practices(session)
     text("hello")
     for _ in range(2):

@@ -13,6 +13,7 @@ from typing import Literal
 
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from assistant import audit
 from assistant.contacts.optout import find_contact
@@ -230,6 +231,18 @@ def page_for_practice(
         stmt = stmt.order_by(col(EnrolmentRequest.created_at), col(EnrolmentRequest.id))
     else:
         stmt = stmt.order_by(col(EnrolmentRequest.updated_at).desc(), col(EnrolmentRequest.id))
+    return _viewed_page(session, stmt, user=user, page=page, practice_id=practice_id, show=show)
+
+
+def _viewed_page(
+    session: Session,
+    stmt: SelectOfScalar[EnrolmentRequest],
+    *,
+    user: User,
+    page: int,
+    **detail: object,
+) -> Page[EnrolmentRequest]:
+    """One page of requests, its viewing audited (who looked at which list)."""
     audit.record(
         session,
         actor_id=user.id,
@@ -237,9 +250,8 @@ def page_for_practice(
         entity=ENTITY,
         entity_id="list",
         commit=False,
-        practice_id=practice_id,
-        show=show,
         page=page,
+        **detail,
     )
     return fetch(session, stmt, number=page)
 
@@ -310,17 +322,7 @@ def page_for_community(
         stmt = stmt.order_by(
             col(EnrolmentRequest.created_at).desc(), col(EnrolmentRequest.id).desc()
         )
-    audit.record(
-        session,
-        actor_id=user.id,
-        action="viewed",
-        entity=ENTITY,
-        entity_id="list",
-        commit=False,
-        show=show,
-        page=page,
-    )
-    return fetch(session, stmt, number=page)
+    return _viewed_page(session, stmt, user=user, page=page, show=show)
 
 
 def get_for_community(session: Session, *, user: User, request_id: int) -> EnrolmentRequest:
