@@ -176,6 +176,7 @@ def test_a_superscript_digit_as_a_tickets_new_assignee_is_refused_not_a_crash(
     ticket = tickets.create_ticket(
         session, practice_id=practice.id, asker_id=asker.id, question="Help", transcript="Help"
     )
+    session.commit()
     before = (ticket.team, ticket.assignee_id)
     login(liaison)
     response = client.post(

@@ -43,6 +43,7 @@ def test_each_agreed_action_becomes_a_task_in_the_pcws_list(
 ) -> None:
     sub = add_submission(session, pcw, AGREED)
     ids = create_actions(session, submission=sub, definition=form, actor=pcw)
+    session.commit()
     assert len(ids) == 3
     listed = list_tasks(session, user=pcw)
     assert [t.id for t in listed] == ids
@@ -61,6 +62,7 @@ def test_each_agreed_action_becomes_a_task_in_the_pcws_list(
 def test_another_pcw_does_not_see_them(session: Session, form: FormDefinition, pcw: User) -> None:
     sub = add_submission(session, pcw, AGREED)
     create_actions(session, submission=sub, definition=form, actor=pcw)
+    session.commit()
     other = factories.user(session, Role.pcw)
     assert list_tasks(session, user=other) == []
 
@@ -70,7 +72,9 @@ def test_calling_twice_creates_nothing_new(
 ) -> None:
     sub = add_submission(session, pcw, AGREED)
     first = create_actions(session, submission=sub, definition=form, actor=pcw)
+    session.commit()
     again = create_actions(session, submission=sub, definition=form, actor=pcw)
+    session.commit()
     assert len(first) == 3
     assert again == []
     assert len(tasks(session)) == 3
@@ -85,6 +89,7 @@ def test_without_a_follow_up_date_due_is_a_week_later_in_nz(
         session, pcw, answers, created_at=datetime(2026, 11, 2, 23, 30, tzinfo=UTC)
     )
     create_actions(session, submission=sub, definition=form, actor=pcw)
+    session.commit()
     assert {t.due for t in tasks(session)} == {date(2026, 11, 10)}
 
 
@@ -95,6 +100,7 @@ def test_other_action_uses_what_the_pcw_wrote(
     answers = AGREED | {"actions": ["other"], "actions_other": "Ring the budgeting service"}
     sub = add_submission(session, english, answers)
     create_actions(session, submission=sub, definition=form, actor=english)
+    session.commit()
     [task] = tasks(session)
     assert task.title == "Agreed action: Ring the budgeting service"
     assert task.kind == "follow-up"
@@ -114,6 +120,7 @@ def test_nothing_to_do(
 ) -> None:
     sub = add_submission(session, pcw, answers)
     assert create_actions(session, submission=sub, definition=form, actor=pcw) == []
+    session.commit()
     assert tasks(session) == []
 
 
@@ -124,6 +131,7 @@ def test_forms_without_agreed_actions_create_no_tasks(session: Session) -> None:
         session, staff, {"provider": "hospital_ed", "work_type": ["tests"]}, form_id=form.id
     )
     assert create_actions(session, submission=sub, definition=form, actor=staff) == []
+    session.commit()
     assert tasks(session) == []
 
 

@@ -259,3 +259,39 @@ def test_an_oversized_body_is_refused(client: Client, session: Session, login: A
     body = barrier_payload(notes="x" * 300_000)
     assert client.post(URL.format("barrier_assessment"), json=body).status_code == 413
     assert count(session) == 0
+
+
+def test_a_submission_and_its_ticket_are_stored_together_or_not_at_all(
+    session: Session, engine: Any
+) -> None:
+    """The flag-a-problem ticket joins the submission's transaction: when a later step of the
+    same submission fails, neither the submission nor the ticket is kept."""
+    from sqlmodel import Session as DbSession
+
+    from assistant.forms.capture.hooks import flag_problem_ticket
+    from assistant.support.models import Ticket
+
+    staff = factories.user(session, Role.practice_staff, practice_id=factories.practice(session).id)
+    body = flag_payload()
+
+    def ticket_then_fail(db: Session, **kw: Any) -> None:
+        flag_problem_ticket(db, **kw)
+        raise RuntimeError("the next step failed")
+
+    with DbSession(engine) as db:
+        try:
+            submissions.submit(
+                db,
+                form=load_form("flag_problem"),
+                user=db.get(type(staff), staff.id),  # type: ignore[arg-type]
+                instance_id=body["instance_id"],
+                form_version=body["form_version"],
+                lang="en",
+                answers=body["answers"],
+                after_submit=ticket_then_fail,
+            )
+        except RuntimeError:
+            db.rollback()
+    session.expire_all()
+    assert session.exec(select(func.count()).select_from(Ticket)).one() == 0
+    assert session.exec(select(func.count()).select_from(FormSubmission)).one() == 0

@@ -36,13 +36,15 @@ def liaison(session: Session, practice: Practice) -> User:
 def ticket(session: Session, practice: Practice, liaison: User) -> Ticket:
     asker = factories.user(session, practice_id=practice.id, name="Lena Nurse")
     assert practice.id is not None and asker.id is not None
-    return tickets.create_ticket(
+    ticket = tickets.create_ticket(
         session,
         practice_id=practice.id,
         asker_id=asker.id,
         question="Can we move a patient's enrolment?",
         transcript="[22 Nov 10:00] Practice: Can we move a patient's enrolment?",
     )
+    session.commit()
+    return ticket
 
 
 def ticket_ids(html: str) -> list[str]:
@@ -225,6 +227,7 @@ def test_ticket_shows_its_topic_by_title(
         question="Rejected claims",
         topic_id="claims-submission",
     )
+    session.commit()
     login(factories.user(session, Role.mso))
     facts = parse(client.get(f"/inbox/tickets/{ticket.id}").text).find("dl.facts")
     entry = get_knowledge_base().get("claims-submission")
@@ -249,6 +252,7 @@ def many(session: Session, practice: Practice, liaison: User) -> dict[str, Ticke
         found[key] = tickets.create_ticket(
             session, practice_id=where.id, asker_id=who.id, question=question, topic_id=topic
         )
+        session.commit()
     tickets.resolve(session, ticket=found["fax"], actor=liaison)
     return found
 

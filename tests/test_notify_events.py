@@ -48,11 +48,17 @@ def asker(session: Session, practice: Practice) -> User:
     return factories.user(session, practice_id=practice.id, name="Rita")
 
 
-def ask(session: Session, practice: Practice, asker: User, **kw: Any) -> Ticket:
+def ask(
+    session: Session, practice: Practice, asker: User, *, commit: bool = True, **kw: Any
+) -> Ticket:
+    """A question from ``asker``; committed unless the test keeps the transaction open."""
     assert practice.id is not None and asker.id is not None
-    return tickets.create_ticket(
+    ticket = tickets.create_ticket(
         session, practice_id=practice.id, asker_id=asker.id, question="Claim rejected?", **kw
     )
+    if commit:
+        session.commit()
+    return ticket
 
 
 def test_the_inverse_of_the_queue_roles_is_kept_in_step() -> None:

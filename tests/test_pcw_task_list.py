@@ -32,6 +32,7 @@ def test_a_task_from_an_assessment_names_the_person_and_links_to_it(
     [task_id] = create_actions(
         session, submission=submission, definition=load_form("barrier_assessment"), actor=pcw
     )
+    session.commit()
     login(pcw)  # type: ignore[operator]
     row = parse(client.get("/pcw/tasks").text).by_id(f"task-{task_id}")
     assert "About" in row.text() and "Sina Tuilagi" in row.text()
@@ -99,6 +100,7 @@ def test_the_assessment_names_the_person_and_lists_its_tasks(
     [task_id] = create_actions(
         session, submission=submission, definition=load_form("barrier_assessment"), actor=pcw
     )
+    session.commit()
     login(pcw)  # type: ignore[operator]
     page = parse(client.get(f"/forms/submissions/{submission.id}").text)
     assert "Sina Tuilagi" in page.find("h1").text()

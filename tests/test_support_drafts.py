@@ -29,6 +29,7 @@ def make_draft(session: Session) -> KnowledgeDraft:
     ticket = tickets.create_ticket(
         session, practice_id=practice.id, asker_id=asker.id, question="Who fixes the fax?"
     )
+    session.commit()
     reply = tickets.reply(session, ticket=ticket, author=liaison, body="Call **Systems support**.")
     return tickets.save_draft(session, ticket=ticket, event=reply, author=liaison)
 

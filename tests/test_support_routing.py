@@ -42,6 +42,7 @@ def test_a_question_goes_to_the_practice_portfolio_liaison(
     ticket = create_ticket(
         session, practice_id=practice.id, asker_id=asker.id, question="Who do I call?"
     )
+    session.commit()
     assert ticket.assignee_id == liaison.id
     assert ticket.team == TeamKind.liaison
     assert ticket.route_reason == RouteReason.portfolio
@@ -135,6 +136,7 @@ def test_ticket_due_time_is_next_business_day_close(
         question="Claims?",
         now=_nz(2026, 2, 5, 10, 0),
     )
+    session.commit()
     assert ticket.due_at == _nz(2026, 2, 9, 17, 0)
 
 
@@ -151,6 +153,7 @@ def test_create_ticket_sends_a_known_topic_to_its_owning_team(
     ticket = create_ticket(
         session, practice_id=practice.id, asker_id=asker.id, question="?", topic_id=entry.id
     )
+    session.commit()
     assert (ticket.team, ticket.assignee_id, ticket.topic_id) == (team, None, entry.id)
 
 
@@ -162,6 +165,7 @@ def test_liaison_and_unknown_topic_ids_go_to_the_liaison(
     ticket = create_ticket(
         session, practice_id=practice.id, asker_id=asker.id, question="?", topic_id=topic
     )
+    session.commit()
     assert (ticket.team, ticket.assignee_id) == ("liaison", liaison.id)
 
 
@@ -169,9 +173,7 @@ def test_create_ticket_can_join_the_callers_transaction(
     session: Session, practice_with_liaison: Liaisoned
 ) -> None:
     practice, _liaison, _cover, asker = practice_with_liaison
-    ticket = create_ticket(
-        session, practice_id=practice.id, asker_id=asker.id, question="?", commit=False
-    )
+    ticket = create_ticket(session, practice_id=practice.id, asker_id=asker.id, question="?")
     assert ticket.id is not None
     session.rollback()
     assert session.get(Ticket, ticket.id) is None

@@ -59,9 +59,11 @@ def world(session: Session) -> World:
 def new_ticket(session: Session, w: World, **kw: object) -> Ticket:
     assert w.practice.id is not None and w.asker.id is not None
     args: dict[str, object] = {"question": "Why was our claim rejected?", "now": MONDAY_10AM}
-    return tickets.create_ticket(
+    ticket = tickets.create_ticket(
         session, practice_id=w.practice.id, asker_id=w.asker.id, **(args | kw)
     )
+    session.commit()
+    return ticket
 
 
 def test_reply_is_seen_by_the_practice_but_a_note_never_is(session: Session, world: World) -> None:

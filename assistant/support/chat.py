@@ -303,8 +303,7 @@ def hand_off(
         detail=detail,
         transcript=transcript(history(session, user=user, limit=TRANSCRIPT_LIMIT)),
         topic_id=topic,
-        now=now,
-        commit=False,  # the ticket and its note in the chat: together, or neither
+        now=now,  # the ticket and its note in the chat: together, or neither
     )
     conversation = conversation_for(session, user=user)
     if offered is not None:

@@ -78,3 +78,4 @@ def load_demo_tickets(session: Session) -> None:
             )
             if resolved:
                 tickets.resolve(session, ticket=ticket, actor=staff, now=when + timedelta(hours=4))
+    session.commit()

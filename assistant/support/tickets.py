@@ -34,12 +34,11 @@ def create_ticket(
     transcript: str = "",
     topic_id: str | None = None,
     now: datetime | None = None,
-    commit: bool = True,
 ) -> Ticket:
     """Store a question for the PHO, routed to a person or queue, with its due time.
 
-    With ``commit=False`` the ticket is only flushed, so a caller can keep it in its own
-    transaction (a form submission and its ticket stored together, or neither).
+    Only flushed: the caller's transaction holds it (a form submission and its ticket, or a
+    chat hand-off and its note, stored together or neither), and the caller commits.
     """
     question = question.strip()
     if not question:
@@ -91,11 +90,7 @@ def create_ticket(
         topic=topic_id,
     )
     notifications.new_ticket(session, ticket=ticket)
-    if commit:
-        session.commit()
-        session.refresh(ticket)
-    else:
-        session.flush()
+    session.flush()
     return ticket
 
 

@@ -59,7 +59,6 @@ def create_actions(
     submission: FormSubmission,
     definition: FormDefinition,
     actor: User,
-    commit: bool = True,
 ) -> list[int]:
     """Create one follow-up task per agreed action; return the new tasks' ids.
 
@@ -114,8 +113,7 @@ def create_actions(
             )
             assert task.id is not None
             created.append(task.id)
-    if commit:
-        session.commit()
+    session.flush()
     return created
 
 

@@ -49,7 +49,7 @@ def barrier_follow_ups(
     session: Session, *, submission: FormSubmission, form: FormDefinition, user: User
 ) -> None:
     """Each agreed action becomes a follow-up task in the PCW's task list."""
-    create_actions(session, submission=submission, definition=form, actor=user, commit=False)
+    create_actions(session, submission=submission, definition=form, actor=user)
 
 
 def _describe(f: Field, value: object) -> str:

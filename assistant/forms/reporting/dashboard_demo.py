@@ -96,5 +96,5 @@ def load_demo_assessments(session: Session) -> None:
         session.add(submission)
         session.flush()
         if age_days < 14:
-            create_actions(session, submission=submission, definition=form, actor=pcw, commit=False)
+            create_actions(session, submission=submission, definition=form, actor=pcw)
     session.commit()
