@@ -30,7 +30,6 @@ def record(
     action: str,
     entity: str,
     entity_id: object,
-    commit: bool = True,
     **detail: Any,
 ) -> AuditEvent:
     """Record one audit event. Detail values must not carry personal data."""
@@ -41,9 +40,7 @@ def record(
         entity_id=str(entity_id),
         detail=json.dumps(detail, default=str, sort_keys=True) if detail else "",
     )
-    session.add(event)
-    if commit:
-        session.commit()
+    session.add(event)  # stored with the caller's transaction: the entry point commits
     return event
 
 

@@ -139,7 +139,6 @@ def request_reset(
         action="password_reset_requested",
         entity="user",
         entity_id=user.id,
-        commit=False,
     )
 
 
@@ -213,7 +212,6 @@ def reset_with_token(
         action="password_reset",
         entity="user",
         entity_id=user.id,
-        commit=False,
         via=row.purpose,
     )
     session.flush()
@@ -259,7 +257,6 @@ def require_change(
         action="password_change_required",
         entity="user",
         entity_id=user_id,
-        commit=False,
     )
     session.flush()
     return user

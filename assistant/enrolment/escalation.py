@@ -107,6 +107,5 @@ def _escalate(session: Session, request: EnrolmentRequest, now: datetime) -> Non
         action="escalated",
         entity=ENTITY,
         entity_id=request.id,
-        commit=False,
         task_id=task.id,
     )

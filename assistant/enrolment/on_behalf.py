@@ -169,7 +169,6 @@ def submission_for(
             action="viewed",
             entity="form_submission",
             entity_id=submission_id,
-            commit=False,
         )
     return submission, form
 

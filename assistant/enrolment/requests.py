@@ -142,7 +142,6 @@ def create_request(
         action="created",
         entity=ENTITY,
         entity_id=request.id,
-        commit=False,
         practice_id=practice_id,
         source=source.value,
     )
@@ -249,7 +248,6 @@ def _viewed_page(
         action="viewed",
         entity=ENTITY,
         entity_id="list",
-        commit=False,
         page=page,
         **detail,
     )
@@ -281,7 +279,6 @@ def get_for_practice(session: Session, *, user: User, request_id: int) -> Enrolm
         action="viewed",
         entity=ENTITY,
         entity_id=request.id,
-        commit=False,
     )
     return request
 
@@ -337,7 +334,6 @@ def get_for_community(session: Session, *, user: User, request_id: int) -> Enrol
         action="viewed",
         entity=ENTITY,
         entity_id=request.id,
-        commit=False,
     )
     return request
 
@@ -417,7 +413,6 @@ def _changed(
         action="changed",
         entity=ENTITY,
         entity_id=request.id,
-        commit=False,
         status=status.value,
         **detail,
     )

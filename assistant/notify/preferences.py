@@ -78,7 +78,6 @@ def set_preferences(
             action="changed",
             entity="notify_preference",
             entity_id=user_id,
-            commit=False,
             changes=changed,
         )
     return preferences_for(session, user_id=user_id, role=role)

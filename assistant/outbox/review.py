@@ -51,7 +51,6 @@ def cancel_message(session: Session, *, user: User, message_id: int) -> OutboxMe
         action="cancelled",
         entity="outbox_message",
         entity_id=message_id,
-        commit=False,
     )
     session.commit()
     session.refresh(message)
@@ -94,7 +93,6 @@ def resend_message(session: Session, *, user: User, message_id: int) -> OutboxMe
         action="requeued",
         entity="outbox_message",
         entity_id=message_id,
-        commit=False,
     )
     session.commit()
     session.refresh(message)

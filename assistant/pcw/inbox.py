@@ -205,7 +205,6 @@ def send_sms(session: Session, *, user: User, referral_id: int, body: str) -> Ou
         entity="referral",
         entity_id=referral_id,
         outbox_id=message.id,
-        commit=False,
     )
     session.commit()
     session.refresh(message)
@@ -238,7 +237,6 @@ def set_status(session: Session, *, user: User, referral_id: int, status: str) -
         entity_id=referral_id,
         old=old,
         new=new.value,
-        commit=False,
     )
     session.commit()
     session.refresh(referral)
@@ -287,7 +285,6 @@ def add_follow_up(
         entity="referral",
         entity_id=referral_id,
         task_id=task.id,
-        commit=False,
     )
     session.commit()
     session.refresh(task)
@@ -318,7 +315,6 @@ def _audit(session: Session, *, user: User, action: str, referral_id: int) -> No
         action=action,
         entity="referral",
         entity_id=referral_id,
-        commit=False,
     )
 
 

@@ -99,7 +99,6 @@ def set_task_done(session: Session, *, user: User, task_id: int, done: bool = Tr
             action="done" if done else "reopened",
             entity="follow_up_task",
             entity_id=task_id,
-            commit=False,
         )
         session.commit()
         session.refresh(task)

@@ -88,7 +88,6 @@ def change_password(
         action="password_changed",
         entity="user",
         entity_id=user_id,
-        commit=False,
     )
     session.flush()
     return user

@@ -139,7 +139,6 @@ def _save(
         action=action,
         entity=entity,
         entity_id=getattr(obj, "id", ""),
-        commit=False,
         **detail,
     )
     session.commit()
@@ -571,8 +570,7 @@ def assign_practices(
             action="portfolio_changed",
             entity="practice",
             entity_id=practice_id,
-            commit=False,
-            liaison_id=liaison_id,
+                liaison_id=liaison_id,
         )
         changed.append(practice_id)
     session.commit()

@@ -84,7 +84,6 @@ def confirm_listing(
         action="confirmed",
         entity="practice_listing",
         entity_id=practice.id,
-        commit=False,
         changed=changed,
         accepting=accepting,
     )

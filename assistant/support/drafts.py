@@ -63,7 +63,6 @@ def set_status(session: Session, *, draft_id: int, actor: User, status: str) -> 
         action="changed",
         entity="knowledge_draft",
         entity_id=draft_id,
-        commit=False,
         status=status,
     )
     session.commit()

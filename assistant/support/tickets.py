@@ -83,7 +83,6 @@ def create_ticket(
         action="created",
         entity=ENTITY,
         entity_id=ticket.id,
-        commit=False,
         team=where.team.value,
         assignee_id=where.assignee_id,
         reason=where.reason.value,
@@ -125,7 +124,6 @@ def _event(
         action=kind.value,
         entity=ENTITY,
         entity_id=ticket.id,
-        commit=False,
         event_id=event.id,
     )
     return event
@@ -318,7 +316,6 @@ def save_draft(
         action="drafted",
         entity=ENTITY,
         entity_id=ticket.id,
-        commit=False,
         draft_id=draft.id,
     )
     session.commit()

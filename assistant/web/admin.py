@@ -290,6 +290,7 @@ def user_create(
 @router.get("/users/{user_id}")
 def user_edit(request: Request, user: AdminUser, session: SessionDep, user_id: int) -> Response:
     person = admin.view_user(session, actor_id=user.id, user_id=user_id)
+    session.commit()  # the view's audit record
     ctx = {"person": person, "values": _user_values(person)} | _user_choices(session)
     ctx["change_required"] = resets.change_required(session, user_id=user_id)
     return _page(request, "admin/user_form.html", ctx)

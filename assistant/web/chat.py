@@ -169,6 +169,7 @@ def _question_page(
 def question(request: Request, session: SessionDep, user: PracticeUser, ticket_id: int) -> Response:
     ticket = inbox.get_ticket(session, user=user, ticket_id=ticket_id)
     tickets.mark_replies_read(session, ticket=ticket, reader=user)
+    session.commit()  # the view's audit record and the replies read
     return _question_page(request, session, user, ticket)
 
 

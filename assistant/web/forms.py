@@ -128,6 +128,7 @@ def resume_draft(
     audit.record(
         session, actor_id=user.id, action="viewed", entity="form_draft", entity_id=draft.id
     )
+    session.commit()
     return _render_fill(
         request,
         form,
@@ -235,6 +236,7 @@ def show_submission(
 ) -> Response:
     try:
         submission = submissions.view_submission(session, submission_id=submission_id, user=user)
+        session.commit()  # the view's audit record
     except LookupError:
         raise NotFound() from None
     except submissions.NotAllowed:

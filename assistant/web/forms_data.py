@@ -359,6 +359,7 @@ def _audit_export(session: SessionDep, user: User, form: FormDefinition, fmt: st
         format=fmt,
         rows=n,
     )
+    session.commit()
 
 
 def _tables(
@@ -456,7 +457,6 @@ def _funnel_export(
         action="exported",
         entity="funnel_mark",
         entity_id="enrolment_funnel",
-        commit=False,
         format=fmt,
         rows=len(rows),
         since=filters.since.isoformat(),
@@ -569,4 +569,5 @@ def export_response(
         entity_id=sub.id,
         format="fhir",
     )
+    session.commit()
     return _fhir_json(resource, f"QuestionnaireResponse-{fhir.fhir_id(sub.instance_id)}.json")

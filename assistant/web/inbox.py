@@ -131,6 +131,7 @@ def _ticket_context(session: Session, user: User, ticket: Ticket) -> dict[str, A
 @router.get("/tickets/{ticket_id}")
 def ticket_page(request: Request, session: SessionDep, user: InboxUser, ticket_id: int) -> Response:
     ticket = inbox.get_ticket(session, user=user, ticket_id=ticket_id)
+    session.commit()  # the view's audit record
     return render(
         request, "inbox/ticket.html", _ticket_context(session, user, ticket), block="ticket"
     )

@@ -70,6 +70,7 @@ def referral_list(
 ) -> Response:
     choice: inbox.Show = show if show in inbox.SHOW_CHOICES else "open"
     referrals = inbox.page_of_referrals(session, user=user, show=choice, page=page_number(page))
+    session.commit()  # the view's audit record
     holders = _names(session, {r.claimed_by_id for r in referrals})
     ctx = _common() | {
         "referrals": referrals,
@@ -85,6 +86,7 @@ def referral_detail(
     request: Request, referral_id: int, user: PCWWork, session: SessionDep
 ) -> Response:
     referral = inbox.get_referral(session, user=user, referral_id=referral_id)
+    session.commit()  # the view's audit record
     return _detail(request, session, user, referral)
 
 
@@ -431,6 +433,7 @@ def tasks(
 ) -> Response:
     done = show == "done"
     items = page_of_tasks(session, user=user, done=done, page=page_number(page))
+    session.commit()  # the view's audit record
     ctx = _common() | {
         "tasks": items,
         "done": done,
@@ -467,6 +470,7 @@ def outbox(
     request: Request, user: Oversight, session: SessionDep, settings: SettingsDep
 ) -> Response:
     audit.record(session, actor_id=user.id, action="viewed", entity="outbox", entity_id="list")
+    session.commit()
     messages = list(
         session.exec(
             select(OutboxMessage)

@@ -218,6 +218,7 @@ def simulator_send(
         entity_id=mask_phone(e164),
         status=result.status_code,
     )
+    session.commit()
     if result.status_code != 200:
         return _simulator_page(
             request,

@@ -159,7 +159,6 @@ def submit(
         action="created",
         entity="form_submission",
         entity_id=submission.id,
-        commit=False,
         form=form.id,
     )
     if after_submit is not None:
