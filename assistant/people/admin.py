@@ -570,7 +570,7 @@ def assign_practices(
             action="portfolio_changed",
             entity="practice",
             entity_id=practice_id,
-                liaison_id=liaison_id,
+            liaison_id=liaison_id,
         )
         changed.append(practice_id)
     session.commit()
