@@ -434,3 +434,30 @@ def test_without_a_phone_a_second_press_makes_no_second_request(session: Session
     assert first.created and not second.created
     assert second.request.id == first.request.id
     assert len(_requests(session)) == 1
+
+
+def test_a_referral_says_in_words_when_its_request_went_unanswered(
+    client: Client, login: Any, session: Session
+) -> None:
+    practice = _practice(session)
+    referral = _referral(session)
+    made = FIXED_NOW - timedelta(days=6)
+    req.create_request(
+        session,
+        practice_id=practice.id or 0,
+        name="Losa Faleolo",
+        phone=PHONE,
+        language="sm",
+        consent=True,
+        now=made,
+        referral_id=referral.id,
+    )
+    escalate_unanswered(session, now=made + timedelta(days=4))
+    session.commit()
+    login(factories.user(session, Role.pcw))
+    page = parse(client.get(f"/pcw/referrals/{referral.id}").text)
+    note = page.find('li[data-kind="unanswered"]').text()
+    assert (
+        "Riccarton Family Health has not answered the enrolment request in 2 working days." in note
+    )
+    assert "Marked as" not in note

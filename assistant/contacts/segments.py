@@ -12,6 +12,9 @@ GSM7_BASIC = frozenset(
 GSM7_EXTENSION = frozenset("^{}\\[~]|€\f")  # two septets each
 
 MAX_SEGMENTS = 2
+# Units in one text alone, and in each part of a longer one (a part carries a header).
+GSM7_SINGLE, GSM7_PART = 160, 153
+UCS2_SINGLE, UCS2_PART = 70, 67
 
 
 @dataclass(frozen=True)
@@ -29,11 +32,11 @@ def count(text: str) -> SegmentCount:
     """How many segments ``text`` takes; one non-GSM character makes all of it UCS-2."""
     if is_gsm7(text):
         units = sum(2 if ch in GSM7_EXTENSION else 1 for ch in text)
-        single, part = 160, 153
+        single, part = GSM7_SINGLE, GSM7_PART
         encoding = "GSM-7"
     else:
         units = len(text.encode("utf-16-le")) // 2
-        single, part = 70, 67
+        single, part = UCS2_SINGLE, UCS2_PART
         encoding = "UCS-2"
     if units == 0:
         return SegmentCount(encoding, 0, 0)

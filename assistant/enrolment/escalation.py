@@ -3,16 +3,16 @@ workers: a referral and a task for the team, and a text telling the person someo
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlmodel import Session, col, select
 
 from assistant import audit
-from assistant.clock import to_local
+from assistant.clock import as_utc, to_local
 from assistant.enrolment import notices
 from assistant.enrolment.models import EnrolmentRequest, EventKind, RequestStatus
 from assistant.enrolment.requests import ENTITY, add_event, text_person
-from assistant.pcw.models import Referral, ReferralNote
+from assistant.pcw.models import NoteKind, Referral, ReferralNote
 from assistant.pcw.referrals import create_referral
 from assistant.pcw.tasks import create_task
 from assistant.people.models import Practice, User
@@ -25,10 +25,7 @@ REASON = "enrolment-unanswered"
 
 def answer_due(request: EnrolmentRequest) -> datetime:
     """Close of business on the second business day after the request (NZ, holidays kept)."""
-    created = request.created_at
-    if created.tzinfo is None:
-        created = created.replace(tzinfo=UTC)
-    return due_at(created, business_days=BUSINESS_DAYS)
+    return due_at(as_utc(request.created_at), business_days=BUSINESS_DAYS)
 
 
 def escalate_unanswered(session: Session, *, now: datetime) -> list[EnrolmentRequest]:
@@ -74,8 +71,8 @@ def _escalate(session: Session, request: EnrolmentRequest, now: datetime) -> Non
         session.add(
             ReferralNote(
                 referral_id=referral.id,  # type: ignore[arg-type]
-                kind="status",
-                body=f"{practice.name}: no answer to the enrolment request in 2 business days.",
+                kind=NoteKind.unanswered,
+                body=practice.name,
                 created_at=now,
             )
         )

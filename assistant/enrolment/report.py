@@ -32,7 +32,7 @@ from typing import Any, Literal
 from sqlalchemy import func
 from sqlmodel import Session, col, or_, select
 
-from assistant.clock import NZ, to_local
+from assistant.clock import NZ, as_utc, to_local
 from assistant.enrolment.models import STAGES, FunnelMark, Stage
 from assistant.errors import Invalid
 from assistant.i18n import LANGUAGE_NAMES, _, lazy_gettext
@@ -368,7 +368,7 @@ def days_to_enrolment(session: Session, filters: FunnelFilters) -> list[float]:
     starts: dict[str, datetime] = {}
     ends: dict[str, datetime] = {}
     for person, stage, at in rows:
-        at = at if at.tzinfo else at.replace(tzinfo=UTC)
+        at = as_utc(at)
         if stage == Stage.enrolled:
             ends[person] = at
         elif person not in starts or at < starts[person]:

@@ -8,7 +8,7 @@ the outbox) and the audit record are stored together or not at all.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Literal
 
 from sqlalchemy import func, or_
@@ -16,8 +16,9 @@ from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from assistant import audit
+from assistant.clock import as_utc
 from assistant.contacts.optout import find_contact
-from assistant.contacts.segments import MAX_SEGMENTS, count, is_gsm7
+from assistant.contacts.segments import GSM7_PART, MAX_SEGMENTS, UCS2_PART, count, is_gsm7
 from assistant.enrolment import emails, notices
 from assistant.enrolment.funnel import first_mark, mark, person_of
 from assistant.enrolment.models import (
@@ -119,23 +120,7 @@ def create_request(
     session.add(request)
     session.flush()
     add_event(session, request, EventKind.sent, now, actor=created_by, message=note.strip())
-    who = person if phone else person_of(phone=None, request_id=request.id)
-    mark(
-        session,
-        person=who,
-        stage=Stage.practice_chosen,
-        at=now,
-        language=language,
-        practice_id=practice_id,
-    )
-    mark(
-        session,
-        person=who,
-        stage=Stage.request_sent,
-        at=now,
-        language=language,
-        practice_id=practice_id,
-    )
+    _reached(session, request, Stage.practice_chosen, Stage.request_sent, now=now)
     audit.record(
         session,
         actor_id=created_by.id if created_by else None,
@@ -147,6 +132,19 @@ def create_request(
     )
     emails.new_request(session, request=request)
     return request
+
+
+def _reached(session: Session, request: EnrolmentRequest, *stages: Stage, now: datetime) -> None:
+    """The funnel: the request's person reached these stages (once each)."""
+    for stage in stages:
+        mark(
+            session,
+            person=person_key(request),
+            stage=stage,
+            at=now,
+            language=request.language,
+            practice_id=request.practice_id,
+        )
 
 
 def person_key(request: EnrolmentRequest) -> str:
@@ -373,15 +371,11 @@ def texts_of(session: Session, events: list[EnrolmentEvent]) -> dict[int, Outbox
     return {m.id: m for m in found if m.id is not None}
 
 
-def _aware(ts: datetime) -> datetime:
-    return ts if ts.tzinfo is not None else ts.replace(tzinfo=UTC)
-
-
 def waited(request: EnrolmentRequest, now: datetime) -> timedelta:
     """How long the person waited for the practice's first answer (so far, when there is
     none yet)."""
     end = request.answered_at or now
-    return max(_aware(end) - _aware(request.created_at), timedelta(0))
+    return max(as_utc(end) - as_utc(request.created_at), timedelta(0))
 
 
 def _changed(
@@ -454,14 +448,7 @@ def book(
         message=message,
         text=notices.booked(request.language, practice, message),
     )
-    mark(
-        session,
-        person=person_key(request),
-        stage=Stage.accepted,
-        at=now,
-        language=request.language,
-        practice_id=request.practice_id,
-    )
+    _reached(session, request, Stage.accepted, now=now)
     return request
 
 
@@ -565,15 +552,7 @@ def mark_enrolled(
         now=now,
         text=notices.enrolled(request.language, practice),
     )
-    for stage in (Stage.accepted, Stage.enrolled):
-        mark(
-            session,
-            person=person_key(request),
-            stage=stage,
-            at=now,
-            language=request.language,
-            practice_id=request.practice_id,
-        )
+    _reached(session, request, Stage.accepted, Stage.enrolled, now=now)
     return request
 
 
@@ -595,9 +574,8 @@ def message_room(
     practice = _practice(session, request)
     make = notices.booked if kind == "booked" else notices.info_needed
     frame = make(request.language, practice, "")
-    # Two-part texts carry 153 GSM-7 characters or 67 UCS-2 units a part (sms.segments).
     ucs2_units = len(frame.encode("utf-16-le")) // 2
-    other = max(MAX_SEGMENTS * 67 - ucs2_units, 0)
+    other = max(MAX_SEGMENTS * UCS2_PART - ucs2_units, 0)
     if not is_gsm7(frame):
         return other, other
-    return max(MAX_SEGMENTS * 153 - count(frame).units, 0), other
+    return max(MAX_SEGMENTS * GSM7_PART - count(frame).units, 0), other

@@ -54,6 +54,7 @@ class NoteKind(StrEnum):
     sms = "sms"
     status = "status"
     claim = "claim"
+    unanswered = "unanswered"  # a practice left an enrolment request unanswered (body: its name)
 
 
 class ReferralNote(SQLModel, table=True):

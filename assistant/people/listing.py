@@ -6,20 +6,16 @@ The SMS guide lists a practice only when its status was confirmed in the last
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
 from assistant import audit
-from assistant.clock import to_local
+from assistant.clock import as_utc, to_local
 from assistant.errors import Forbidden
 from assistant.people.models import Practice, Role, User
 
 FRESH_DAYS = 30
-
-
-def _aware(ts: datetime) -> datetime:
-    return ts if ts.tzinfo is not None else ts.replace(tzinfo=UTC)
 
 
 def fresh_since(now: datetime) -> datetime:
@@ -29,7 +25,7 @@ def fresh_since(now: datetime) -> datetime:
 
 def is_current(practice: Practice, now: datetime) -> bool:
     confirmed = practice.accepting_confirmed_at
-    return confirmed is not None and _aware(confirmed) >= fresh_since(now)
+    return confirmed is not None and as_utc(confirmed) >= fresh_since(now)
 
 
 def days_since_confirmed(practice: Practice, now: datetime) -> int | None:
@@ -37,7 +33,7 @@ def days_since_confirmed(practice: Practice, now: datetime) -> int | None:
     confirmed = practice.accepting_confirmed_at
     if confirmed is None:
         return None
-    return max((to_local(now).date() - to_local(_aware(confirmed)).date()).days, 0)
+    return max((to_local(now).date() - to_local(as_utc(confirmed)).date()).days, 0)
 
 
 def can_update(user: User, practice: Practice) -> bool:

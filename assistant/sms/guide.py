@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import cached_property
 from typing import Any
 
@@ -26,6 +26,7 @@ from rapidfuzz import fuzz
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from assistant.clock import as_utc
 from assistant.contacts.models import SmsContact
 from assistant.contacts.segments import MAX_SEGMENTS, fits
 from assistant.contacts.text import fold
@@ -95,10 +96,6 @@ class Step:
 _ASKING = (Step.ask_name, Step.ask_consent)
 
 
-def _aware(ts: datetime) -> datetime:
-    return ts if ts.tzinfo is not None else ts.replace(tzinfo=UTC)
-
-
 @dataclass
 class Turn:
     """One step of one contact's conversation."""
@@ -131,14 +128,14 @@ class Turn:
         """24 hours since the person's last text, and since a practice last texted them about
         their request (its "cannot take you on" asks "call back? 1 Yes 2 No")."""
         last = self.contact.last_activity
-        if last is None or self.now - _aware(last) < IDLE_RESET:
+        if last is None or self.now - as_utc(last) < IDLE_RESET:
             return False
         answered = self.session.exec(
             select(func.max(EnrolmentRequest.updated_at)).where(
                 EnrolmentRequest.phone == self.contact.phone
             )
         ).one()
-        return answered is None or self.now - _aware(answered) >= IDLE_RESET
+        return answered is None or self.now - as_utc(answered) >= IDLE_RESET
 
     # -- helpers -------------------------------------------------------------------------
 

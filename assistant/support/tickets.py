@@ -325,7 +325,8 @@ def save_draft(
 def mark_replies_read(
     session: Session, *, ticket: Ticket, reader: User, now: datetime | None = None
 ) -> int:
-    """The asker has seen the replies on their ticket; returns how many were new."""
+    """The asker has seen the replies on their ticket; returns how many were new. Flushed: the
+    caller commits."""
     if reader.id != ticket.asker_id:
         return 0
     stmt = select(TicketEvent).where(
@@ -337,8 +338,7 @@ def mark_replies_read(
     for event in events:
         event.read_at = now or utcnow()
         session.add(event)
-    if events:
-        session.commit()
+    session.flush()
     return len(events)
 
 

@@ -4,14 +4,14 @@ the practice's answers, and the practice's "taking new patients" listing."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session, col, select
 
-from assistant.clock import utcnow
+from assistant.clock import as_utc, utcnow
 from assistant.contacts.optout import is_opted_out
 from assistant.deps import FormFields, SessionDep, require_roles
 from assistant.enrolment import requests
@@ -82,13 +82,9 @@ DONE_NOTICES: dict[str, Any] = {
 }
 
 
-def _aware(ts: datetime) -> datetime:
-    return ts if ts.tzinfo is not None else ts.replace(tzinfo=UTC)
-
-
 def ago(ts: datetime, now: datetime) -> str:
     """How long ago ``ts`` was, in words."""
-    minutes = int((_aware(now) - _aware(ts)).total_seconds() // 60)
+    minutes = int((as_utc(now) - as_utc(ts)).total_seconds() // 60)
     if minutes < 1:
         return _("just now")
     if minutes < 60:
@@ -110,7 +106,7 @@ def _common(now: datetime) -> dict[str, Any]:
         "lang_tag": html_lang,
         "lang_dir": text_direction,
         "answer_due": answer_due,
-        "aware": _aware,
+        "aware": as_utc,
     }
 
 
