@@ -98,9 +98,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url=None if settings.environment == "production" else "/openapi.json",
         redoc_url=None,
     )
-    if settings is not get_settings():
-        app.dependency_overrides[get_settings] = lambda: settings
-    app.state.settings = settings
+    app.state.settings = settings  # the routes' SettingsDep
     app.add_middleware(SecurityMiddleware, secure_cookies=settings.https)
     # HTML, CSS and JavaScript compress well (the form page: 112 KB as sent, 31 KB gzipped).
     app.add_middleware(GZipMiddleware, minimum_size=1024)

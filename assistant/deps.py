@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from assistant import i18n
 from assistant.db import get_engine
@@ -16,33 +17,53 @@ from assistant.people.models import Role, User
 from assistant.security.sessions import SESSION_COOKIE
 from assistant.settings import Settings, get_settings
 
-SettingsDep = Annotated[Settings, Depends(get_settings)]
+# The request's dependencies that do no blocking work are ``async def``: FastAPI runs a plain
+# ``def`` dependency in the thread pool, a hand-over that costs more than the work itself.
 
 
-def get_session(request: Request, settings: SettingsDep) -> Iterator[Session]:
+async def current_settings(request: Request) -> Settings:
+    """The app's settings (``create_app``'s), else the environment's."""
+    settings = getattr(request.app.state, "settings", None)
+    return settings if isinstance(settings, Settings) else get_settings()
+
+
+SettingsDep = Annotated[Settings, Depends(current_settings)]
+
+
+async def get_session(request: Request, settings: SettingsDep) -> AsyncIterator[Session]:
     """The request's one database session (the sign-in check, the route and the page's
-    navigation badges share it); it connects only when first used."""
-    with Session(get_engine(settings.database_url)) as session:
-        request.state.db = session
-        try:
-            yield session
-        finally:
-            request.state.db = None
+    navigation badges share it); it connects only when first used, and a session that did
+    connect is closed in the thread pool (closing it ends its transaction in the database)."""
+    session = Session(get_engine(settings.database_url))
+    request.state.db = session
+    try:
+        yield session
+    finally:
+        request.state.db = None
+        if session.in_transaction():
+            await run_in_threadpool(session.close)
+        else:
+            session.close()
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
-def load_user(request: Request, session: SessionDep) -> User | None:
+async def load_user(request: Request, session: SessionDep) -> User | None:
     """The signed-in user, if any (no database work without a session cookie). Detached from
     the session, so the route's commits leave it as it was read."""
     token = request.cookies.get(SESSION_COOKIE)
     user: User | None = None
     if token:
-        user = user_for_token(session, token)
-        if user is not None:
-            session.expunge(user)
+        user = await run_in_threadpool(_signed_in, session, token)
     request.state.user = user
+    return user
+
+
+def _signed_in(session: Session, token: str) -> User | None:
+    user = user_for_token(session, token)
+    if user is not None:
+        session.expunge(user)
     return user
 
 

@@ -11,7 +11,7 @@ from assistant.audit import events_for
 from assistant.notify.models import EmailKind
 from assistant.notify.preferences import preferences_for, wants
 from assistant.people.models import Role
-from assistant.settings import Settings, get_settings
+from assistant.settings import Settings
 from tests import factories
 from tests.conftest import Client
 from tests.html import parse
@@ -83,7 +83,7 @@ def test_the_page_says_when_email_is_off(
     login(factories.user(session, Role.liaison))
     assert parse(client.get("/account/notifications").text).find("#email-off")
     on = settings.model_copy(update={"smtp_host": "127.0.0.1"})
-    app.dependency_overrides[get_settings] = lambda: on
+    app.state.settings = on
     assert not parse(client.get("/account/notifications").text).find_all("#email-off")
 
 

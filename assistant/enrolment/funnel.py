@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
 from assistant.enrolment.models import FunnelMark, Stage
@@ -26,26 +29,30 @@ def mark(
     language: str,
     practice_id: int | None = None,
 ) -> bool:
-    """Record that ``person`` reached ``stage`` (no-op when they already had). Flushes."""
-    found = session.exec(
-        select(FunnelMark).where(FunnelMark.person == person, FunnelMark.stage == stage.value)
-    ).first()
-    if found is not None:
-        if found.practice_id is None and practice_id is not None:
-            found.practice_id = practice_id
-            session.add(found)
-        return False
-    session.add(
-        FunnelMark(
-            person=person,
-            stage=stage.value,
-            at=at,
-            language=language,
-            practice_id=practice_id,
-        )
+    """Record that ``person`` reached ``stage`` (no-op when they already had; a practice is
+    filled in when the first mark had none). One statement when new, as every text marks."""
+    table = sa.inspect(FunnelMark).local_table
+    assert isinstance(table, sa.Table)
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert(table) if dialect == "postgresql" else sqlite_insert(table)
+    added = session.execute(
+        insert.values(
+            person=person, stage=stage.value, at=at, language=language, practice_id=practice_id
+        ).on_conflict_do_nothing(index_elements=["person", "stage"])
     )
-    session.flush()
-    return True
+    if getattr(added, "rowcount", 0):
+        return True
+    if practice_id is not None:
+        session.execute(
+            sa.update(table)
+            .where(
+                table.c.person == person,
+                table.c.stage == stage.value,
+                table.c.practice_id.is_(None),
+            )
+            .values(practice_id=practice_id)
+        )
+    return False
 
 
 def first_mark(session: Session, *, person: str, stage: Stage) -> FunnelMark | None:

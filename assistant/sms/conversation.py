@@ -41,12 +41,10 @@ def handle_inbound(
     now = now or utcnow()
     if pho_phone is None:
         pho_phone = get_settings().pho_phone_number
-    stored = _stored_reply(session, message_sid)
-    if stored is not None:
-        log.info("sms duplicate sid=%s from=%s", message_sid, mask_phone(phone))
-        return stored
     for _attempt in range(_ATTEMPTS):
         try:
+            # The contact's lock first: a Twilio retry waits for the copy being handled, then
+            # finds its stored reply.
             contact = _lock_contact(session, phone=phone, now=now)
             stored = _stored_reply(session, message_sid)
             if stored is not None:
@@ -56,14 +54,15 @@ def handle_inbound(
             turn = Turn(session=session, contact=contact, body=body, now=now, pho_phone=pho_phone)
             reply = turn.run()
             assert contact.id is not None
+            language, step = contact.language, contact.step
             session.add(
                 SmsInbound(
                     message_sid=message_sid,
                     contact_id=contact.id,
                     body=body,
                     reply=reply,
-                    language=contact.language,
-                    step=contact.step,
+                    language=language,
+                    step=step,
                     received_at=now,
                 )
             )
@@ -72,8 +71,8 @@ def handle_inbound(
                 "sms handled sid=%s from=%s lang=%s step=%s",
                 message_sid,
                 mask_phone(phone),
-                contact.language,
-                contact.step,
+                language,
+                step,
             )
             return reply
         except (IntegrityError, OperationalError) as exc:
@@ -102,20 +101,15 @@ def _lock_contact(session: Session, *, phone: str, now: datetime) -> SmsContact:
     """
     dialect = session.get_bind().dialect.name
     if dialect == "sqlite":
-        result = session.execute(
+        # A no-op UPDATE takes the write lock and returns the row (one statement).
+        contact = session.scalars(
             update(SmsContact)
             .where(col(SmsContact.phone) == phone)
             .values(phone=SmsContact.phone)
-            .execution_options(synchronize_session=False)
-        )
-        if getattr(result, "rowcount", 0) == 0:
-            return _create_contact(session, phone=phone, now=now)
-        contact = session.exec(
-            select(SmsContact)
-            .where(SmsContact.phone == phone)
-            .execution_options(populate_existing=True)
-        ).one()
-        return contact
+            .returning(SmsContact),
+            execution_options={"populate_existing": True},
+        ).first()
+        return contact if contact is not None else _create_contact(session, phone=phone, now=now)
     locked = session.exec(
         select(SmsContact)
         .where(SmsContact.phone == phone)

@@ -115,13 +115,15 @@ class Turn:
         except ValueError:
             self.answers = {}
         idle = self._idle()
+        first_text = contact.last_activity is None
         contact.last_activity = self.now
         reply = self._reply(idle=idle)
         if contact.step not in _ASKING:
             self.answers.pop("asking", None)  # the name goes with the step that needed it
         contact.answers = json.dumps(self.answers, ensure_ascii=False, sort_keys=True)
         self.session.add(contact)
-        self._mark(Stage.texted)
+        if first_text:
+            self._mark(Stage.texted)  # a person is counted as texting once, at their first text
         return reply
 
     def _idle(self) -> bool:
