@@ -10,7 +10,15 @@ from sqlmodel import Session, select
 from assistant.audit import AuditEvent, events_for
 from assistant.people import admin
 from assistant.people.accounts import authenticate, user_for_token
-from assistant.people.admin import FormInvalid
+from assistant.people.admin_forms import (
+    AgencyForm,
+    FormInvalid,
+    NewUserForm,
+    PracticeForm,
+    TeamForm,
+    UserForm,
+    read_form,
+)
 from assistant.people.models import (
     Agency,
     PortfolioAssignment,
@@ -58,7 +66,7 @@ def as_admin(client: Client, login: Any, admin_user: User) -> Client:
 
 
 def test_parse_practice_cleans_and_keeps_values() -> None:
-    data = admin.parse_practice(PRACTICE_FORM)
+    data = read_form(PracticeForm, PRACTICE_FORM)
     assert data.languages == "English, Samoan, Hindi"
     assert (data.latitude, data.longitude) == (-43.58, 172.57)
     assert data.accepting_new_patients is True
@@ -81,17 +89,18 @@ def test_parse_practice_refuses_bad_input(
     changes: dict[str, str], field: str, message: str
 ) -> None:
     with pytest.raises(FormInvalid) as caught:
-        admin.parse_practice(PRACTICE_FORM | changes)
+        read_form(PracticeForm, PRACTICE_FORM | changes)
     assert field in caught.value.errors
     assert message in caught.value.errors[field]
 
 
 def test_practice_create_update_deactivate_are_audited(session: Session) -> None:
-    practice = admin.create_practice(session, actor_id=7, data=admin.parse_practice(PRACTICE_FORM))
+    data = read_form(PracticeForm, PRACTICE_FORM)
+    practice = admin.create_practice(session, actor_id=7, data=data)
     assert practice.id is not None
-    data = admin.parse_practice(PRACTICE_FORM | {"phone": "03 322 2000"})
-    admin.update_practice(session, actor_id=7, practice_id=practice.id, data=data)
-    admin.set_practice_active(session, actor_id=7, practice_id=practice.id, active=False)
+    data = read_form(PracticeForm, PRACTICE_FORM | {"phone": "03 322 2000"})
+    admin.update_practice(session, practice.id, actor_id=7, data=data)
+    admin.set_practice_active(session, practice.id, actor_id=7, active=False)
     events = events_for(session, "practice", practice.id)
     assert [(e.action, e.actor_id) for e in events] == [
         ("created", 7),
@@ -106,18 +115,19 @@ def test_practice_create_update_deactivate_are_audited(session: Session) -> None
 def test_team_and_agency_names_are_unique_ignoring_case(session: Session) -> None:
     factories.team(session, name="Liaison North")
     with pytest.raises(FormInvalid) as caught:
-        admin.parse_team(session, {"name": "liaison north", "kind": "liaison"})
+        read_form(TeamForm, {"name": "liaison north", "kind": "liaison"}, session=session)
     assert caught.value.errors == {"name": "Another team already has this name."}
     agency = factories.agency(session, name="Youth Hub")
     # Saving an agency under its own name is fine; taking another's is not.
-    assert admin.parse_agency(session, {"name": "Youth Hub"}, agency_id=agency.id).name
+    own = read_form(AgencyForm, {"name": "Youth Hub"}, session=session, record_id=agency.id)
+    assert own.name == "Youth Hub"
     with pytest.raises(FormInvalid):
-        admin.parse_agency(session, {"name": "YOUTH HUB"})
+        read_form(AgencyForm, {"name": "YOUTH HUB"}, session=session)
 
 
 def test_team_kind_must_be_chosen(session: Session) -> None:
     with pytest.raises(FormInvalid) as caught:
-        admin.parse_team(session, {"name": "Someone", "kind": "pirates"})
+        read_form(TeamForm, {"name": "Someone", "kind": "pirates"}, session=session)
     assert caught.value.errors == {"kind": "Choose what kind of team this is."}
 
 
@@ -148,30 +158,29 @@ def test_parse_user_refuses_bad_input(
     session: Session, changes: dict[str, str], field: str, message: str
 ) -> None:
     with pytest.raises(FormInvalid) as caught:
-        admin.parse_user(session, _user_form(session, **changes))
+        read_form(NewUserForm, _user_form(session, **changes), session=session)
     assert caught.value.errors[field] == message
 
 
 def test_user_email_is_unique_ignoring_case(session: Session) -> None:
     factories.user(session, email="taken@example.nz")
     with pytest.raises(FormInvalid) as caught:
-        admin.parse_user(session, _user_form(session, email="Taken@Example.NZ"))
+        read_form(NewUserForm, _user_form(session, email="Taken@Example.NZ"), session=session)
     assert caught.value.errors["email"] == "Another user already has this email address."
 
 
 def test_create_user_keeps_only_the_affiliation_the_role_uses(session: Session) -> None:
     team = factories.team(session)
     form = _user_form(session, role="liaison", team_id=str(team.id))
-    data, password = admin.parse_user(session, form)
-    assert password is not None
-    user = admin.create_user(session, actor_id=1, data=data, password=password)
+    data = read_form(NewUserForm, form, session=session)
+    user = admin.create_user(session, actor_id=1, data=data)
     assert (user.role, user.team_id, user.practice_id, user.locale) == (
         Role.liaison,
         team.id,
         None,
         "mi",
     )
-    assert authenticate(session, email="hemi@practice.example.nz", password=password) is not None
+    assert authenticate(session, email="hemi@practice.example.nz", password=data.password)
     assert [e.action for e in events_for(session, "user", user.id)] == ["created"]
 
 
@@ -179,7 +188,7 @@ def test_deactivating_a_user_ends_their_sessions(session: Session) -> None:
     user = factories.user(session)
     assert user.id is not None
     token = start_session(session, user_id=user.id, max_age_seconds=600)
-    admin.set_user_active(session, actor_id=99, user_id=user.id, active=False)
+    admin.set_user_active(session, user.id, actor_id=99, active=False)
     assert user_for_token(session, token) is None
     assert authenticate(session, email=user.email, password=factories.PASSWORD) is None
 
@@ -187,10 +196,11 @@ def test_deactivating_a_user_ends_their_sessions(session: Session) -> None:
 def test_admin_cannot_lock_themselves_out(session: Session, admin_user: User) -> None:
     assert admin_user.id is not None
     with pytest.raises(FormInvalid):
-        admin.set_user_active(session, actor_id=admin_user.id, user_id=admin_user.id, active=False)
-    data = admin.UserData("Ana", admin_user.email, Role.liaison, None, None, None, None)
+        admin.set_user_active(session, admin_user.id, actor_id=admin_user.id, active=False)
+    form = {"name": "Ana", "email": admin_user.email, "role": "liaison"}
+    data = read_form(UserForm, form, session=session, record_id=admin_user.id)
     with pytest.raises(FormInvalid):
-        admin.update_user(session, actor_id=admin_user.id, user_id=admin_user.id, data=data)
+        admin.update_user(session, admin_user.id, actor_id=admin_user.id, data=data)
 
 
 def test_reset_password_checks_length_and_signs_the_user_out(session: Session) -> None:
@@ -429,7 +439,7 @@ def test_admin_sets_and_clears_practice_manager_on_practice_staff(
 def test_only_practice_staff_can_be_practice_managers(session: Session) -> None:
     team = factories.team(session)
     form = _user_form(session, role="liaison", team_id=str(team.id), practice_manager="on")
-    data, _password = admin.parse_user(session, form)
+    data = read_form(NewUserForm, form, session=session)
     assert data.practice_manager is False
 
 

@@ -1,114 +1,49 @@
 """Managing practices, teams, agencies, users and liaison portfolios.
 
-Each ``parse_*`` turns what an admin typed into clean values or raises ``FormInvalid`` with a
-translated message per field; each change is a plain function over a Session that records
-an audit event.
+Each change is a plain function over a Session, taking what ``admin_forms`` read from a form:
+it adds, flushes and records an audit event; the caller commits. (``FormInvalid`` and
+``MIN_PASSWORD`` are re-exported for the places that know them from here.)
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, TypeVar
 
-from sqlmodel import Session, SQLModel, col, func, select
+from pydantic import BaseModel
+from sqlmodel import Session, SQLModel, col, select
 
 from assistant.audit import record
 from assistant.clock import to_local, utcnow
-from assistant.errors import Invalid, NotFound
-from assistant.i18n import LANGUAGES, _
+from assistant.errors import NotFound
+from assistant.i18n import _
+from assistant.people.admin_forms import MIN_PASSWORD as MIN_PASSWORD
+from assistant.people.admin_forms import (
+    AgencyForm,
+    NewUserForm,
+    PasswordForm,
+    PracticeForm,
+    TeamForm,
+    UserForm,
+    read_form,
+)
+from assistant.people.admin_forms import FormInvalid as FormInvalid
 from assistant.people.cover import Cover, cover_for, is_away
 from assistant.people.models import (
     Agency,
-    AgencyBase,
     PortfolioAssignment,
     Practice,
-    PracticeBase,
     Role,
     Team,
-    TeamBase,
-    TeamKind,
     User,
 )
 from assistant.security.passwords import hash_password
 from assistant.security.sessions import end_all_sessions
 
-MIN_PASSWORD = 10
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_PHONE = re.compile(r"^[0-9 +()\-]*$")
-_POSTCODE = re.compile(r"^[A-Za-z0-9 ]*$")
-
 Model = TypeVar("Model", bound=SQLModel)
-
-
-class FormInvalid(Invalid):
-    """What was typed does not pass; ``errors`` maps field names to translated messages."""
-
-    def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__(_("Please correct the problems marked below."))
-        self.errors = errors
-
-
-@dataclass
-class _Reader:
-    """Reads text fields from a form, collecting errors."""
-
-    form: Mapping[str, str]
-    errors: dict[str, str] = field(default_factory=dict)
-
-    def text(self, name: str, *, max_length: int) -> str:
-        value = " ".join(str(self.form.get(name, "")).split())
-        if len(value) > max_length:
-            self.errors[name] = _(
-                "Use at most %(max)d characters (you typed %(count)d).",
-                max=max_length,
-                count=len(value),
-            )
-        return value
-
-    def name(self, name: str, *, max_length: int) -> str:
-        value = self.text(name, max_length=max_length)
-        if len(value) < 2:
-            self.errors[name] = _("Enter a name of at least 2 characters.")
-        return value
-
-    def number(self, name: str, *, low: float, high: float, message: str) -> float | None:
-        raw = str(self.form.get(name, "")).strip().replace(",", ".")
-        if not raw:
-            return None
-        try:
-            value = float(raw)
-        except ValueError:
-            self.errors[name] = message
-            return None
-        if not low <= value <= high:
-            self.errors[name] = message
-            return None
-        return value
-
-    def flag(self, name: str) -> bool:
-        return str(self.form.get(name, "")).lower() in {"1", "on", "true", "yes"}
-
-    def choice_id(self, name: str) -> int | None:
-        return form_id(str(self.form.get(name, "")))
-
-    def done(self) -> None:
-        if self.errors:
-            raise FormInvalid(self.errors)
-
-
-def form_id(raw: str) -> int | None:
-    """An id as a form sends it (a chosen option): None when nothing was chosen; 0, which no
-    record has, when it is not plain digits within a database id's range, so the usual checks
-    refuse it (str.isdigit() alone passes "¹", which int() refuses)."""
-    text = raw.strip()
-    if not text:
-        return None
-    if text.isascii() and text.isdigit() and len(text) <= 10 and int(text) < 2**31:
-        return int(text)
-    return 0
+Managed = TypeVar("Managed", Practice, Team, Agency)
 
 
 def _get(session: Session, model: type[Model], obj_id: int) -> Model:
@@ -118,7 +53,7 @@ def _get(session: Session, model: type[Model], obj_id: int) -> Model:
     return obj
 
 
-def _apply(obj: SQLModel, data: SQLModel, fields: tuple[str, ...]) -> list[str]:
+def _apply(obj: SQLModel, data: BaseModel, fields: tuple[str, ...]) -> list[str]:
     changed = []
     for name in fields:
         value = getattr(data, name)
@@ -141,68 +76,46 @@ def _save(
         entity_id=getattr(obj, "id", ""),
         **detail,
     )
-    session.commit()
-    session.refresh(obj)
     return obj
 
 
+def _create(
+    session: Session, model: type[Model], data: BaseModel, *, actor_id: int | None, entity: str
+) -> Model:
+    obj = model.model_validate(data.model_dump())
+    return _save(session, obj, actor_id=actor_id, action="created", entity=entity)
+
+
+def _update(
+    session: Session,
+    model: type[Model],
+    obj_id: int,
+    data: BaseModel,
+    *,
+    actor_id: int | None,
+    entity: str,
+) -> Model:
+    obj = _get(session, model, obj_id)
+    changed = _apply(obj, data, tuple(type(data).model_fields))
+    return _save(session, obj, actor_id=actor_id, action="changed", entity=entity, fields=changed)
+
+
+def _set_active(
+    session: Session,
+    model: type[Managed],
+    obj_id: int,
+    active: bool,
+    *,
+    actor_id: int | None,
+    entity: str,
+) -> Managed:
+    obj = _get(session, model, obj_id)
+    obj.active = active
+    action = "reactivated" if active else "deactivated"
+    return _save(session, obj, actor_id=actor_id, action=action, entity=entity)
+
+
 # Practices
-
-PRACTICE_FIELDS = (
-    "name",
-    "address",
-    "suburb",
-    "postcode",
-    "latitude",
-    "longitude",
-    "phone",
-    "accepting_new_patients",
-    "fee_notes",
-    "languages",
-)
-
-
-def parse_practice(form: Mapping[str, str]) -> PracticeBase:
-    r = _Reader(form)
-    name = r.name("name", max_length=200)
-    address = r.text("address", max_length=300)
-    suburb = r.text("suburb", max_length=100)
-    postcode = r.text("postcode", max_length=10).upper()
-    if "postcode" not in r.errors and not _POSTCODE.match(postcode):
-        r.errors["postcode"] = _("Enter a postcode using letters and digits only.")
-    latitude = r.number(
-        "latitude", low=-90, high=90, message=_("Enter a latitude between -90 and 90.")
-    )
-    longitude = r.number(
-        "longitude", low=-180, high=180, message=_("Enter a longitude between -180 and 180.")
-    )
-    if (latitude is None) != (longitude is None) and not {"latitude", "longitude"} & set(r.errors):
-        missing = "latitude" if latitude is None else "longitude"
-        r.errors[missing] = _("Enter both latitude and longitude, or leave both empty.")
-    phone = r.text("phone", max_length=40)
-    if "phone" not in r.errors and not _PHONE.match(phone):
-        r.errors["phone"] = _("Enter a phone number using digits, spaces and + ( ) - only.")
-    fee_notes = r.text("fee_notes", max_length=500)
-    languages = ", ".join(
-        part.strip() for part in str(form.get("languages", "")).split(",") if part.strip()
-    )
-    if len(languages) > 200:
-        r.errors["languages"] = _(
-            "Use at most %(max)d characters (you typed %(count)d).", max=200, count=len(languages)
-        )
-    r.done()
-    return PracticeBase(
-        name=name,
-        address=address,
-        suburb=suburb,
-        postcode=postcode,
-        latitude=latitude,
-        longitude=longitude,
-        phone=phone,
-        accepting_new_patients=r.flag("accepting_new_patients"),
-        fee_notes=fee_notes,
-        languages=languages,
-    )
 
 
 def list_practices(session: Session) -> list[Practice]:
@@ -215,55 +128,23 @@ def get_practice(session: Session, practice_id: int) -> Practice:
     return _get(session, Practice, practice_id)
 
 
-def create_practice(session: Session, *, actor_id: int | None, data: PracticeBase) -> Practice:
-    practice = Practice.model_validate(data.model_dump())
-    return _save(session, practice, actor_id=actor_id, action="created", entity="practice")
+def create_practice(session: Session, *, actor_id: int | None, data: PracticeForm) -> Practice:
+    return _create(session, Practice, data, actor_id=actor_id, entity="practice")
 
 
 def update_practice(
-    session: Session, *, actor_id: int | None, practice_id: int, data: PracticeBase
+    session: Session, practice_id: int, *, actor_id: int | None, data: PracticeForm
 ) -> Practice:
-    practice = get_practice(session, practice_id)
-    changed = _apply(practice, data, PRACTICE_FIELDS)
-    return _save(
-        session, practice, actor_id=actor_id, action="changed", entity="practice", fields=changed
-    )
+    return _update(session, Practice, practice_id, data, actor_id=actor_id, entity="practice")
 
 
 def set_practice_active(
-    session: Session, *, actor_id: int | None, practice_id: int, active: bool
+    session: Session, practice_id: int, *, actor_id: int | None, active: bool
 ) -> Practice:
-    practice = get_practice(session, practice_id)
-    practice.active = active
-    action = "reactivated" if active else "deactivated"
-    return _save(session, practice, actor_id=actor_id, action=action, entity="practice")
+    return _set_active(session, Practice, practice_id, active, actor_id=actor_id, entity="practice")
 
 
 # Teams and agencies
-
-
-def _name_taken(
-    session: Session, model: type[Team] | type[Agency], name: str, own: int | None
-) -> bool:
-    """Another row has this name, whatever the case: compared in Python, as the databases'
-    lower() leaves letters such as Ō alone (a few dozen rows)."""
-    wanted = name.casefold()
-    rows = session.exec(select(model.id, model.name)).all()
-    return any(row_id != own and row_name.casefold() == wanted for row_id, row_name in rows)
-
-
-def parse_team(
-    session: Session, form: Mapping[str, str], *, team_id: int | None = None
-) -> TeamBase:
-    r = _Reader(form)
-    name = r.name("name", max_length=120)
-    kind_raw = str(form.get("kind", ""))
-    if kind_raw not in {k.value for k in TeamKind}:
-        r.errors["kind"] = _("Choose what kind of team this is.")
-    if "name" not in r.errors and _name_taken(session, Team, name, team_id):
-        r.errors["name"] = _("Another team already has this name.")
-    r.done()
-    return TeamBase(name=name, kind=TeamKind(kind_raw))
 
 
 def list_teams(session: Session) -> list[Team]:
@@ -274,33 +155,16 @@ def get_team(session: Session, team_id: int) -> Team:
     return _get(session, Team, team_id)
 
 
-def create_team(session: Session, *, actor_id: int | None, data: TeamBase) -> Team:
-    team = Team.model_validate(data.model_dump())
-    return _save(session, team, actor_id=actor_id, action="created", entity="team")
+def create_team(session: Session, *, actor_id: int | None, data: TeamForm) -> Team:
+    return _create(session, Team, data, actor_id=actor_id, entity="team")
 
 
-def update_team(session: Session, *, actor_id: int | None, team_id: int, data: TeamBase) -> Team:
-    team = get_team(session, team_id)
-    changed = _apply(team, data, ("name", "kind"))
-    return _save(session, team, actor_id=actor_id, action="changed", entity="team", fields=changed)
+def update_team(session: Session, team_id: int, *, actor_id: int | None, data: TeamForm) -> Team:
+    return _update(session, Team, team_id, data, actor_id=actor_id, entity="team")
 
 
-def set_team_active(session: Session, *, actor_id: int | None, team_id: int, active: bool) -> Team:
-    team = get_team(session, team_id)
-    team.active = active
-    action = "reactivated" if active else "deactivated"
-    return _save(session, team, actor_id=actor_id, action=action, entity="team")
-
-
-def parse_agency(
-    session: Session, form: Mapping[str, str], *, agency_id: int | None = None
-) -> AgencyBase:
-    r = _Reader(form)
-    name = r.name("name", max_length=160)
-    if "name" not in r.errors and _name_taken(session, Agency, name, agency_id):
-        r.errors["name"] = _("Another agency already has this name.")
-    r.done()
-    return AgencyBase(name=name)
+def set_team_active(session: Session, team_id: int, *, actor_id: int | None, active: bool) -> Team:
+    return _set_active(session, Team, team_id, active, actor_id=actor_id, entity="team")
 
 
 def list_agencies(session: Session) -> list[Agency]:
@@ -311,119 +175,23 @@ def get_agency(session: Session, agency_id: int) -> Agency:
     return _get(session, Agency, agency_id)
 
 
-def create_agency(session: Session, *, actor_id: int | None, data: AgencyBase) -> Agency:
-    agency = Agency.model_validate(data.model_dump())
-    return _save(session, agency, actor_id=actor_id, action="created", entity="agency")
+def create_agency(session: Session, *, actor_id: int | None, data: AgencyForm) -> Agency:
+    return _create(session, Agency, data, actor_id=actor_id, entity="agency")
 
 
 def update_agency(
-    session: Session, *, actor_id: int | None, agency_id: int, data: AgencyBase
+    session: Session, agency_id: int, *, actor_id: int | None, data: AgencyForm
 ) -> Agency:
-    agency = get_agency(session, agency_id)
-    changed = _apply(agency, data, ("name",))
-    return _save(
-        session, agency, actor_id=actor_id, action="changed", entity="agency", fields=changed
-    )
+    return _update(session, Agency, agency_id, data, actor_id=actor_id, entity="agency")
 
 
 def set_agency_active(
-    session: Session, *, actor_id: int | None, agency_id: int, active: bool
+    session: Session, agency_id: int, *, actor_id: int | None, active: bool
 ) -> Agency:
-    agency = get_agency(session, agency_id)
-    agency.active = active
-    action = "reactivated" if active else "deactivated"
-    return _save(session, agency, actor_id=actor_id, action=action, entity="agency")
+    return _set_active(session, Agency, agency_id, active, actor_id=actor_id, entity="agency")
 
 
 # Users
-
-USER_FIELDS = (
-    "name",
-    "email",
-    "role",
-    "practice_id",
-    "team_id",
-    "agency_id",
-    "locale",
-    "practice_manager",
-)
-
-
-@dataclass(frozen=True)
-class UserData:
-    name: str
-    email: str
-    role: Role
-    practice_id: int | None
-    team_id: int | None
-    agency_id: int | None
-    locale: str | None
-    # Practice staff only: keeps the practice's "taking new patients" listing current.
-    practice_manager: bool = False
-
-
-def _password_error(password: str) -> str | None:
-    if len(password) < MIN_PASSWORD:
-        return _("Use a password of at least %(min)d characters.", min=MIN_PASSWORD)
-    if len(password) > 1024:
-        return _("Use a password of at most %(max)d characters.", max=1024)
-    return None
-
-
-def parse_user(
-    session: Session, form: Mapping[str, str], *, user_id: int | None = None
-) -> tuple[UserData, str | None]:
-    """Clean user fields; for a new user (no ``user_id``) also the first password."""
-    r = _Reader(form)
-    name = r.text("name", max_length=120)
-    if not name:
-        r.errors["name"] = _("Enter the person's name.")
-    email = str(form.get("email", "")).strip()
-    if not _EMAIL.match(email) or len(email) > 254:
-        r.errors["email"] = _("Enter an email address like name@example.nz.")
-    else:
-        # Both sides through the database's lower(): Python's also folds letters such as Ü,
-        # which let an existing address through to the unique index.
-        same = func.lower(User.email) == func.lower(email)
-        other = session.exec(select(User).where(same)).first()
-        if other is not None and other.id != user_id:
-            r.errors["email"] = _("Another user already has this email address.")
-    role_raw = str(form.get("role", ""))
-    role = Role(role_raw) if role_raw in {x.value for x in Role} else None
-    if role is None:
-        r.errors["role"] = _("Choose a role.")
-    practice_id = r.choice_id("practice_id")
-    team_id = r.choice_id("team_id")
-    agency_id = r.choice_id("agency_id")
-    if practice_id is not None and session.get(Practice, practice_id) is None:
-        practice_id = None
-    if team_id is not None and session.get(Team, team_id) is None:
-        team_id = None
-    if agency_id is not None and session.get(Agency, agency_id) is None:
-        agency_id = None
-    if role == Role.practice_staff and practice_id is None:
-        r.errors["practice_id"] = _("Choose the practice this person works at.")
-    if role == Role.pcw and agency_id is None:
-        r.errors["agency_id"] = _("Choose the agency this person works from.")
-    if role in (Role.practice_staff, Role.pcw):
-        team_id = None
-    if role != Role.practice_staff:
-        practice_id = None
-    if role != Role.pcw:
-        agency_id = None
-    practice_manager = role == Role.practice_staff and r.flag("practice_manager")
-    locale_raw = str(form.get("locale", ""))
-    locale = locale_raw if locale_raw in LANGUAGES else None
-    password: str | None = None
-    if user_id is None:
-        password = str(form.get("password", ""))
-        problem = _password_error(password)
-        if problem:
-            r.errors["password"] = problem
-    r.done()
-    assert role is not None
-    data = UserData(name, email, role, practice_id, team_id, agency_id, locale, practice_manager)
-    return data, password
 
 
 def list_users(session: Session, *, role: Role | None = None) -> list[User]:
@@ -437,7 +205,7 @@ def get_user(session: Session, user_id: int) -> User:
     return _get(session, User, user_id)
 
 
-def view_user(session: Session, *, actor_id: int | None, user_id: int) -> User:
+def view_user(session: Session, user_id: int, *, actor_id: int | None) -> User:
     """A user's record for the edit page; the view is audited."""
     user = get_user(session, user_id)
     record(session, actor_id=actor_id, action="viewed", entity="user", entity_id=user_id)
@@ -445,37 +213,24 @@ def view_user(session: Session, *, actor_id: int | None, user_id: int) -> User:
     return user
 
 
-def create_user(session: Session, *, actor_id: int | None, data: UserData, password: str) -> User:
-    user = User(
-        name=data.name,
-        email=data.email,
-        role=data.role,
-        practice_id=data.practice_id,
-        team_id=data.team_id,
-        agency_id=data.agency_id,
-        locale=data.locale,
-        practice_manager=data.practice_manager,
-        password_hash=hash_password(password),
+def create_user(session: Session, *, actor_id: int | None, data: NewUserForm) -> User:
+    user = User.model_validate(
+        data.model_dump(exclude={"password"}) | {"password_hash": hash_password(data.password)}
     )
     return _save(session, user, actor_id=actor_id, action="created", entity="user")
 
 
-def update_user(session: Session, *, actor_id: int | None, user_id: int, data: UserData) -> User:
+def update_user(session: Session, user_id: int, *, actor_id: int | None, data: UserForm) -> User:
     user = get_user(session, user_id)
     if user_id == actor_id and data.role != user.role:
         raise FormInvalid({"role": _("You cannot change your own role.")})
-    changed = []
-    for name in USER_FIELDS:
-        value = getattr(data, name)
-        if getattr(user, name) != value:
-            setattr(user, name, value)
-            changed.append(name)
+    changed = _apply(user, data, tuple(UserForm.model_fields))
     if "role" in changed and user.role != Role.liaison:
         user.away, user.cover_id = False, None
     return _save(session, user, actor_id=actor_id, action="changed", entity="user", fields=changed)
 
 
-def set_user_active(session: Session, *, actor_id: int | None, user_id: int, active: bool) -> User:
+def set_user_active(session: Session, user_id: int, *, actor_id: int | None, active: bool) -> User:
     user = get_user(session, user_id)
     if user_id == actor_id and not active:
         raise FormInvalid({"active": _("You cannot deactivate your own account.")})
@@ -489,11 +244,9 @@ def set_user_active(session: Session, *, actor_id: int | None, user_id: int, act
 
 def reset_password(session: Session, *, actor_id: int | None, user_id: int, password: str) -> User:
     """Set a new password; the user's open sessions end."""
-    problem = _password_error(password)
-    if problem:
-        raise FormInvalid({"password": problem})
+    data = read_form(PasswordForm, {"password": password})
     user = get_user(session, user_id)
-    user.password_hash = hash_password(password)
+    user.password_hash = hash_password(data.password)
     saved = _save(session, user, actor_id=actor_id, action="password_reset", entity="user")
     if user_id != actor_id:
         end_all_sessions(session, user_id)
@@ -573,7 +326,6 @@ def assign_practices(
             liaison_id=liaison_id,
         )
         changed.append(practice_id)
-    session.commit()
     return changed
 
 
