@@ -295,3 +295,90 @@ def test_a_submission_and_its_ticket_are_stored_together_or_not_at_all(
     session.expire_all()
     assert session.exec(select(func.count()).select_from(Ticket)).one() == 0
     assert session.exec(select(func.count()).select_from(FormSubmission)).one() == 0
+
+
+def test_a_body_that_is_no_json_object_is_refused_in_the_forms_contract(
+    client: Client, session: Session, login: Any
+) -> None:
+    login(factories.user(session, Role.practice_staff))
+    for raw in (b"[]", b"null", b'"text"', b"{not json", b"\xff\xfe\x00garbage", b""):
+        response = client.post(
+            URL.format("flag_problem"), content=raw, headers={"content-type": "application/json"}
+        )
+        assert response.status_code == 422, raw
+        assert response.json() == {"errors": {"body": "Send a JSON object."}}, raw
+    assert count(session) == 0
+
+
+def test_missing_and_wrong_fields_are_named_in_the_submissions_language(
+    client: Client, session: Session, login: Any
+) -> None:
+    login(factories.user(session, Role.practice_staff))
+    bad = {"instance_id": 7, "form_version": "", "answers": "none", "lang": "sm"}
+    response = client.post(URL.format("flag_problem"), json=bad)
+    assert response.status_code == 422
+    # Our own shape, never FastAPI's list of validation errors under "detail".
+    assert response.json() == {
+        "errors": {
+            "instance_id": "E manaʻomia lenei.",
+            "form_version": "E manaʻomia lenei.",
+            "answers": "E manaʻomia lenei.",
+        }
+    }
+    english = client.post(URL.format("flag_problem"), json={"lang": 5})
+    assert english.json() == {
+        "errors": {
+            "instance_id": "This is needed.",
+            "form_version": "This is needed.",
+            "answers": "This is needed.",
+        }
+    }
+    assert count(session) == 0
+
+
+def test_an_instance_id_longer_than_any_stored_is_refused(
+    client: Client, session: Session, login: Any
+) -> None:
+    login(factories.user(session, Role.practice_staff))
+    body = flag_payload() | {"instance_id": str(uuid.uuid4()) + "x" * 64}
+    response = client.post(URL.format("flag_problem"), json=body)
+    assert response.status_code == 422
+    assert response.json() == {"errors": {"instance_id": "This form has no valid instance id."}}
+    assert count(session) == 0
+
+
+def test_an_unknown_language_is_answered_in_english_and_stored(
+    client: Client, session: Session, login: Any
+) -> None:
+    login(factories.user(session, Role.practice_staff))
+    for lang in ("xx", 5, None):
+        response = client.post(URL.format("flag_problem"), json=flag_payload() | {"lang": lang})
+        assert response.status_code == 201, response.text
+    session.expire_all()
+    assert {s.lang for s in session.exec(select(FormSubmission))} == {"en"}
+
+
+def test_a_whole_number_beyond_32_bits_is_refused_per_question(
+    client: Client, session: Session, login: Any
+) -> None:
+    login(factories.user(session, Role.practice_staff))
+    body = flag_payload(staff_minutes=99999999999999999999) | {"lang": "sm"}
+    response = client.post(URL.format("flag_problem"), json=body)
+    assert response.status_code == 422
+    assert response.json()["errors"]["staff_minutes"] == (
+        "Tusi se numera atoa mai le -2,147,483,648 i le 2,147,483,647."
+    )
+    assert count(session) == 0
+    fits = client.post(URL.format("flag_problem"), json=flag_payload(staff_minutes=1440.0))
+    assert fits.status_code == 201, fits.text
+
+
+def test_the_api_description_shows_the_submission_body(client: Client) -> None:
+    """API clients (and the fuzzer) see what to send."""
+    spec = client.get("/openapi.json").json()
+    body = spec["paths"]["/api/forms/{form_id}/submissions"]["post"]["requestBody"]
+    schema = body["content"]["application/json"]["schema"]
+    assert body["required"] is True
+    assert set(schema["required"]) == {"instance_id", "form_version", "answers"}
+    assert schema["properties"]["instance_id"]["maxLength"] == 64
+    assert schema["properties"]["answers"]["type"] == "object"

@@ -5,8 +5,11 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from assistant.content_check import run_all
 from assistant.forms.engine.check import check_file, check_forms
+from assistant.forms.engine.definition import DefinitionError, load_path
 
 HEADER = """\
 id: sample
@@ -64,13 +67,16 @@ def test_bad_expression_is_reported(tmp_path: Path) -> None:
 def test_cycle_between_calculations_is_reported(tmp_path: Path) -> None:
     found = problems(
         tmp_path,
-        """\
+        f"""\
         - name: a
           type: calculate
-          calculation: "${b} + 1"
+          calculation: "${{b}} + 1"
         - name: b
           type: calculate
-          calculation: "${a} + 1"
+          calculation: "${{a}} + 1"
+        - name: c
+          type: text
+          label: {T}
         """,
     )
     assert found == ["sample.yaml:8: cycle: a -> b -> a"]
@@ -146,3 +152,69 @@ def test_shipped_forms_have_no_errors_or_missing_translations() -> None:
 
 def test_forms_checker_is_registered_with_the_content_check() -> None:
     assert run_all()["forms"] == []
+
+
+TWO_PAGES = f"""\
+id: sample
+version: "1"
+title: {T}
+pages:
+  - name: one
+    title: {T}
+    fields:
+      - name: a
+        type: text
+        label: {T}
+  - name: two
+    title: {T}
+"""
+
+
+def check_text(tmp_path: Path, text: str) -> list[str]:
+    path = tmp_path / "sample.yaml"
+    path.write_text(text)
+    found, _form = check_file(path)
+    return [p.replace(str(tmp_path) + "/", "") for p in found]
+
+
+@pytest.mark.parametrize(
+    "second_page",
+    [
+        "",
+        "    fields: []\n",
+        "    fields:\n      - {name: b, type: calculate, calculation: '1 + 1'}\n",
+    ],
+)
+def test_a_page_with_no_questions_is_refused_naming_the_form_and_page(
+    tmp_path: Path, second_page: str
+) -> None:
+    text = TWO_PAGES + second_page
+    assert check_text(tmp_path, text) == [
+        "sample.yaml:11: form 'sample': page 'two' has no questions"
+    ]
+    with pytest.raises(DefinitionError, match="form 'sample': page 'two' has no questions"):
+        load_path(tmp_path / "sample.yaml")
+
+
+def test_a_page_with_only_a_note_is_kept(tmp_path: Path) -> None:
+    text = TWO_PAGES + f"    fields:\n      - {{name: b, type: note, label: {T}}}\n"
+    assert check_text(tmp_path, text) == []
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        "",
+        "        fields: []\n",
+        f"        fields:\n          - {{name: c, type: note, label: {T}}}\n",
+    ],
+)
+def test_a_repeat_group_with_no_questions_is_refused_naming_the_form_and_group(
+    tmp_path: Path, rows: str
+) -> None:
+    text = TWO_PAGES + "    fields:\n      - name: people\n        type: repeat\n" + rows
+    assert check_text(tmp_path, text) == [
+        "sample.yaml:14: form 'sample': repeat group 'people' has no questions"
+    ]
+    with pytest.raises(DefinitionError, match="repeat group 'people' has no questions"):
+        load_path(tmp_path / "sample.yaml")

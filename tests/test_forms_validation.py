@@ -150,3 +150,37 @@ def test_without_consent_nothing_personal_is_stored(barrier: Any) -> None:
     assert v.validate_all(barrier, answers, "en", today=TODAY) == {}
     assert v.final_answers(barrier, answers, today=TODAY) == {"consent": "no"}
     assert not v.consent_given(barrier, {"consent": "no"})
+
+
+ENGLISH_RANGE = "Enter a whole number from -2,147,483,648 to 2,147,483,647."
+
+
+@pytest.mark.parametrize("raw", [2**31 - 1, -(2**31), 2147483647.0, "999999999"])
+def test_whole_numbers_within_32_bits_are_taken(flag: Any, raw: Any) -> None:
+    answers, errors = v.normalise(flag, {"staff_minutes": raw}, "en")
+    assert errors == {}
+    assert answers["staff_minutes"] == int(raw)
+
+
+@pytest.mark.parametrize("raw", [2**31, -(2**31) - 1, 10**30, 1e12, -1e300])
+def test_whole_numbers_beyond_32_bits_are_refused_in_the_forms_language(
+    flag: Any, raw: Any
+) -> None:
+    _answers, errors = v.normalise(flag, {"staff_minutes": raw}, "en")
+    assert errors == {"staff_minutes": ENGLISH_RANGE}
+    _answers, samoan = v.normalise(flag, {"staff_minutes": raw}, "sm")
+    assert samoan == {
+        "staff_minutes": "Tusi se numera atoa mai le -2,147,483,648 i le 2,147,483,647."
+    }
+    whole = {"provider": "hospital_ed", "work_type": ["tests"], "event_date": "2026-11-01"}
+    errors = v.validate_all(flag, whole | {"staff_minutes": raw}, "en", today=TODAY)
+    assert errors.get("staff_minutes") == ENGLISH_RANGE
+
+
+def test_a_huge_whole_number_in_a_repeat_row_is_refused_for_that_row(barrier: Any) -> None:
+    rows = [
+        {"member_name": "A", "member_relationship": "child", "member_age": 4},
+        {"member_name": "B", "member_relationship": "child", "member_age": 10**20},
+    ]
+    _answers, errors = v.normalise(barrier, {"household_members": rows}, "en")
+    assert errors == {"household_members.1.member_age": ENGLISH_RANGE}

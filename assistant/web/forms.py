@@ -9,6 +9,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import Field as PydanticField
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
@@ -36,6 +38,7 @@ router = APIRouter()
 FORM_USERS = (Role.pcw, Role.practice_staff, Role.coordinator, Role.admin)
 FILLERS = (Role.pcw, Role.practice_staff)
 MAX_BODY_BYTES = 256 * 1024
+MAX_INSTANCE_ID = 64  # a UUID fits, with room; as the stored column
 STATIC_FORMS = Path(__file__).resolve().parent.parent / "static" / "forms"
 
 FormUser = Annotated[User, Depends(require_roles(*FORM_USERS))]
@@ -181,6 +184,7 @@ def _post_page(
         )
     except drafts.DraftNotYours:
         raise Forbidden() from None
+    session.commit()  # the draft as saved on this page
     if result.redirect:
         return _go(request, result.redirect)
     # The address names the page on screen: a plain post that turns the page redirects there
@@ -223,6 +227,7 @@ def discard(
         drafts.discard_draft(session, instance_id=instance_id, user=user)
     except drafts.DraftNotYours:
         raise Forbidden() from None
+    session.commit()
     return RedirectResponse("/forms", status_code=303)
 
 
@@ -271,7 +276,40 @@ def api_definition(form_id: str, user: CurrentUser) -> Response:
     return JSONResponse(form.to_json(), headers={"Cache-Control": "private, no-cache"})
 
 
-@router.post("/api/forms/{form_id}/submissions")
+class SubmissionBody(BaseModel):
+    """The body of a submission (contract 4), as the offline queue sends it. Checked by hand
+    from the raw bytes (see ``api_submit``), so its problems are answered per field in the
+    form's language."""
+
+    model_config = ConfigDict(strict=True)
+
+    instance_id: str = PydanticField(min_length=1, max_length=MAX_INSTANCE_ID)
+    form_version: str = PydanticField(min_length=1)
+    lang: str = PydanticField(
+        default="en", description="The language answered in; another value counts as en."
+    )
+    answers: dict[str, Any]
+
+    @field_validator("lang", mode="before")
+    @classmethod
+    def _known_language(cls, value: object) -> str:
+        return _language(value)
+
+
+def _language(value: object) -> str:
+    return value if isinstance(value, str) and value in i18n.LANGUAGES else "en"
+
+
+@router.post(
+    "/api/forms/{form_id}/submissions",
+    # The body is read by hand (its size first, then JSON); the description still shows it.
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": SubmissionBody.model_json_schema()}},
+        }
+    },
+)
 async def api_submit(
     request: Request,
     session: SessionDep,
@@ -290,31 +328,32 @@ async def api_submit(
 
 
 def _store_submission(session: Session, form: Any, user: User, raw: bytes) -> Response:
+    # json.loads, not Pydantic's parser: JSON nested too deep raises RecursionError, which the
+    # app answers with a 400.
     try:
-        body = json.loads(raw)
+        data = json.loads(raw)
     except ValueError:
-        body = None
-    lang = body.get("lang") if isinstance(body, dict) else None
-    lang = lang if lang in i18n.LANGUAGES else "en"
-    problems = _body_problems(body, lang)
-    if problems:
-        return JSONResponse({"errors": problems}, status_code=422)
-    assert isinstance(body, dict)
+        data = None
+    lang = _language(data.get("lang")) if isinstance(data, dict) else "en"
+    try:
+        body = SubmissionBody.model_validate(data)
+    except ValidationError as invalid:
+        return JSONResponse({"errors": _body_problems(invalid, lang)}, status_code=422)
     try:
         outcome = submissions.submit(
             session,
             form=form,
             user=user,
-            instance_id=body["instance_id"],
-            form_version=body["form_version"],
-            lang=lang,
-            answers=body["answers"],
+            instance_id=body.instance_id,
+            form_version=body.form_version,
+            lang=body.lang,
+            answers=body.answers,
             after_submit=hooks.AFTER_SUBMIT.get(form.id),
         )
     except submissions.NotAllowed:
         return JSONResponse({"detail": "not allowed"}, status_code=403)
     except submissions.InstanceConflict:
-        with i18n.use_locale(lang):
+        with i18n.use_locale(body.lang):
             message = _("This form was already sent with different answers.")
         return JSONResponse({"detail": message}, status_code=409)
     except submissions.InvalidSubmission as invalid:
@@ -331,17 +370,19 @@ def _store_submission(session: Session, form: Any, user: User, raw: bytes) -> Re
     )
 
 
-def _body_problems(body: Any, lang: str) -> dict[str, str]:
+def _body_problems(invalid: ValidationError, lang: str) -> dict[str, str]:
+    """One message per field of the body (``body`` when it is no JSON object)."""
+    problems: dict[str, str] = {}
     with i18n.use_locale(lang):
-        if not isinstance(body, dict):
-            return {"body": _("Send a JSON object.")}
-        problems = {}
-        for key in ("instance_id", "form_version"):
-            if not isinstance(body.get(key), str) or not body.get(key):
-                problems[key] = _("This is needed.")
-        if not isinstance(body.get("answers"), dict):
-            problems["answers"] = _("This is needed.")
-        return problems
+        for error in invalid.errors():
+            if not error["loc"]:
+                return {"body": _("Send a JSON object.")}
+            name = str(error["loc"][0])
+            if name == "instance_id" and error["type"] == "string_too_long":
+                problems[name] = _("This form has no valid instance id.")
+            else:
+                problems.setdefault(name, _("This is needed."))
+    return problems
 
 
 def _render_fill(

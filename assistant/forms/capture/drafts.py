@@ -1,4 +1,6 @@
-"""Drafts: a form being filled in, saved on every page so it resumes on any device."""
+"""Drafts: a form being filled in, saved on every page so it resumes on any device.
+
+These only add, change or delete rows in the caller's transaction; the caller commits."""
 
 from __future__ import annotations
 
@@ -66,8 +68,7 @@ def save_draft(
     draft.page = page
     draft.updated_at = now
     session.add(draft)
-    session.commit()
-    session.refresh(draft)
+    session.flush()
     return draft
 
 
@@ -84,4 +85,3 @@ def discard_draft(session: Session, *, instance_id: str, user: User) -> None:
     draft = get_draft(session, instance_id=instance_id, user=user)
     if draft is not None:
         session.delete(draft)
-        session.commit()

@@ -1,7 +1,8 @@
 """``python -m assistant check`` for forms/: every problem as "path:line: message".
 
 Rejects what would break filling a form (unknown field references, cycles between
-relevance and calculations, bad expressions, duplicate names, unknown types or keys) and lists
+relevance and calculations, bad expressions, duplicate names, unknown types or keys, a page or
+a repeat group with no questions: the loader refuses those too) and lists
 what falls back (a label, hint, choice or message missing in one of the seven languages is
 shown in English).
 """

@@ -400,6 +400,7 @@ def parse_definition(data: dict[str, Any], path: Path) -> FormDefinition:
     version = data.get("version")
     if version is None:
         raise DefinitionError(path, _line(data), "a form needs a version")
+    _refuse_empty(form_id, pages, path)
     roles = data.get("roles") or []
     return FormDefinition(
         id=form_id,
@@ -414,6 +415,22 @@ def parse_definition(data: dict[str, Any], path: Path) -> FormDefinition:
         path=path,
         duplicates=duplicates,
     )
+
+
+def _refuse_empty(form_id: str, pages: list[Page], path: Path) -> None:
+    """A page shows at least one question or note (calculations are not shown), and a repeat
+    group asks at least one question in each row: otherwise the person meets an empty page or
+    adds empty rows."""
+    for page in pages:
+        if all(f.type == "calculate" for f in page.fields):
+            raise DefinitionError(
+                path, page.line, f"form {form_id!r}: page {page.name!r} has no questions"
+            )
+        for f in page.fields:
+            if f.is_repeat and not any(c.is_input for c in f.children):
+                raise DefinitionError(
+                    path, f.line, f"form {form_id!r}: repeat group {f.name!r} has no questions"
+                )
 
 
 def load_path(path: Path) -> FormDefinition:

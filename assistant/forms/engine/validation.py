@@ -20,12 +20,14 @@ import phonenumbers
 
 from assistant.forms.engine import expressions as ex
 from assistant.forms.engine.definition import Field, FormDefinition, Page
-from assistant.i18n import _, use_locale
+from assistant.i18n import _, format_number, use_locale
 
 Answers = dict[str, Any]
 Errors = dict[str, str]
 
 _MAX_TEXT = 2000
+# Whole numbers are 32-bit, as in FHIR's integer and the exports' columns.
+INT_MIN, INT_MAX = -(2**31), 2**31 - 1
 
 
 def path_of(f: Field, row: int | None = None) -> str:
@@ -59,9 +61,9 @@ def _coerce(f: Field, value: Any) -> Any:
         if isinstance(value, bool):
             raise _Bad(_("Enter a whole number."))
         if isinstance(value, int):
-            return value
+            return _in_range(value)
         if isinstance(value, float) and value.is_integer():
-            return int(value)
+            return _in_range(int(value))
         if isinstance(value, str) and re.fullmatch(r"\s*[+-]?\d{1,9}\s*", value):
             return int(value)
         raise _Bad(_("Enter a whole number."))
@@ -102,6 +104,18 @@ def _coerce(f: Field, value: Any) -> Any:
             raise _Bad(_("Choose from the options."))
         return [v for v in allowed if v in values]  # definition order, no duplicates
     return value
+
+
+def _in_range(number: int) -> int:
+    if not INT_MIN <= number <= INT_MAX:
+        raise _Bad(
+            _(
+                "Enter a whole number from %(min)s to %(max)s.",
+                min=format_number(INT_MIN),
+                max=format_number(INT_MAX),
+            )
+        )
+    return number
 
 
 def normalise(form: FormDefinition, raw: Mapping[str, Any], lang: str) -> tuple[Answers, Errors]:
