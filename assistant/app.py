@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 
+from anyio import to_thread
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import HTTPException
 from fastapi.responses import FileResponse, RedirectResponse, Response
@@ -74,6 +75,7 @@ def _lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextMan
         # The knowledge base and the matcher are built at start-up, so the first question does
         # not wait for them.
         match("", audience="practice")
+        to_thread.current_default_thread_limiter().total_tokens = settings.web_threads
         stop_worker = None
         if settings.run_worker_in_app and settings.environment != "test":
             stop_worker = start_in_background(settings, steps_for(settings))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from typing import Annotated
 
+from anyio import CapacityLimiter, to_thread
 from fastapi import Depends, Request
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
@@ -30,6 +31,9 @@ async def current_settings(request: Request) -> Settings:
 SettingsDep = Annotated[Settings, Depends(current_settings)]
 
 
+_CLOSING = CapacityLimiter(4)
+
+
 async def get_session(request: Request, settings: SettingsDep) -> AsyncIterator[Session]:
     """The request's one database session (the sign-in check, the route and the page's
     navigation badges share it); it connects only when first used, and a session that did
@@ -41,7 +45,9 @@ async def get_session(request: Request, settings: SettingsDep) -> AsyncIterator[
     finally:
         request.state.db = None
         if session.in_transaction():
-            await run_in_threadpool(session.close)
+            # Its own threads: a session that holds SQLite's write lock must be able to close
+            # while every thread of the pool waits for that lock (FastAPI does the same).
+            await to_thread.run_sync(session.close, limiter=_CLOSING)
         else:
             session.close()
 
@@ -64,6 +70,8 @@ def _signed_in(session: Session, token: str) -> User | None:
     user = user_for_token(session, token)
     if user is not None:
         session.expunge(user)
+    # The connection goes back to the pool while the request waits for a thread for its route.
+    session.close()
     return user
 
 

@@ -37,6 +37,11 @@ class Settings(BaseSettings):
     twilio_timeout_seconds: float = 10.0
     pho_phone_number: str = "0800 000 746"
 
+    # Threads per web process for the routes' blocking work (database, templates). Python runs
+    # one thread at a time, so threads beyond a few only take turns mid-request and stretch
+    # every request's time (``make bench``); a few cover the waits on the database.
+    web_threads: int = Field(default=40, ge=1, le=200)
+
     run_worker_in_app: bool = True
     worker_poll_seconds: float = 2.0
 
