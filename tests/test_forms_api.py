@@ -185,6 +185,7 @@ def test_concurrent_posts_of_one_instance_store_one_row(settings: Any, session: 
                     lang="sm",
                     answers=body["answers"],
                 )
+                own.commit()  # the caller owns the commit
                 results.append("created" if outcome.created else "same")
             except Exception as exc:  # recorded so the assertion shows it
                 results.append(repr(exc))

@@ -359,15 +359,14 @@ def _store_submission(session: Session, form: Any, user: User, raw: bytes) -> Re
     except submissions.InvalidSubmission as invalid:
         return JSONResponse({"errors": invalid.errors}, status_code=422)
     s = outcome.submission
-    return JSONResponse(
-        {
-            "id": s.id,
-            "instance_id": s.instance_id,
-            "status": "stored" if outcome.created else "already stored",
-            "url": f"/forms/submissions/{s.id}",
-        },
-        status_code=201 if outcome.created else 200,
-    )
+    answer = {
+        "id": s.id,
+        "instance_id": s.instance_id,
+        "status": "stored" if outcome.created else "already stored",
+        "url": f"/forms/submissions/{s.id}",
+    }
+    session.commit()  # the submission and what it sets off (tickets, emails), together
+    return JSONResponse(answer, status_code=201 if outcome.created else 200)
 
 
 def _body_problems(invalid: ValidationError, lang: str) -> dict[str, str]:

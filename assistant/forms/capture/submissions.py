@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col, select
 
@@ -91,8 +92,9 @@ def submit(
     today: date | None = None,
     after_submit: AfterSubmit | None = None,
 ) -> Outcome:
-    """Store a submission once (the same answers again: the stored one), then run
-    ``after_submit(session, submission=, form=, user=)`` in the same transaction."""
+    """Add a submission once (the same answers again: the stored one), then run
+    ``after_submit(session, submission=, form=, user=)`` in the same transaction, which the
+    caller commits."""
     if not can_fill(form, user):
         raise NotAllowed()
     lang = lang if lang in LANGUAGES else "en"
@@ -163,9 +165,7 @@ def submit(
     )
     if after_submit is not None:
         after_submit(session, submission=submission, form=form, user=user)
-    session.commit()
-    session.refresh(submission)
-    log.info("form submission stored: form=%s id=%s", form.id, submission.id)
+    log.info("form submission added: form=%s id=%s", form.id, submission.id)
     return Outcome(submission, created=True)
 
 
@@ -181,9 +181,7 @@ def _existing(session: Session, instance_id: str, digest: str) -> Outcome | None
 
 
 def _delete_draft(session: Session, instance_id: str) -> None:
-    draft = session.exec(select(FormDraft).where(FormDraft.instance_id == instance_id)).first()
-    if draft is not None:
-        session.delete(draft)
+    session.execute(delete(FormDraft).where(col(FormDraft.instance_id) == instance_id))
 
 
 # --- who sees what ----------------------------------------------------------------------------
