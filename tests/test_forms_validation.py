@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from assistant.forms.engine import validation as v
-from assistant.forms.engine.definition import load_form
+from assistant.forms.engine.definition import load_form, parse_definition
 
 TODAY = date(2026, 11, 22)
 
@@ -184,3 +185,35 @@ def test_a_huge_whole_number_in_a_repeat_row_is_refused_for_that_row(barrier: An
     ]
     _answers, errors = v.normalise(barrier, {"household_members": rows}, "en")
     assert errors == {"household_members.1.member_age": ENGLISH_RANGE}
+
+
+RENT_FORM = {
+    "id": "rent_form",
+    "version": "1",
+    "title": {"en": "Rent"},
+    "pages": [
+        {
+            "name": "only",
+            "title": {"en": "Only"},
+            "fields": [{"name": "rent", "type": "decimal", "label": {"en": "Weekly rent"}}],
+        }
+    ],
+}
+
+
+@pytest.mark.parametrize("raw", [412.5, 0, "412,50", " 99.9 "])
+def test_decimals_are_taken(raw: Any) -> None:
+    form = parse_definition(RENT_FORM, Path("rent_form.yaml"))
+    answers, errors = v.normalise(form, {"rent": raw}, "en")
+    assert errors == {}
+    assert answers["rent"] == float(str(raw).strip().replace(",", "."))
+
+
+@pytest.mark.parametrize(
+    "raw", [float("nan"), float("inf"), float("-inf"), "NaN", "Infinity", "1e400", 10**400]
+)
+def test_a_decimal_that_is_not_a_finite_number_is_refused(raw: Any) -> None:
+    """JSON parsers let NaN and Infinity through; nobody's rent is either."""
+    form = parse_definition(RENT_FORM, Path("rent_form.yaml"))
+    _answers, errors = v.normalise(form, {"rent": raw}, "en")
+    assert errors == {"rent": "Enter a number."}

@@ -9,6 +9,7 @@ Messages are in the form's language (the language the person answered in).
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -70,13 +71,17 @@ def _coerce(f: Field, value: Any) -> Any:
     if t == "decimal":
         if isinstance(value, bool):
             raise _Bad(_("Enter a number."))
-        if isinstance(value, int | float):
-            return float(value)
-        if isinstance(value, str):
-            try:
-                return float(value.strip().replace(",", "."))
-            except ValueError:
-                pass
+        number: float | None = None
+        try:
+            if isinstance(value, int | float):
+                number = float(value)
+            elif isinstance(value, str):
+                number = float(value.strip().replace(",", "."))
+        except (ValueError, OverflowError):
+            number = None
+        # "NaN", "Infinity" and 1e400 parse as floats but are no answer anyone gave.
+        if number is not None and math.isfinite(number):
+            return number
         raise _Bad(_("Enter a number."))
     if t == "date":
         try:
