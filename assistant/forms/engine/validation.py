@@ -71,17 +71,17 @@ def _coerce(f: Field, value: Any) -> Any:
     if t == "decimal":
         if isinstance(value, bool):
             raise _Bad(_("Enter a number."))
-        number: float | None = None
+        parsed: float | None = None
         try:
             if isinstance(value, int | float):
-                number = float(value)
+                parsed = float(value)
             elif isinstance(value, str):
-                number = float(value.strip().replace(",", "."))
+                parsed = float(value.strip().replace(",", "."))
         except (ValueError, OverflowError):
-            number = None
+            parsed = None
         # "NaN", "Infinity" and 1e400 parse as floats but are no answer anyone gave.
-        if number is not None and math.isfinite(number):
-            return number
+        if parsed is not None and math.isfinite(parsed):
+            return parsed
         raise _Bad(_("Enter a number."))
     if t == "date":
         try:
