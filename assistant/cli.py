@@ -206,6 +206,7 @@ def createadmin(
             raise typer.Exit(code=1)
         else:
             set_password(session, user=user, password=password)
+            session.commit()
             typer.echo(f"Reset the password of admin {email}.")
 
 
@@ -216,6 +217,7 @@ def escalate_overdue() -> None:
 
     with _session() as session:
         moved = escalate(session)
+        session.commit()
     typer.echo(f"Escalated {len(moved)} overdue question(s).")
 
 

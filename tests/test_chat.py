@@ -9,7 +9,7 @@ from assistant.errors import Forbidden, Invalid
 from assistant.knowledge.models import KnowledgeUsage
 from assistant.people.models import Role, User
 from assistant.support import chat, tickets
-from assistant.support.models import Ticket
+from assistant.support.models import ChatMessage, Ticket
 from tests import factories
 from tests.chat_data import CRISIS, EMERGENCY, KNOWN, KNOWN_ID, UNKNOWN, offer_choice
 
@@ -195,6 +195,7 @@ def test_a_hand_off_stores_the_ticket_and_its_chat_note_together(
     """A failure between the ticket and the note in the chat loses neither: nothing is kept."""
     turn = chat.ask(session, user=asker, text=UNKNOWN, lang="en")
     assert turn.reply.id is not None
+    session.commit()  # the ask was its own request
 
     def broken(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("the database went away")
@@ -205,3 +206,5 @@ def test_a_hand_off_stores_the_ticket_and_its_chat_note_together(
         chat.hand_off(session, user=asker, question=UNKNOWN, message_id=turn.reply.id)
     session.rollback()
     assert session.exec(select(Ticket)).all() == []
+    offered = session.get(ChatMessage, turn.reply.id)
+    assert offered is not None and offered.ticket_id is None  # the hand-off is still offered

@@ -5,13 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from assistant.audit import events_for
 from assistant.knowledge import get_knowledge_base
+from assistant.notify.models import QueuedEmail
 from assistant.people.models import Practice, Role, User
-from assistant.support import tickets
-from assistant.support.models import Ticket
+from assistant.support import chat, tickets
+from assistant.support.models import ChatConversation, ChatMessage, Ticket
 from tests import factories
 from tests.chat_data import EMERGENCY, KNOWN, UNKNOWN, offer_choice
 from tests.conftest import Client
@@ -132,6 +134,7 @@ def test_reply_appears_in_the_polled_fragment_with_a_badge(
 
     tickets.reply(session, ticket=ticket, author=liaison, body="Sunny, then cold.")
     tickets.add_note(session, ticket=ticket, author=liaison, body="Odd one; keep an eye out")
+    session.commit()
 
     poll = parse(client.get("/chat/updates", headers=HX).text)
     assert poll.find("span#unread-badge").text() == "1 new reply"
@@ -164,6 +167,7 @@ def test_unread_replies_show_in_the_main_nav_on_every_page(
     assert nav_badge("/") is None
     tickets.reply(session, ticket=ticket, author=liaison, body="One")
     tickets.reply(session, ticket=ticket, author=liaison, body="Two")
+    session.commit()
     assert nav_badge("/") == "2 new replies"
     assert nav_badge("/forms") == "2 new replies"
     # On the chat page the poll refreshes the nav's badge too, without a reload.
@@ -248,6 +252,7 @@ def test_practice_adds_to_its_question(
     send_unknown(client)
     ticket = session.exec(select(Ticket)).one()
     tickets.resolve(session, ticket=ticket, actor=liaison)
+    session.commit()
     page = parse(client.get(f"/chat/questions/{ticket.id}").text)
     assert "opens the question again" in page.text()
     response = client.post(f"/chat/questions/{ticket.id}/followup", data={"body": "Also Venus?"})
@@ -353,3 +358,66 @@ def test_a_sent_question_shows_where_it_went_and_cannot_be_sent_twice(
     assert len(session.exec(select(Ticket)).all()) == 1
     page = client.get("/chat").text
     assert page.count(f"question #{ticket.id}.") == 1
+
+
+def test_opening_the_chat_stores_nothing_until_the_first_question(
+    client: Client, login: Any, asker: User, engine: Engine
+) -> None:
+    login(asker)
+    page = parse(client.get("/chat").text)
+    assert page.find_all("li.msg") == [] and page.has("form")
+    with Session(engine) as fresh:
+        assert fresh.exec(select(ChatConversation)).all() == []  # reading wrote nothing
+    client.post("/chat/ask", data={"q": KNOWN}, headers=HX)
+    with Session(engine) as fresh:
+        [conversation] = fresh.exec(select(ChatConversation)).all()
+        assert conversation.user_id == asker.id
+        assert len(fresh.exec(select(ChatMessage)).all()) == 2
+
+
+@pytest.mark.parametrize("failure", ["the commit fails", "a step after the hand-off fails"])
+def test_a_hand_off_whose_request_fails_stores_neither_the_ticket_nor_its_note(
+    client: Client,
+    login: Any,
+    asker: User,
+    engine: Engine,
+    monkeypatch: pytest.MonkeyPatch,
+    failure: str,
+) -> None:
+    """The request owns the transaction: when it fails after the ticket is made, the PHO gets
+    no question the chat does not show, and the chat shows no question the PHO never got; the
+    practice can simply send it again."""
+    login(asker)
+    fragment = parse(client.post("/chat/ask", data={"q": UNKNOWN}, headers=HX).text)
+    message_id = fragment.find('input[name="message_id"]').attrs["value"]
+    data = {"question": UNKNOWN, "detail": "Our garden", "message_id": message_id}
+
+    def lost(_self: Session) -> None:
+        raise RuntimeError("the database went away")
+
+    real_hand_off = chat.hand_off
+
+    def hand_off_then_fail(*args: Any, **kwargs: Any) -> Any:
+        real_hand_off(*args, **kwargs)  # the ticket and its note are made ...
+        raise RuntimeError("the database went away")  # ... and the request goes no further
+
+    if failure == "the commit fails":
+        monkeypatch.setattr(Session, "commit", lost)
+    else:
+        monkeypatch.setattr(chat, "hand_off", hand_off_then_fail)
+    with pytest.raises(RuntimeError, match="went away"):
+        client.post("/chat/handoff", data=data)
+    monkeypatch.undo()
+
+    with Session(engine) as fresh:
+        assert fresh.exec(select(Ticket)).all() == []
+        offered = fresh.get(ChatMessage, int(message_id))
+        assert offered is not None and offered.ticket_id is None
+        assert fresh.exec(select(QueuedEmail)).all() == []  # nobody was told of it either
+    reply = parse(client.get("/chat").text).find(f'li[id="m-{message_id}"]')
+    assert reply.find_all("form.handoff")  # still offered
+    assert client.post("/chat/handoff", data=data).status_code == 303
+    with Session(engine) as fresh:
+        [ticket] = fresh.exec(select(Ticket)).all()
+        offered = fresh.get(ChatMessage, int(message_id))
+        assert offered is not None and offered.ticket_id == ticket.id

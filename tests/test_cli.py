@@ -11,7 +11,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -23,11 +23,13 @@ from typer.testing import CliRunner
 from assistant import db as dbmod
 from assistant import i18n_tools
 from assistant.cli import app
+from assistant.clock import utcnow
 from assistant.outbox.models import OutboxMessage, OutboxStatus
 from assistant.outbox.queue import enqueue_sms
 from assistant.people.accounts import authenticate, find_by_email
 from assistant.people.models import Role, User
 from assistant.settings import get_settings
+from assistant.support import tickets
 from tests import factories
 
 runner = CliRunner()
@@ -141,6 +143,32 @@ def test_createadmin_refuses_a_short_password_and_a_non_admin(
     )
     assert refused.exit_code == 1
     assert "is not an admin" in refused.output
+
+
+def test_escalate_overdue_moves_an_overdue_question_to_its_teams_queue(
+    env_db: str, session: Session
+) -> None:
+    practice = factories.practice(session)
+    liaison = factories.user(session, Role.liaison)
+    factories.portfolio(session, practice, liaison)
+    asker = factories.user(session, practice_id=practice.id)
+    assert practice.id is not None and asker.id is not None
+    ticket = tickets.create_ticket(
+        session,
+        practice_id=practice.id,
+        asker_id=asker.id,
+        question="Who fixes the fax?",
+        now=utcnow() - timedelta(days=10),
+    )
+    session.commit()
+    assert ticket.assignee_id == liaison.id
+    result = runner.invoke(app, ["escalate-overdue"])
+    assert result.exit_code == 0, result.output
+    assert "Escalated 1 overdue question(s)." in result.output
+    session.refresh(ticket)  # stored by the command, read here
+    assert ticket.escalated_at is not None and ticket.assignee_id is None
+    again = runner.invoke(app, ["escalate-overdue"])
+    assert "Escalated 0 overdue question(s)." in again.output
 
 
 def _free_port() -> int:

@@ -254,6 +254,7 @@ def many(session: Session, practice: Practice, liaison: User) -> dict[str, Ticke
         )
         session.commit()
     tickets.resolve(session, ticket=found["fax"], actor=liaison)
+    session.commit()
     return found
 
 

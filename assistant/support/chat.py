@@ -1,7 +1,8 @@
 """The practice chat: ask, get an answer (or a choice of two), or send the question to a person.
 
 Plain functions over a Session; the web layer only parses and renders. Every message is stored,
-so a user's conversation survives reloads and works across app processes.
+so a user's conversation survives reloads and works across app processes. The functions only
+add and flush: the caller (the request) commits.
 """
 
 from __future__ import annotations
@@ -67,22 +68,28 @@ def _without_person_request(text: str) -> str:
     return " ".join(rest.split())
 
 
+def find_conversation(session: Session, *, user: User) -> ChatConversation | None:
+    """The user's conversation, if they have asked anything yet (reading never creates one)."""
+    return session.exec(select(ChatConversation).where(ChatConversation.user_id == user.id)).first()
+
+
 def conversation_for(session: Session, *, user: User) -> ChatConversation:
+    """The user's conversation, started (flushed, for the caller to commit) on first use."""
     assert user.id is not None
-    conversation = session.exec(
-        select(ChatConversation).where(ChatConversation.user_id == user.id)
-    ).first()
+    conversation = find_conversation(session, user=user)
     if conversation is None:
         conversation = ChatConversation(user_id=user.id, practice_id=user.practice_id)
         session.add(conversation)
-        session.commit()
-        session.refresh(conversation)
+        session.flush()
     return conversation
 
 
 def history(session: Session, *, user: User, limit: int = HISTORY_LIMIT) -> list[ChatMessage]:
-    """The user's own conversation, oldest first (the last ``limit`` messages)."""
-    conversation = conversation_for(session, user=user)
+    """The user's own conversation, oldest first (the last ``limit`` messages); nothing is
+    written, so a user who has never asked has an empty history."""
+    conversation = find_conversation(session, user=user)
+    if conversation is None:
+        return []
     stmt = (
         select(ChatMessage)
         .where(ChatMessage.conversation_id == conversation.id)
@@ -155,9 +162,7 @@ def ask(session: Session, *, user: User, text: str, lang: str, now: datetime | N
     )
     if shown:
         record_usage(session, entry_id=shown, kind="answered", at=now)
-    session.commit()
-    session.refresh(question)
-    session.refresh(reply)
+    session.flush()
     return Turn(question, reply)
 
 
@@ -195,8 +200,7 @@ def choose(
         ),
     )
     record_usage(session, entry_id=entry_id, kind="answered", at=now)
-    session.commit()
-    session.refresh(reply)
+    session.flush()
     return reply
 
 
@@ -211,8 +215,7 @@ def give_feedback(
         message.feedback = "helpful" if helpful else "unhelpful"
         session.add(message)
         record_usage(session, entry_id=message.entry_id, kind=message.feedback, at=now)
-        session.commit()
-        session.refresh(message)
+        session.flush()
     return message
 
 
@@ -327,6 +330,5 @@ def hand_off(
         )
     if topic:
         record_usage(session, entry_id=topic, kind="handoff", at=now)
-    session.commit()
-    session.refresh(sent)
+    session.flush()
     return ticket, sent

@@ -46,7 +46,8 @@ def list_drafts(
 
 
 def set_status(session: Session, *, draft_id: int, actor: User, status: str) -> KnowledgeDraft:
-    """Mark a draft as published (an entry file was made from it) or discarded."""
+    """Mark a draft as published (an entry file was made from it) or discarded (flushed; the
+    caller commits)."""
     if status not in STATUSES:
         raise Invalid(_("Choose what happened to this draft."))
     draft = session.get(KnowledgeDraft, draft_id)
@@ -65,8 +66,7 @@ def set_status(session: Session, *, draft_id: int, actor: User, status: str) -> 
         entity_id=draft_id,
         status=status,
     )
-    session.commit()
-    session.refresh(draft)
+    session.flush()
     return draft
 
 

@@ -1,4 +1,8 @@
-"""Tickets: creating (routed, with a due time) and changing them, each change an event."""
+"""Tickets: creating (routed, with a due time) and changing them, each change an event.
+
+Every function here only adds and flushes: the caller (a request, a CLI command, a worker step)
+owns the transaction and commits it.
+"""
 
 from __future__ import annotations
 
@@ -155,7 +159,7 @@ def reply(
     if and_resolve and ticket.status == TicketStatus.open:
         ticket.status, ticket.resolved_at = TicketStatus.resolved, now
         _event(session, ticket, EventKind.resolved, actor_id=author.id, now=now)
-    session.commit()
+    session.flush()
     return event
 
 
@@ -171,7 +175,7 @@ def follow_up(
         ticket.status, ticket.resolved_at = TicketStatus.open, None
         ticket.due_at, ticket.escalated_at = business_hours.due_at(now), None
         _event(session, ticket, EventKind.reopened, actor_id=author.id, now=now)
-    session.commit()
+    session.flush()
     return event
 
 
@@ -182,7 +186,7 @@ def add_note(
     event = _event(
         session, ticket, EventKind.note, actor_id=author.id, now=now or utcnow(), body=_text(body)
     )
-    session.commit()
+    session.flush()
     return event
 
 
@@ -216,7 +220,7 @@ def reassign(
         to_team=ticket.team,
         to_user_id=ticket.assignee_id,
     )
-    session.commit()
+    session.flush()
     return event
 
 
@@ -228,7 +232,7 @@ def resolve(
     now = now or utcnow()
     ticket.status, ticket.resolved_at = TicketStatus.resolved, now
     event = _event(session, ticket, EventKind.resolved, actor_id=actor.id, now=now)
-    session.commit()
+    session.flush()
     return event
 
 
@@ -242,7 +246,7 @@ def reopen(
     ticket.status, ticket.resolved_at = TicketStatus.open, None
     ticket.due_at, ticket.escalated_at = business_hours.due_at(now), None
     event = _event(session, ticket, EventKind.reopened, actor_id=actor.id, now=now)
-    session.commit()
+    session.flush()
     return event
 
 
@@ -250,7 +254,8 @@ def escalate_overdue(session: Session, *, now: datetime | None = None) -> list[T
     """Move open, overdue tickets held by a person into their team's queue (once per ticket).
 
     Safe to run from any process at any time: the state is in the rows, and a ticket that has
-    been escalated is not escalated again until it is reopened.
+    been escalated is not escalated again until it is reopened. The caller commits (the claims
+    and their events are stored together).
     """
     now = now or utcnow()
     stmt = select(Ticket).where(
@@ -281,8 +286,7 @@ def escalate_overdue(session: Session, *, now: datetime | None = None) -> list[T
         )
         notifications.overdue(session, ticket=ticket, event=event, previous_id=previous)
         changed.append(ticket)
-    if changed:
-        session.commit()
+    session.flush()
     return changed
 
 
@@ -318,7 +322,7 @@ def save_draft(
         entity_id=ticket.id,
         draft_id=draft.id,
     )
-    session.commit()
+    session.flush()
     return draft
 
 

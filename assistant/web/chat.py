@@ -74,9 +74,11 @@ def ask(
     try:
         turn = chat.ask(session, user=user, text=q, lang=i18n.current_locale())
     except Invalid as exc:
+        session.rollback()
         if is_htmx(request):
             return render(request, "chat/_error.html", {"error": exc.message}, status_code=200)
         return _page(request, session, user, error=exc.message, status=422)
+    session.commit()  # the question, its reply and the conversation, if it is the first
     if not is_htmx(request):
         return _back_to(turn.reply.id)
     return render(
@@ -95,6 +97,7 @@ def choose(
     entry_id: Annotated[str, Form(max_length=120)] = "",
 ) -> Response:
     reply = chat.choose(session, user=user, message_id=message_id, entry_id=entry_id)
+    session.commit()
     if not is_htmx(request):
         return _back_to(reply.id)
     return render(request, "chat/_turn.html", {"turn": [reply]} | _message_context())
@@ -111,6 +114,7 @@ def feedback(
     message = chat.give_feedback(
         session, user=user, message_id=message_id, helpful=helpful == "yes"
     )
+    session.commit()
     if not is_htmx(request):
         return _back_to(message.id)
     return render(request, "chat/_feedback.html", {"m": message} | _message_context())
@@ -130,9 +134,11 @@ def handoff(
             session, user=user, question=question, detail=detail, message_id=message_id
         )
     except Invalid as exc:
+        session.rollback()
         if is_htmx(request):
             return render(request, "chat/_error.html", {"error": exc.message})
         return _page(request, session, user, error=exc.message, status=422)
+    session.commit()  # the ticket and its note in the chat: together, or neither
     if not is_htmx(request):
         return _back_to(sent.id)
     response = render(request, "chat/_sent.html", {"m": sent} | _message_context())
@@ -187,4 +193,5 @@ def follow_up(
     except Invalid as exc:
         session.rollback()
         return _question_page(request, session, user, ticket, error=exc.message)
+    session.commit()
     return RedirectResponse(f"/chat/questions/{ticket_id}", status_code=303)

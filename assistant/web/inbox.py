@@ -154,6 +154,8 @@ def _change(
     except Invalid as exc:
         session.rollback()
         error = exc.message
+    else:
+        session.commit()  # everything the action did, together
     session.refresh(ticket)
     if not inbox.can_view(user, ticket):
         if is_htmx(request):
@@ -298,4 +300,5 @@ def draft_status(
     status: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
     drafts.set_status(session, draft_id=draft_id, actor=user, status=status)
+    session.commit()
     return RedirectResponse("/inbox/drafts", status_code=303)
