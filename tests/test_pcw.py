@@ -141,6 +141,7 @@ def test_two_pcws_claiming_at_once_one_wins(engine: Engine, session: Session) ->
             barrier.wait()
             try:
                 inbox.claim_referral(s, user=user, referral_id=rid)
+                s.commit()  # each claimant is its own entry point
                 outcomes.append("won")
             except inbox.ClaimedByOther:
                 outcomes.append("lost")

@@ -3,6 +3,8 @@
 A message left in ``sending`` that Twilio could not be asked about is flagged for review; a
 coordinator checks (for instance in Twilio's console) and either sends it again or cancels
 it. Failed and still-queued messages can be cancelled too.
+
+The functions only flush: the caller (the request) commits, or rolls back when one is refused.
 """
 
 from __future__ import annotations
@@ -43,7 +45,6 @@ def cancel_message(session: Session, *, user: User, message_id: int) -> OutboxMe
         .values(status=OutboxStatus.cancelled, claim_token=None, needs_review=False, updated_at=now)
     )
     if not result.rowcount:
-        session.rollback()
         raise Conflict(_("This message can no longer be cancelled."))
     audit.record(
         session,
@@ -52,7 +53,7 @@ def cancel_message(session: Session, *, user: User, message_id: int) -> OutboxMe
         entity="outbox_message",
         entity_id=message_id,
     )
-    session.commit()
+    session.flush()
     session.refresh(message)
     return message
 
@@ -85,7 +86,6 @@ def resend_message(session: Session, *, user: User, message_id: int) -> OutboxMe
         )
     )
     if not result.rowcount:
-        session.rollback()
         raise Conflict(_("Only a failed message, or one flagged for checking, can be sent again."))
     audit.record(
         session,
@@ -94,6 +94,6 @@ def resend_message(session: Session, *, user: User, message_id: int) -> OutboxMe
         entity="outbox_message",
         entity_id=message_id,
     )
-    session.commit()
+    session.flush()
     session.refresh(message)
     return message

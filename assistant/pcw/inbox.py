@@ -5,6 +5,8 @@ referral that comes in by SMS, where we know no agency) sits in the shared PCW t
 that every PCW sees. Coordinators and admins see everything. A PCW claims a referral before
 texting the person or changing its status, so two workers never ring the same person;
 anyone who can see a referral may add a note.
+
+The functions only add and flush: the caller (the request) commits.
 """
 
 from __future__ import annotations
@@ -133,14 +135,13 @@ def claim_referral(session: Session, *, user: User, referral_id: int) -> Referra
         .values(claimed_by_id=user.id, claimed_at=now, updated_at=now)
     )
     if not result.rowcount:
-        session.rollback()
-        session.refresh(referral)
+        session.refresh(referral)  # who holds it now (the caller rolls back)
         raise ClaimedByOther(
             _("%(name)s has already claimed this referral.", name=_holder(session, referral))
         )
     session.add(ReferralNote(referral_id=referral_id, author_id=user.id, kind=NoteKind.claim))
     _audit(session, user=user, action="claimed", referral_id=referral_id)
-    session.commit()
+    session.flush()
     session.refresh(referral)
     return referral
 
@@ -153,8 +154,7 @@ def release_referral(session: Session, *, user: User, referral_id: int) -> Refer
     referral.updated_at = utcnow()
     session.add(referral)
     _audit(session, user=user, action="released", referral_id=referral_id)
-    session.commit()
-    session.refresh(referral)
+    session.flush()
     return referral
 
 
@@ -169,8 +169,7 @@ def add_note(session: Session, *, user: User, referral_id: int, body: str) -> Re
     session.add(note)
     _touch(session, referral_id)
     _audit(session, user=user, action="note-added", referral_id=referral_id)
-    session.commit()
-    session.refresh(note)
+    session.flush()
     return note
 
 
@@ -206,8 +205,7 @@ def send_sms(session: Session, *, user: User, referral_id: int, body: str) -> Ou
         entity_id=referral_id,
         outbox_id=message.id,
     )
-    session.commit()
-    session.refresh(message)
+    session.flush()
     return message
 
 
@@ -238,8 +236,7 @@ def set_status(session: Session, *, user: User, referral_id: int, status: str) -
         old=old,
         new=new.value,
     )
-    session.commit()
-    session.refresh(referral)
+    session.flush()
     return referral
 
 
@@ -286,8 +283,7 @@ def add_follow_up(
         entity_id=referral_id,
         task_id=task.id,
     )
-    session.commit()
-    session.refresh(task)
+    session.flush()
     return task
 
 

@@ -84,6 +84,7 @@ def page_of_tasks(
 
 
 def set_task_done(session: Session, *, user: User, task_id: int, done: bool = True) -> FollowUpTask:
+    """Tick a task off (or open it again); flushed, the caller commits."""
     stmt = _visible(select(FollowUpTask).where(FollowUpTask.id == task_id), user)
     task = session.exec(stmt).first()
     if task is None:
@@ -100,6 +101,5 @@ def set_task_done(session: Session, *, user: User, task_id: int, done: bool = Tr
             entity="follow_up_task",
             entity_id=task_id,
         )
-        session.commit()
-        session.refresh(task)
+        session.flush()
     return task

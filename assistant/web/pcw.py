@@ -150,6 +150,7 @@ def _act(request: Request, session: SessionDep, user: User, referral_id: int, fn
         return _detail(
             request, session, user, referral, error=exc.message, status_code=exc.status_code
         )
+    session.commit()
     if is_htmx(request):
         referral = inbox.get_referral(session, user=user, referral_id=referral_id, audit_view=False)
         return _detail(request, session, user, referral, notice=notice)
@@ -454,6 +455,7 @@ def task_done(
     done: Annotated[str, Form()] = "1",
 ) -> Response:
     task = set_task_done(session, user=user, task_id=task_id, done=done == "1")
+    session.commit()
     if is_htmx(request):
         ctx = _common() | {
             "task": task,
@@ -490,6 +492,7 @@ def outbox_cancel(
     request: Request, message_id: int, user: Oversight, session: SessionDep
 ) -> Response:
     review.cancel_message(session, user=user, message_id=message_id)
+    session.commit()
     return RedirectResponse("/pcw/outbox", status_code=303)
 
 
@@ -498,6 +501,7 @@ def outbox_resend(
     request: Request, message_id: int, user: Oversight, session: SessionDep
 ) -> Response:
     review.resend_message(session, user=user, message_id=message_id)
+    session.commit()
     return RedirectResponse("/pcw/outbox", status_code=303)
 
 
