@@ -118,6 +118,7 @@ def seed_ours(url: str) -> list[Staff]:
             session.commit()
             assert user.id is not None
             token = start_session(session, user_id=user.id, max_age_seconds=12 * 3600)
+            session.commit()
             staff.append(Staff(token, secrets.token_urlsafe(32)))
     return staff
 

@@ -152,3 +152,18 @@ def test_language_menu_with_javascript_reloads_the_page(client: TestClient) -> N
     )
     assert response.status_code == 204 and response.headers["HX-Refresh"] == "true"
     assert 'lang="hi"' in client.get("/login").text
+
+
+@pytest.mark.parametrize("change", ["password", "active"])
+def test_an_admin_resetting_a_password_or_deactivating_signs_the_person_out_everywhere(
+    app: Any, client: Client, session: Session, login: Any, change: str
+) -> None:
+    person = factories.user(session)
+    admin = factories.user(session, Role.admin)
+    with Client(app, follow_redirects=False) as their_browser:
+        login(person, their_browser)
+        assert their_browser.get("/").status_code == 200
+        login(admin)
+        data = {"password": "a brand new secret"} if change == "password" else {"active": "0"}
+        assert client.post(f"/admin/users/{person.id}/{change}", data=data).status_code == 303
+        assert their_browser.get("/").status_code == 302  # back to the sign-in page

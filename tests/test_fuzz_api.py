@@ -154,6 +154,7 @@ class Persona:
             jar[SESSION_COOKIE] = start_session(
                 self.session, user_id=self.user_id, max_age_seconds=3600
             )
+            self.session.commit()
         return jar
 
     def get(self, url: str, cookies: dict[str, str]) -> Any:

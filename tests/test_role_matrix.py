@@ -281,7 +281,9 @@ def matrix(
         def token(role: str) -> str:
             user_id = user_ids[role]
             assert user_id is not None
-            return start_session(session, user_id=user_id, max_age_seconds=600)
+            signed_in = start_session(session, user_id=user_id, max_age_seconds=600)
+            session.commit()
+            return signed_in
 
         yield create_app(settings), token
     if USE_POSTGRES:

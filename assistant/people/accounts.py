@@ -35,19 +35,21 @@ def authenticate(session: Session, *, email: str, password: str) -> User | None:
 
 
 def set_password(session: Session, *, user: User, password: str) -> None:
+    """Flushed: the caller commits."""
     user.password_hash = hash_password(password)
     session.add(user)
-    session.commit()
+    session.flush()
 
 
 def set_locale(session: Session, *, user_id: int, lang: str) -> None:
+    """The user's language from now on (flushed: the caller commits)."""
     if lang not in LANGUAGES:
         raise ValueError(lang)
     user = session.get(User, user_id)
     if user is not None:
         user.locale = lang
         session.add(user)
-        session.commit()
+        session.flush()
 
 
 def new_password_problems(password: str, confirm: str, *, old_hash: str = "") -> dict[str, str]:

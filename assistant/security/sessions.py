@@ -1,4 +1,7 @@
-"""Server-side sessions stored in the database; the cookie carries only a random token."""
+"""Server-side sessions stored in the database; the cookie carries only a random token.
+
+Starting and ending sessions only writes in the caller's transaction: the caller commits.
+"""
 
 from __future__ import annotations
 
@@ -27,7 +30,8 @@ def _digest(token: str) -> str:
 
 
 def start_session(session: Session, *, user_id: int, max_age_seconds: int) -> str:
-    """Create a session for the user; returns the token to put in the cookie."""
+    """Create a session for the user (flushed: the caller commits); returns the token to put
+    in the cookie."""
     token = secrets.token_urlsafe(32)
     session.add(
         UserSession(
@@ -36,7 +40,7 @@ def start_session(session: Session, *, user_id: int, max_age_seconds: int) -> st
             expires_at=utcnow() + timedelta(seconds=max_age_seconds),
         )
     )
-    session.commit()
+    session.flush()
     return token
 
 
@@ -51,19 +55,20 @@ def user_id_for_token(session: Session, token: str | None) -> int | None:
 
 
 def end_session(session: Session, token: str | None) -> None:
+    """Sign this cookie's session out (the caller commits)."""
     if token:
         session.exec(delete(UserSession).where(col(UserSession.id) == _digest(token)))
-        session.commit()
 
 
 def end_all_sessions(session: Session, user_id: int) -> None:
+    """Sign the user out everywhere (with the change that calls for it: the caller commits)."""
     session.exec(delete(UserSession).where(col(UserSession.user_id) == user_id))
-    session.commit()
 
 
 def purge_expired(session: Session) -> int:
+    """Delete the sessions that have run out; returns how many (the caller commits)."""
     rows = list(session.exec(select(UserSession).where(UserSession.expires_at <= utcnow())))
     for row in rows:
         session.delete(row)
-    session.commit()
+    session.flush()
     return len(rows)

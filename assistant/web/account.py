@@ -94,11 +94,12 @@ def change_password(
         return _password_page(
             request, errors=exc.errors, error_summary=exc.message, status_code=422
         )
-    session.commit()
-    # Every session of the person ended with the change: this browser gets a fresh one.
+    # Every session of the person ended with the change: this browser gets a fresh one (the
+    # new password and the new session are stored together).
     token = start_session(
         session, user_id=user.id, max_age_seconds=settings.session_max_age_seconds
     )
+    session.commit()
     response = RedirectResponse("/account/password?changed=1", status_code=303)
     return set_session_cookie(response, token, settings)
 

@@ -124,6 +124,7 @@ def login(
     token = start_session(
         session, user_id=user.id, max_age_seconds=settings.session_max_age_seconds
     )
+    session.commit()
     # Back to where sign-in interrupted them; else to their own work.
     target = safe_next(next)
     response = RedirectResponse(
@@ -135,6 +136,7 @@ def login(
 @router.post("/logout")
 def logout(request: Request, session: SessionDep) -> Response:
     end_session(session, request.cookies.get(SESSION_COOKIE))
+    session.commit()
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
     # Tells the offline forms' service worker and page to clear the phone's stored data.
@@ -158,6 +160,7 @@ def switch_language(
     if lang in i18n.LANGUAGES:
         if user is not None and user.id is not None:
             accounts.set_locale(session, user_id=user.id, lang=lang)
+            session.commit()
         response.set_cookie(
             i18n.LOCALE_COOKIE,
             lang,
