@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from assistant.app import create_app
+from assistant.clock import utcnow
 from assistant.people.accounts import user_for_token
 from assistant.people.models import Role, User
+from assistant.security.sessions import UserSession
 from assistant.settings import Settings
 from tests import factories
 from tests.conftest import Client
@@ -167,3 +170,23 @@ def test_an_admin_resetting_a_password_or_deactivating_signs_the_person_out_ever
         data = {"password": "a brand new secret"} if change == "password" else {"active": "0"}
         assert client.post(f"/admin/users/{person.id}/{change}", data=data).status_code == 303
         assert their_browser.get("/").status_code == 302  # back to the sign-in page
+
+
+@pytest.mark.parametrize("change", ["expired", "deactivated"])
+def test_a_session_cookie_signs_in_only_while_it_lasts_and_the_person_is_active(
+    client: TestClient, session: Session, change: str
+) -> None:
+    user = factories.user(session, Role.practice_staff, name="Ana")
+    client.post("/login", data={"email": user.email, "password": factories.PASSWORD})
+    assert client.get("/chat").status_code == 200
+    if change == "expired":
+        for row in session.exec(select(UserSession).where(UserSession.user_id == user.id)):
+            row.expires_at = utcnow() - timedelta(seconds=1)
+            session.add(row)
+    else:
+        user.active = False  # straight in the database: the session row is still there
+        session.add(user)
+    session.commit()
+    response = client.get("/chat")
+    assert response.status_code == 302
+    assert response.headers["location"].startswith("/login")

@@ -9,7 +9,7 @@ from assistant.i18n import LANGUAGES, _
 from assistant.people.admin import MIN_PASSWORD, FormInvalid
 from assistant.people.models import User
 from assistant.security.passwords import DUMMY_HASH, hash_password, verify_password
-from assistant.security.sessions import UserSession, user_id_for_token
+from assistant.security.sessions import UserSession, live_session
 
 MAX_PASSWORD = 1024
 
@@ -96,9 +96,11 @@ def change_password(
 
 
 def user_for_token(session: Session, token: str | None) -> User | None:
-    """The signed-in, still active user a session cookie belongs to."""
-    user_id = user_id_for_token(session, token)
-    user = session.get(User, user_id) if user_id is not None else None
-    if user is None or not user.active:
+    """The signed-in, still active user a session cookie belongs to (one query)."""
+    if not token:
         return None
-    return user
+    return session.exec(
+        select(User)
+        .join(UserSession, col(UserSession.user_id) == col(User.id))
+        .where(live_session(token), col(User.active).is_(True))
+    ).first()

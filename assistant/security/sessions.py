@@ -9,6 +9,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
+from sqlalchemy import ColumnElement, and_
 from sqlmodel import Field, Session, SQLModel, col, delete, select
 
 from assistant.clock import utcnow
@@ -44,14 +45,10 @@ def start_session(session: Session, *, user_id: int, max_age_seconds: int) -> st
     return token
 
 
-def user_id_for_token(session: Session, token: str | None) -> int | None:
-    """The user a session cookie belongs to, while the session lasts."""
-    if not token:
-        return None
-    row = session.get(UserSession, _digest(token))
-    if row is None or row.expires_at <= utcnow():
-        return None
-    return row.user_id
+def live_session(token: str) -> ColumnElement[bool]:
+    """A condition on ``user_session``: the row of this cookie's token, while it lasts (to
+    join a user's row in the same query)."""
+    return and_(col(UserSession.id) == _digest(token), col(UserSession.expires_at) > utcnow())
 
 
 def end_session(session: Session, token: str | None) -> None:

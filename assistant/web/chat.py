@@ -78,14 +78,19 @@ def ask(
         if is_htmx(request):
             return render(request, "chat/_error.html", {"error": exc.message}, status_code=200)
         return _page(request, session, user, error=exc.message, status=422)
-    session.commit()  # the question, its reply and the conversation, if it is the first
+    response: Response
     if not is_htmx(request):
-        return _back_to(turn.reply.id)
-    return render(
-        request,
-        "chat/_turn.html",
-        {"turn": [turn.question, turn.reply], "clear_input": True} | _message_context(),
-    )
+        response = _back_to(turn.reply.id)
+    else:
+        # Written before the commit, from the messages as they are (after it, every one of
+        # them would be read again from the database).
+        response = render(
+            request,
+            "chat/_turn.html",
+            {"turn": [turn.question, turn.reply], "clear_input": True} | _message_context(),
+        )
+    session.commit()  # the question, its reply and the conversation, if it is the first
+    return response
 
 
 @router.post("/messages/{message_id}/choose")
