@@ -649,7 +649,10 @@
       var m = new RegExp("^[" + WS + "]*([+-]?)(\\p{Nd}{1,9})[" + WS + "]*$", "u").exec(v);
       return m ? int(BigInt(m[1] + ascii(m[2]))) : v;
     }
-    if (f.type === "decimal") { var x = floatOf(s.replace(/,/g, ".")); return x === null ? v : x; }
+    if (f.type === "decimal") {  // a finite number only: NaN and Infinity are no answer
+      var x = floatOf(s.replace(/,/g, "."));
+      return x === null || !isFinite(x) ? v : x;
+    }
     if (f.type === "date") { var d = isoDate(s); return d ? d.iso() : v; }
     return v;
   }
