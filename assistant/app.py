@@ -5,13 +5,11 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from pathlib import Path
 
 from anyio import to_thread
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import HTTPException
 from fastapi.responses import FileResponse, RedirectResponse, Response
-from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DataError, StatementError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import GZipMiddleware
@@ -43,10 +41,9 @@ from assistant.web import (
     sms_status,
 )
 from assistant.web.middleware import SecurityMiddleware
+from assistant.web.static import STATIC_DIR, VersionedStaticFiles
 
 log = logging.getLogger(__name__)
-
-STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 # One router per area, in plain imports a reader (and mypy) can follow.
 ROUTERS = (
@@ -104,7 +101,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SecurityMiddleware, secure_cookies=settings.https)
     # HTML, CSS and JavaScript compress well (the form page: 112 KB as sent, 31 KB gzipped).
     app.add_middleware(GZipMiddleware, minimum_size=1024)
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.mount("/static", VersionedStaticFiles(directory=STATIC_DIR), name="static")
 
     @app.get("/favicon.ico", include_in_schema=False)
     def favicon() -> FileResponse:

@@ -17,6 +17,7 @@ from assistant.forms.capture.filling import logic as form_logic
 from assistant.htmx import is_htmx
 from assistant.security.csrf import CSRF_FIELD, token_for
 from assistant.web.nav import NavLink, links_for
+from assistant.web.static import static_url
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 
@@ -43,6 +44,7 @@ def _make_env() -> Environment:
         csrf_field=CSRF_FIELD,
         nav_links=links_for,
         form_logic=form_logic,
+        static_url=static_url,
     )
     env.filters["date"] = i18n.format_date
     env.filters["datetime"] = i18n.format_datetime

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -11,6 +12,8 @@ from fastapi.testclient import TestClient
 from assistant import db as dbmod
 from assistant.app import create_app
 from assistant.settings import DEFAULT_SECRET, Settings
+from assistant.web import static
+from tests.html import parse
 
 
 def test_healthy_with_the_database_up(client: TestClient) -> None:
@@ -85,3 +88,28 @@ def test_pages_are_compressed_and_there_is_a_favicon(client: TestClient) -> None
     assert css.headers["content-encoding"] == "gzip"
     icon = client.get("/favicon.ico")
     assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml")
+
+
+def test_static_files_are_linked_by_version_and_kept_for_a_year(client: TestClient) -> None:
+    page = parse(client.get("/login").text)
+    href = page.find('link[rel="stylesheet"]').attrs["href"]
+    assert href.startswith("/static/app.css?v=")
+    versioned = client.get(href)
+    assert versioned.status_code == 200
+    assert versioned.headers["cache-control"] == "public, max-age=31536000, immutable"
+    # Without the version (or with an old one) the browser must check back; unchanged: 304.
+    plain = client.get("/static/app.css")
+    assert plain.headers["cache-control"] == "no-cache"
+    stale = client.get("/static/app.css?v=000000000000")
+    assert stale.headers["cache-control"] == "no-cache"
+    again = client.get("/static/app.css", headers={"If-None-Match": plain.headers["etag"]})
+    assert again.status_code == 304
+
+
+def test_a_changed_file_gets_a_new_address(tmp_path: Path, monkeypatch: Any) -> None:
+    monkeypatch.setattr(static, "STATIC_DIR", tmp_path)
+    (tmp_path / "site.css").write_text("body { color: black; }")
+    first = static.static_url("site.css")
+    (tmp_path / "site.css").write_text("body { color: navy; }")
+    second = static.static_url("site.css")
+    assert first != second and second.startswith("/static/site.css?v=")

@@ -22,7 +22,10 @@ function networkFirst(request) {
     }
     return response;
   }).catch(function () {
-    return caches.match(request).then(function (hit) { return hit || Response.error(); });
+    // Offline: this version of the file, else any version kept (pages link "?v=<digest>").
+    return caches.match(request).then(function (hit) {
+      return hit || caches.match(request, { ignoreSearch: true });
+    }).then(function (hit) { return hit || Response.error(); });
   });
 }
 
