@@ -14,7 +14,7 @@ from assistant.clock import utcnow
 from assistant.i18n import translations
 from assistant.notify.models import EmailKind, EmailStatus, QueuedEmail
 from assistant.notify.preferences import set_preferences
-from assistant.notify.queue import enqueue_email
+from assistant.notify.queue import Outgoing, enqueue_email, enqueue_emails
 from assistant.notify.worker import EmailStats, EmailWorker, email_worker_for
 from assistant.outbox.worker import worker_for
 from assistant.people.models import Role, User
@@ -332,3 +332,24 @@ def test_an_email_that_cannot_be_written_fails_once_instead_of_looping(
     broken = row(session, email.id)
     assert (broken.status, broken.last_error_code) == (EmailStatus.failed, "compose")
     assert smtp.received == []
+
+
+def test_emails_queued_together_are_each_queued_once_and_sent(
+    session: Session, settings: Settings, smtp: FakeSmtp
+) -> None:
+    """A new request to a practice of many staff: one email each, however often it is queued."""
+    staff = [factories.user(session, Role.practice_staff, name=f"Staff {n}") for n in range(3)]
+    outgoing = [
+        Outgoing(to=u.email, user_id=u.id, kind=EmailKind.enrolment_new, dedupe_key=f"new:{u.id}")
+        for u in staff
+    ]
+    assert enqueue_emails(session, outgoing + outgoing[:1]) == 3  # a repeat in the same batch
+    session.commit()
+    assert enqueue_emails(session, outgoing) == 0  # and the whole batch again
+    session.commit()
+    queued = session.exec(select(QueuedEmail).order_by(QueuedEmail.id)).all()
+    assert [e.to for e in queued] == [u.email for u in staff]
+    assert all(e.status == EmailStatus.queued for e in queued)
+    stats = worker(settings, smtp.port).run_once()
+    assert stats.sent == 3
+    assert sorted(r.rcpt_tos[0] for r in smtp.received) == sorted(u.email for u in staff)

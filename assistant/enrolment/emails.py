@@ -13,7 +13,7 @@ from assistant.clock import to_local, utcnow
 from assistant.enrolment.models import EnrolmentRequest
 from assistant.notify.models import EmailKind
 from assistant.notify.preferences import opted_out
-from assistant.notify.queue import enqueue_email
+from assistant.notify.queue import Outgoing, enqueue_emails
 from assistant.people.cover import is_available
 from assistant.people.models import Practice, Role, User
 
@@ -38,20 +38,20 @@ def new_request(session: Session, *, request: EnrolmentRequest) -> int:
     off = opted_out(
         session, user_ids={u.id for u in staff if u.id is not None}, kind=EmailKind.enrolment_new
     )
-    queued = 0
-    for user in staff:
-        if user.id in off:
-            continue
-        enqueue_email(
-            session,
+    params = {
+        "path": f"/practice/new-patients/{request.id}",
+        "practice": practice.name if practice else "",
+    }
+    outgoing = [
+        Outgoing(
             to=user.email,
             user_id=user.id,
             kind=EmailKind.enrolment_new,
             dedupe_key=f"{EmailKind.enrolment_new.value}:{request.id}:{user.id}",
-            params={
-                "path": f"/practice/new-patients/{request.id}",
-                "practice": practice.name if practice else "",
-            },
+            params=params,
         )
-        queued += 1
-    return queued
+        for user in staff
+        if user.id not in off
+    ]
+    enqueue_emails(session, outgoing)
+    return len(outgoing)

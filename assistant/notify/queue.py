@@ -4,13 +4,29 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlalchemy import insert
+from sqlmodel import Session, col, select
 
 from assistant.clock import utcnow
 from assistant.notify.models import EmailKind, EmailStatus, QueuedEmail
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One email to queue: to whom, what kind, and the key that makes it once only."""
+
+    to: str
+    kind: EmailKind
+    dedupe_key: str
+    user_id: int | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    sensitive: bool = False
+    expires_at: datetime | None = None
 
 
 def enqueue_email(
@@ -30,21 +46,55 @@ def enqueue_email(
     existing = session.exec(select(QueuedEmail).where(QueuedEmail.dedupe_key == dedupe_key)).first()
     if existing is not None:
         return existing
-    now = now or utcnow()
-    email = QueuedEmail(
+    outgoing = Outgoing(
+        to=to,
+        kind=kind,
+        dedupe_key=dedupe_key,
         user_id=user_id,
-        to=to.strip(),
-        kind=kind.value,
-        params=json.dumps(params or {}, sort_keys=True),
+        params=params or {},
         sensitive=sensitive,
-        dedupe_key=dedupe_key[:120],
-        message_id=f"<{uuid.uuid4().hex}@pho-assistant>",
-        status=EmailStatus.queued,
-        next_attempt_at=now,
         expires_at=expires_at,
-        created_at=now,
-        updated_at=now,
     )
+    email = QueuedEmail(**_row(outgoing, now or utcnow()))
     session.add(email)
     session.flush()
     return email
+
+
+def enqueue_emails(
+    session: Session, outgoing: Sequence[Outgoing], *, now: datetime | None = None
+) -> int:
+    """Queue several emails in the caller's transaction, in two statements (which are queued
+    already, then one INSERT of the rest); how many were new."""
+    keys = {o.dedupe_key[:120] for o in outgoing}
+    if not keys:
+        return 0
+    queued = set(
+        session.exec(select(QueuedEmail.dedupe_key).where(col(QueuedEmail.dedupe_key).in_(keys)))
+    )
+    now = now or utcnow()
+    rows: dict[str, dict[str, Any]] = {}
+    for o in outgoing:
+        row = _row(o, now)
+        if row["dedupe_key"] not in queued:
+            rows.setdefault(row["dedupe_key"], row)
+    if rows:
+        session.execute(insert(QueuedEmail), list(rows.values()))
+    return len(rows)
+
+
+def _row(o: Outgoing, now: datetime) -> dict[str, Any]:
+    return {
+        "user_id": o.user_id,
+        "to": o.to.strip(),
+        "kind": o.kind.value,
+        "params": json.dumps(o.params, sort_keys=True),
+        "sensitive": o.sensitive,
+        "dedupe_key": o.dedupe_key[:120],
+        "message_id": f"<{uuid.uuid4().hex}@pho-assistant>",
+        "status": EmailStatus.queued,
+        "next_attempt_at": now,
+        "expires_at": o.expires_at,
+        "created_at": now,
+        "updated_at": now,
+    }

@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 from assistant.clock import to_local, utcnow
 from assistant.notify.models import EmailKind
 from assistant.notify.preferences import opted_out
-from assistant.notify.queue import enqueue_email
+from assistant.notify.queue import Outgoing, enqueue_emails
 from assistant.people.cover import is_available
 from assistant.people.models import Practice, Role, TeamKind, User
 from assistant.support.models import Ticket, TicketEvent
@@ -54,20 +54,19 @@ def _queue(
     off = opted_out(session, user_ids=set(people), kind=kind)
     practice = session.get(Practice, ticket.practice_id)
     params = {"ticket_id": ticket.id, "path": path, "practice": practice.name if practice else ""}
-    queued = 0
-    for user_id, user in people.items():
-        if user_id in off:
-            continue
-        enqueue_email(
-            session,
+    outgoing = [
+        Outgoing(
             to=user.email,
             user_id=user_id,
             kind=kind,
             dedupe_key=f"{kind.value}:{event_key}:{user_id}",
             params=params,
         )
-        queued += 1
-    return queued
+        for user_id, user in people.items()
+        if user_id not in off
+    ]
+    enqueue_emails(session, outgoing)
+    return len(outgoing)
 
 
 def new_ticket(session: Session, *, ticket: Ticket) -> int:
