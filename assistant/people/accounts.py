@@ -9,7 +9,7 @@ from assistant.i18n import LANGUAGES, _
 from assistant.people.admin import MIN_PASSWORD, FormInvalid
 from assistant.people.models import User
 from assistant.security.passwords import DUMMY_HASH, hash_password, verify_password
-from assistant.security.sessions import UserSession, live_session
+from assistant.security.sessions import LIVE_SESSION, UserSession, live_session_params
 
 MAX_PASSWORD = 1024
 
@@ -95,12 +95,15 @@ def change_password(
     return user
 
 
+_SIGNED_IN = (
+    select(User)
+    .join(UserSession, col(UserSession.user_id) == col(User.id))
+    .where(LIVE_SESSION, col(User.active).is_(True))
+)
+
+
 def user_for_token(session: Session, token: str | None) -> User | None:
     """The signed-in, still active user a session cookie belongs to (one query)."""
     if not token:
         return None
-    return session.exec(
-        select(User)
-        .join(UserSession, col(UserSession.user_id) == col(User.id))
-        .where(live_session(token), col(User.active).is_(True))
-    ).first()
+    return session.exec(_SIGNED_IN, params=live_session_params(token)).first()

@@ -9,7 +9,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_
+from sqlalchemy import ColumnElement, and_, bindparam
 from sqlmodel import Field, Session, SQLModel, col, delete, select
 
 from assistant.clock import utcnow
@@ -45,10 +45,17 @@ def start_session(session: Session, *, user_id: int, max_age_seconds: int) -> st
     return token
 
 
-def live_session(token: str) -> ColumnElement[bool]:
-    """A condition on ``user_session``: the row of this cookie's token, while it lasts (to
-    join a user's row in the same query)."""
-    return and_(col(UserSession.id) == _digest(token), col(UserSession.expires_at) > utcnow())
+def live_session_params(token: str) -> dict[str, object]:
+    """The values for :data:`LIVE_SESSION`: this cookie's token, while it lasts."""
+    return {"session_digest": _digest(token), "session_now": utcnow()}
+
+
+# A condition on ``user_session`` (to join a user's row in the same query), with its values
+# given by :func:`live_session_params`: built once, as it is asked on every signed-in request.
+LIVE_SESSION: ColumnElement[bool] = and_(
+    col(UserSession.id) == bindparam("session_digest"),
+    col(UserSession.expires_at) > bindparam("session_now"),
+)
 
 
 def end_session(session: Session, token: str | None) -> None:
