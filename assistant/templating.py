@@ -16,6 +16,7 @@ from assistant.db import get_engine
 from assistant.forms.capture.filling import logic as form_logic
 from assistant.htmx import is_htmx
 from assistant.security.csrf import CSRF_FIELD, token_for
+from assistant.settings import get_settings
 from assistant.web.nav import NavLink, links_for
 from assistant.web.static import static_url
 
@@ -34,6 +35,9 @@ def _make_env() -> Environment:
         extensions=["jinja2.ext.i18n"],
         trim_blocks=True,
         lstrip_blocks=True,
+        # Production's templates do not change under a running process: no check of each
+        # template's file on every page.
+        auto_reload=get_settings().environment != "production",
     )
     env.install_gettext_callables(  # type: ignore[attr-defined]
         i18n.gettext, _template_ngettext, newstyle=True

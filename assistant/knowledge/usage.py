@@ -23,12 +23,12 @@ def record_usage(
     kind: str,
     at: datetime | None = None,
 ) -> KnowledgeUsage:
-    """Record one use of an entry: "answered", "helpful", "unhelpful" or "handoff"."""
+    """Record one use of an entry: "answered", "helpful", "unhelpful" or "handoff" (added to
+    the caller's transaction; written with its next flush or commit)."""
     if kind not in USAGE_KINDS:
         raise UnknownUsageKind(f"unknown usage kind {kind!r}; use one of {', '.join(USAGE_KINDS)}")
     event = KnowledgeUsage(entry_id=entry_id, kind=kind, at=at or utcnow())
     session.add(event)
-    session.flush()
     return event
 
 
