@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated
 
 from anyio import CapacityLimiter, to_thread
@@ -93,7 +93,7 @@ OptionalUser = Annotated[User | None, Depends(load_user)]
 LocaleDep = Annotated[str, Depends(set_request_locale)]
 
 
-def require_user(user: OptionalUser) -> User:
+async def require_user(user: OptionalUser) -> User:
     if user is None:
         raise LoginRequired()
     return user
@@ -102,11 +102,11 @@ def require_user(user: OptionalUser) -> User:
 CurrentUser = Annotated[User, Depends(require_user)]
 
 
-def require_roles(*roles: Role) -> Callable[[User], User]:
+def require_roles(*roles: Role) -> Callable[[User], Awaitable[User]]:
     """A dependency allowing only the given roles (admins are not implied)."""
     allowed = frozenset(roles)
 
-    def check(user: CurrentUser) -> User:
+    async def check(user: CurrentUser) -> User:
         if user.role not in allowed:
             raise Forbidden()
         return user
