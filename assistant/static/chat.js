@@ -32,5 +32,10 @@
     if (list.id !== "conversation") return;
     var added = list.children[before];
     if (added) showFromStart(added);
+    // The question box was replaced by an empty one: give it the focus back, unless the person
+    // has moved on (typing in a hand-off form, say), whose typing must not land in the box.
+    var active = document.activeElement;
+    var box = document.getElementById("q");
+    if (box && (!active || active === document.body || active.closest("form.ask"))) box.focus();
   });
 })();

@@ -46,6 +46,7 @@ def test_ask_answer_hand_off_reply_and_see_the_reply(
     expect(card.locator("h3")).to_contain_text("claim")
     expect(card).to_contain_text("Last reviewed")
     expect(page.locator("#q")).to_have_value("")  # htmx appended the turn and reset the form
+    expect(page.locator("#q")).to_be_focused()  # ready for the next question
     card.get_by_role("button", name="Helpful", exact=True).click()
     expect(card.locator(".feedback")).to_contain_text("glad that helped")
 
@@ -54,6 +55,9 @@ def test_ask_answer_hand_off_reply_and_see_the_reply(
     handoff = page.locator("form.handoff").last
     expect(handoff.locator("textarea[name=question]")).to_have_value(unknown)
     handoff.locator("textarea[name=detail]").fill("We need it for the programme.")
+    # The emptied question box does not take the focus (and the typing) from the form.
+    expect(handoff.locator("textarea[name=detail]")).to_be_focused()
+    expect(page.locator("#q")).to_have_value("")
     handoff.get_by_role("button", name="Send to the liaison team").click()
     expect(page.locator(".sent-card").last).to_contain_text("Sent to the PHO")
     questions = page.locator("#questions")
