@@ -14,7 +14,8 @@ persona may use:
 - valid requests generated at random: anything the description allows, the same on records met,
   and forms filled in with the values the pages offer.
 An operation the persona's role may not use gets one request: its guard must answer calmly.
-Routes that read their form or body by hand get the fields of their forms (or JSON_BODIES).
+Routes that read their form by hand get the fields of their forms; JSON bodies are described
+by the routes themselves.
 
 Bounded and repeatable: a fixed number of requests per operation, no shrinking, a fixed seed per
 persona and operation, no example database.
@@ -74,19 +75,6 @@ FIELD_TAGS = ("input", "select", "textarea", "button")
 NOT_ALWAYS_SENT = frozenset({"checkbox", "radio", "submit", "button", "reset", "image", "file"})
 
 # Bodies the routes read by hand (request.body()): their shape, from the API's contract.
-JSON_BODIES: dict[tuple[str, str], dict[str, Any]] = {
-    ("POST", "/api/forms/{form_id}/submissions"): {
-        "type": "object",
-        "properties": {
-            "instance_id": {"type": "string"},
-            "form_version": {"type": "string"},
-            "lang": {"type": "string"},
-            "answers": {"type": "object"},
-        },
-        "required": ["instance_id", "form_version", "answers"],
-    },
-}
-
 FUZZ_SETTINGS = settings(
     derandomize=True,
     database=None,
@@ -335,10 +323,7 @@ def described(
                     found = _some(pool.get(parameter["name"], set()))
                     parameter["schema"] = _one_of(parameter["schema"], found)
             content = operation.get("requestBody", {}).get("content", {})
-            if key in JSON_BODIES:
-                content = {"application/json": {"schema": copy.deepcopy(JSON_BODIES[key])}}
-                operation["requestBody"] = {"required": True, "content": content}
-            elif method != "get" and not content and known.forms.get(key):
+            if method != "get" and not content and known.forms.get(key):
                 fields = known.forms[key]
                 body = {
                     "type": "object",

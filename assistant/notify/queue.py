@@ -75,9 +75,9 @@ def enqueue_emails(
     now = now or utcnow()
     rows: dict[str, dict[str, Any]] = {}
     for o in outgoing:
-        row = _row(o, now)
-        if row["dedupe_key"] not in queued:
-            rows.setdefault(row["dedupe_key"], row)
+        key = o.dedupe_key[:120]
+        if key not in queued and key not in rows:
+            rows[key] = _row(o, now)
     if rows:
         session.execute(insert(QueuedEmail), list(rows.values()))
     return len(rows)
