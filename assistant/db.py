@@ -7,8 +7,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy import event
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
+from sqlalchemy.sql.dml import Insert
 from sqlmodel import Session, create_engine
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -93,6 +97,17 @@ def _queue_sqlite_writers(engine: Engine) -> None:
     dialect.do_rollback = do_rollback  # type: ignore[method-assign,assignment]
     for closing in ("close", "close_detached", "invalidate"):
         event.listen(engine, closing, lambda dbapi_conn, *_: _release(dbapi_conn))
+
+
+def insert_or_skip(session: Session, model: type[Any], keys: list[str]) -> Insert:
+    """``INSERT ... ON CONFLICT (keys) DO NOTHING`` into ``model``'s table, for the session's
+    database: rows whose unique ``keys`` are stored already (or are being stored by another
+    transaction) are skipped, in the same statement."""
+    table = sa.inspect(model).local_table
+    assert isinstance(table, sa.Table)
+    if session.get_bind().dialect.name == "postgresql":
+        return pg_insert(table).on_conflict_do_nothing(index_elements=keys)
+    return sqlite_insert(table).on_conflict_do_nothing(index_elements=keys)
 
 
 def get_engine(url: str) -> Engine:

@@ -26,6 +26,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.routing import iter_route_contexts
 from sqlmodel import Session
+from starlette.routing import compile_path
 
 from assistant import db as dbmod
 from assistant.app import create_app
@@ -235,6 +236,24 @@ def test_no_stale_lines_in_the_table() -> None:
     assert not stale, "EXPECTED has lines for routes the app no longer has: remove them:\n" + (
         "\n".join(f"    {m} {p}" for m, p in stale)
     )
+
+
+def test_no_route_is_hidden_behind_another() -> None:
+    """Each route answers its own paths: none is matched first by an earlier route (so the
+    order the routers are included in, the busiest first, changes no answer)."""
+    routes = [r for r in iter_route_contexts(_matrix_app().routes) if r.path and r.methods]
+    hidden = []
+    for route in routes:
+        for method in sorted(route.methods - {"HEAD"}):
+            url = sample_url(method, route.path).split("?")[0]
+            first = next(r for r in routes if method in r.methods and _regex(r.path).match(url))
+            if first.path != route.path:
+                hidden.append(f"{method} {route.path} (answered by {first.path})")
+    assert not hidden, hidden
+
+
+def _regex(path: str) -> re.Pattern[str]:
+    return compile_path(path)[0]
 
 
 def sample_url(method: str, path: str) -> str:

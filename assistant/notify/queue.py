@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
 from assistant.clock import utcnow
+from assistant.db import insert_or_skip
 from assistant.notify.models import EmailKind, EmailStatus, QueuedEmail
 
 
@@ -64,23 +64,18 @@ def enqueue_email(
 def enqueue_emails(
     session: Session, outgoing: Sequence[Outgoing], *, now: datetime | None = None
 ) -> int:
-    """Queue several emails in the caller's transaction, in two statements (which are queued
-    already, then one INSERT of the rest); how many were new."""
-    keys = {o.dedupe_key[:120] for o in outgoing}
-    if not keys:
-        return 0
-    queued = set(
-        session.exec(select(QueuedEmail.dedupe_key).where(col(QueuedEmail.dedupe_key).in_(keys)))
-    )
+    """Queue several emails in the caller's transaction, in one statement: an email whose key
+    is queued already (or is being queued by another transaction) is skipped. How many were
+    new."""
     now = now or utcnow()
     rows: dict[str, dict[str, Any]] = {}
     for o in outgoing:
-        key = o.dedupe_key[:120]
-        if key not in queued and key not in rows:
-            rows[key] = _row(o, now)
-    if rows:
-        session.execute(insert(QueuedEmail), list(rows.values()))
-    return len(rows)
+        if o.dedupe_key[:120] not in rows:
+            rows[o.dedupe_key[:120]] = _row(o, now)
+    if not rows:
+        return 0
+    insert = insert_or_skip(session, QueuedEmail, ["dedupe_key"]).values(list(rows.values()))
+    return len(session.execute(insert.returning(col(QueuedEmail.id))).all())
 
 
 def _row(o: Outgoing, now: datetime) -> dict[str, Any]:

@@ -69,9 +69,11 @@ def _queue(
     return len(outgoing)
 
 
-def new_ticket(session: Session, *, ticket: Ticket) -> int:
-    """The person the question was routed to, or everyone working its team's queue."""
-    assignee = session.get(User, ticket.assignee_id) if ticket.assignee_id is not None else None
+def new_ticket(session: Session, *, ticket: Ticket, assignee: User | None = None) -> int:
+    """The person the question was routed to, or everyone working its team's queue.
+    ``assignee``: that person, when the caller has them already (routing read them)."""
+    if assignee is None or assignee.id != ticket.assignee_id:
+        assignee = session.get(User, ticket.assignee_id) if ticket.assignee_id is not None else None
     recipients = [assignee] if assignee is not None else queue_members(session, team=ticket.team)
     return _queue(
         session,

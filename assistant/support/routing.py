@@ -33,8 +33,12 @@ class RouteReason(StrEnum):
 @dataclass(frozen=True)
 class Route:
     team: TeamKind
-    assignee_id: int | None
+    assignee: User | None  # the person it goes to (None: the team's queue)
     reason: RouteReason
+
+    @property
+    def assignee_id(self) -> int | None:
+        return self.assignee.id if self.assignee is not None else None
 
 
 def topic_team(topic_id: str | None) -> str | None:
@@ -60,5 +64,5 @@ def route(
     if found.holder is None:
         return Route(TeamKind.liaison, None, RouteReason.no_cover)
     if found.holder.id == liaison.id:
-        return Route(TeamKind.liaison, liaison.id, RouteReason.portfolio)
-    return Route(TeamKind.liaison, found.holder.id, RouteReason.cover)
+        return Route(TeamKind.liaison, liaison, RouteReason.portfolio)
+    return Route(TeamKind.liaison, found.holder, RouteReason.cover)

@@ -92,7 +92,7 @@ def create_ticket(
         reason=where.reason.value,
         topic=topic_id,
     )
-    notifications.new_ticket(session, ticket=ticket)
+    notifications.new_ticket(session, ticket=ticket, assignee=where.assignee)
     session.flush()
     return ticket
 
