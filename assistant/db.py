@@ -36,6 +36,10 @@ def make_engine(url: str) -> Engine:
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA journal_mode=WAL")
+            # Each commit is on disk before the request is answered, power cut or not: a phone
+            # deletes its offline copy of a form once the server has answered, and Twilio does
+            # not send again a text that was answered (WAL's default; NORMAL would be faster).
+            cur.execute("PRAGMA synchronous=FULL")
             cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_SECONDS * 1000}")
             cur.close()
 

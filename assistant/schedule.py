@@ -2,8 +2,9 @@
 
 A page view never changes anything; what must happen when time passes (an overdue question
 moving to its team's queue, and the email saying so; an enrolment request a practice left
-unanswered going to the community workers) happens here, in the worker — the
-in-app thread for `make run`, or `python -m assistant worker` in production.
+unanswered going to the community workers; sign-in sessions that ran out deleted) happens
+here, in the worker — the in-app thread for `make run`, or `python -m assistant worker` in
+production.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from sqlmodel import Session
 from assistant.clock import utcnow
 from assistant.db import get_engine
 from assistant.enrolment.escalation import escalate_unanswered
+from assistant.security.sessions import purge_expired
 from assistant.settings import Settings
 from assistant.support.tickets import escalate_overdue
 
@@ -47,5 +49,16 @@ def enrolment_step(settings: Settings) -> Step:
     return hand_over
 
 
+def sessions_step(settings: Settings) -> Step:
+    def purge(now: datetime | None = None) -> None:
+        with Session(get_engine(settings.database_url)) as session:
+            gone = purge_expired(session, now=now or utcnow())
+            session.commit()
+        if gone:
+            log.info("deleted %d expired sign-in session(s)", gone)
+
+    return purge
+
+
 def steps_for(settings: Settings) -> list[Step]:
-    return [escalation_step(settings), enrolment_step(settings)]
+    return [escalation_step(settings), enrolment_step(settings), sessions_step(settings)]

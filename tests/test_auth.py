@@ -13,7 +13,8 @@ from assistant.app import create_app
 from assistant.clock import utcnow
 from assistant.people.accounts import user_for_token
 from assistant.people.models import Role, User
-from assistant.security.sessions import UserSession
+from assistant.schedule import sessions_step
+from assistant.security.sessions import UserSession, start_session
 from assistant.settings import Settings
 from tests import factories
 from tests.conftest import Client
@@ -190,3 +191,22 @@ def test_a_session_cookie_signs_in_only_while_it_lasts_and_the_person_is_active(
     response = client.get("/chat")
     assert response.status_code == 302
     assert response.headers["location"].startswith("/login")
+
+
+def test_the_worker_deletes_sessions_that_ran_out(session: Session, settings: Settings) -> None:
+    """A session that ran out signs no one in; the worker's scheduled step deletes its row and
+    keeps the live ones."""
+    user = factories.user(session, Role.practice_staff)
+    assert user.id is not None
+    gone = start_session(session, user_id=user.id, max_age_seconds=3600)
+    for row in session.exec(select(UserSession).where(UserSession.user_id == user.id)):
+        row.expires_at = utcnow() - timedelta(seconds=1)
+        session.add(row)
+    live = start_session(session, user_id=user.id, max_age_seconds=3600)
+    session.commit()
+    sessions_step(settings)(utcnow())
+    session.expire_all()
+    assert user_for_token(session, live) is not None
+    assert user_for_token(session, gone) is None
+    rows = session.exec(select(UserSession).where(UserSession.user_id == user.id)).all()
+    assert len(rows) == 1

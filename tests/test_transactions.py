@@ -11,6 +11,9 @@ import ast
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
+
+from assistant.db import make_engine
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "assistant"
@@ -87,3 +90,15 @@ def test_only_entry_points_commit() -> None:
             continue
         wrong += [f"{module}:{line} ({function})" for function, line in commits(path)]
     assert wrong == [], "only routes, CLI commands, worker steps and demo loaders commit"
+
+
+def test_a_sqlite_commit_is_on_disk_before_the_answer(tmp_path: Path) -> None:
+    """Write-ahead log, and every commit synced: a phone deletes its offline copy of a form once
+    answered, and Twilio does not resend an answered text, so a power cut must not undo them."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'durable.db'}")
+    try:
+        with engine.connect() as conn:
+            assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+            assert conn.execute(text("PRAGMA synchronous")).scalar() == 2  # FULL
+    finally:
+        engine.dispose()

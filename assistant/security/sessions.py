@@ -10,7 +10,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, and_, bindparam
-from sqlmodel import Field, Session, SQLModel, col, delete, select
+from sqlmodel import Field, Session, SQLModel, col, delete
 
 from assistant.clock import utcnow
 
@@ -69,10 +69,8 @@ def end_all_sessions(session: Session, user_id: int) -> None:
     session.exec(delete(UserSession).where(col(UserSession.user_id) == user_id))
 
 
-def purge_expired(session: Session) -> int:
-    """Delete the sessions that have run out; returns how many (the caller commits)."""
-    rows = list(session.exec(select(UserSession).where(UserSession.expires_at <= utcnow())))
-    for row in rows:
-        session.delete(row)
-    session.flush()
-    return len(rows)
+def purge_expired(session: Session, *, now: datetime) -> int:
+    """Delete the sessions that have run out (they sign no one in again), in one statement;
+    how many (the caller commits)."""
+    gone = session.execute(delete(UserSession).where(col(UserSession.expires_at) <= now))
+    return int(getattr(gone, "rowcount", 0))
