@@ -218,6 +218,27 @@ def test_a_retry_returns_the_same_reply_and_changes_nothing(twilio: Any, session
     assert (contact.step, contact.last_activity) == (step, activity)
 
 
+def test_a_retry_of_a_first_message_gets_its_reply(twilio: Any, session: Session) -> None:
+    sid = new_sid()
+    first = twilio("hello", sid=sid, phone="+64215550003")
+    assert reply_of(first) == en(msg.welcome)
+    assert twilio("hello", sid=sid, phone="+64215550003").text == first.text
+    assert counts(session) == (1, 1, 0)
+
+
+def test_an_opted_out_number_s_retry_gets_the_same_empty_reply(
+    twilio: Any, session: Session
+) -> None:
+    reply_of(twilio("hello", phone="+64215550004"))
+    reply_of(twilio("STOP", phone="+64215550004"))
+    sid = new_sid()
+    assert reply_of(twilio("what does it cost", sid=sid, phone="+64215550004")) == ""
+    assert reply_of(twilio("START", sid=sid, phone="+64215550004")) == ""  # handled already
+    session.expire_all()
+    assert session.exec(select(SmsContact)).one().opted_out
+    assert counts(session) == (1, 3, 0)
+
+
 def test_concurrent_copies_are_handled_once(
     sms_settings: Settings, session: Session, twilio: Any
 ) -> None:

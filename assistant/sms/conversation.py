@@ -1,18 +1,21 @@
 """The SMS conversation: one inbound message in, one reply out, exactly once per MessageSid.
 
 ``handle_inbound`` is the whole of it for the webhook and the simulator: it finds (or creates)
-the contact, takes the contact's row lock, returns the stored reply for a MessageSid already
-handled, else runs one step of the enrolment guide (``assistant.sms.guide``) and stores the
-message and its reply in the same transaction. A unique constraint on MessageSid backs this up
-when two copies race; the loser rolls back and returns the winner's reply.
+the contact, takes the contact's row lock and reads any stored reply to the MessageSid in one
+statement, returns that reply for a message already handled, else runs one step of the
+enrolment guide (``assistant.sms.guide``) and writes the contact's new state, the message and
+its reply in the same transaction. A unique constraint on MessageSid backs this up when two
+copies race; the loser rolls back and returns the winner's reply.
 """
 
 from __future__ import annotations
 
 import logging
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import update
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col, select
 
@@ -20,12 +23,65 @@ from assistant.clock import utcnow
 from assistant.contacts.models import SmsContact
 from assistant.contacts.phone import mask_phone
 from assistant.settings import get_settings
-from assistant.sms.guide import IDLE_RESET, Step, Turn
+from assistant.sms.guide import IDLE_RESET, Contact, Step, Turn
 from assistant.sms.models import SmsInbound
 
 log = logging.getLogger(__name__)
 
 _ATTEMPTS = 5
+
+# The statements of every message, built once: each message binds its values. Plain Core
+# statements on the tables (the contact's state is a ``Contact``, not an ORM object): the
+# ORM's bulk UPDATE, its unit of work and the reload of what it wrote cost more than the
+# statements themselves.
+_CONTACTS = sa.inspect(SmsContact).local_table
+_INBOUND = sa.inspect(SmsInbound).local_table
+assert isinstance(_CONTACTS, sa.Table) and isinstance(_INBOUND, sa.Table)
+_STATE = (
+    _CONTACTS.c.id,
+    _CONTACTS.c.language,
+    _CONTACTS.c.step,
+    _CONTACTS.c.answers,
+    _CONTACTS.c.opted_out,
+    _CONTACTS.c.opted_out_at,
+    _CONTACTS.c.last_activity,
+)
+_STORED = sa.select(_INBOUND.c.reply).where(_INBOUND.c.message_sid == sa.bindparam("sid"))
+# The contact's row and the stored reply to this MessageSid, if any, in one statement.
+# SQLite: a no-op UPDATE takes the database's write lock before it reads, so the reply it
+# returns is the latest committed. PostgreSQL: SELECT ... FOR UPDATE takes the row's lock; a
+# copy that waited for it reads the reply from before the wait, finds none, and meets the
+# unique MessageSid when it stores the message (then it returns the stored reply).
+_LOCK_SQLITE = (
+    sa.update(_CONTACTS)
+    .where(_CONTACTS.c.phone == sa.bindparam("phone"))
+    .values(phone=_CONTACTS.c.phone)
+    .returning(*_STATE, _STORED.scalar_subquery().label("stored"))
+)
+_LOCK = (
+    sa.select(*_STATE, _STORED.scalar_subquery().label("stored"))
+    .where(_CONTACTS.c.phone == sa.bindparam("phone"))
+    .with_for_update(of=_CONTACTS)
+)
+_CREATE = sa.insert(_CONTACTS).returning(_CONTACTS.c.id)
+_SAVE = (
+    sa.update(_CONTACTS)
+    .where(_CONTACTS.c.id == sa.bindparam("contact_id"))
+    .values(
+        language=sa.bindparam("language"),
+        step=sa.bindparam("step"),
+        answers=sa.bindparam("answers"),
+        opted_out=sa.bindparam("opted_out"),
+        opted_out_at=sa.bindparam("opted_out_at"),
+        last_activity=sa.bindparam("last_activity"),
+    )
+)
+_STORE = sa.insert(_INBOUND)
+# A new contact's state: the model's defaults.
+_NEW: dict[str, Any] = {
+    name: SmsContact.model_fields[name].default
+    for name in ("language", "step", "answers", "opted_out", "opted_out_at", "last_activity")
+}
 
 
 def handle_inbound(
@@ -43,36 +99,24 @@ def handle_inbound(
         pho_phone = get_settings().pho_phone_number
     for _attempt in range(_ATTEMPTS):
         try:
-            # The contact's lock first: a Twilio retry waits for the copy being handled, then
-            # finds its stored reply.
-            contact = _lock_contact(session, phone=phone, now=now)
-            stored = _stored_reply(session, message_sid)
+            # The contact's lock first, with the stored reply: a Twilio retry waits for the
+            # copy being handled, then returns its reply.
+            conn = session.connection()
+            contact, stored = _lock_contact(conn, phone=phone, message_sid=message_sid, now=now)
             if stored is not None:
                 session.rollback()
                 log.info("sms duplicate sid=%s from=%s", message_sid, mask_phone(phone))
                 return stored
             turn = Turn(session=session, contact=contact, body=body, now=now, pho_phone=pho_phone)
             reply = turn.run()
-            assert contact.id is not None
-            language, step = contact.language, contact.step
-            session.add(
-                SmsInbound(
-                    message_sid=message_sid,
-                    contact_id=contact.id,
-                    body=body,
-                    reply=reply,
-                    language=language,
-                    step=step,
-                    received_at=now,
-                )
-            )
+            _store(conn, contact, message_sid=message_sid, body=body, reply=reply, now=now)
             session.commit()
             log.info(
                 "sms handled sid=%s from=%s lang=%s step=%s",
                 message_sid,
                 mask_phone(phone),
-                language,
-                step,
+                contact.language,
+                contact.step,
             )
             return reply
         except (IntegrityError, OperationalError) as exc:
@@ -87,45 +131,71 @@ def handle_inbound(
 
 
 def _stored_reply(session: Session, message_sid: str) -> str | None:
-    row = session.exec(
-        select(SmsInbound.reply).where(SmsInbound.message_sid == message_sid)
-    ).first()
-    return row
+    reply: str | None = session.connection().execute(_STORED, {"sid": message_sid}).scalar()
+    return reply
 
 
-def _lock_contact(session: Session, *, phone: str, now: datetime) -> SmsContact:
-    """The contact for ``phone``, created if new, locked until the transaction ends.
-
-    PostgreSQL: ``SELECT ... FOR UPDATE`` on the contact's row. SQLite: a no-op UPDATE takes the
-    database's write lock first, so every read after it sees the latest committed state.
-    """
-    dialect = session.get_bind().dialect.name
-    if dialect == "sqlite":
-        # A no-op UPDATE takes the write lock and returns the row (one statement).
-        contact = session.scalars(
-            update(SmsContact)
-            .where(col(SmsContact.phone) == phone)
-            .values(phone=SmsContact.phone)
-            .returning(SmsContact),
-            execution_options={"populate_existing": True},
-        ).first()
-        return contact if contact is not None else _create_contact(session, phone=phone, now=now)
-    locked = session.exec(
-        select(SmsContact)
-        .where(SmsContact.phone == phone)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).first()
-    if locked is None:
-        return _create_contact(session, phone=phone, now=now)
-    return locked
+def _lock_contact(
+    conn: Connection, *, phone: str, message_sid: str, now: datetime
+) -> tuple[Contact, str | None]:
+    """The contact for ``phone``, created if new, locked until the transaction ends, and the
+    stored reply to ``message_sid`` (None when that message is new)."""
+    lock = _LOCK_SQLITE if conn.dialect.name == "sqlite" else _LOCK
+    row = conn.execute(lock, {"phone": phone, "sid": message_sid}).first()
+    if row is None:
+        stored = conn.execute(_STORED, {"sid": message_sid}).scalar()
+        return _create_contact(conn, phone=phone, now=now), stored
+    contact_id, language, step, answers, opted_out, opted_out_at, last_activity, stored = row
+    contact = Contact(
+        id=contact_id,
+        phone=phone,
+        language=language,
+        step=step,
+        answers=answers,
+        opted_out=opted_out,
+        opted_out_at=opted_out_at,
+        last_activity=last_activity,
+    )
+    return contact, stored
 
 
-def _create_contact(session: Session, *, phone: str, now: datetime) -> SmsContact:
-    contact = SmsContact(phone=phone, created_at=now)
-    session.add(contact)
-    session.flush()  # IntegrityError here when another worker created it first
+def _create_contact(conn: Connection, *, phone: str, now: datetime) -> Contact:
+    """A new contact with the model's defaults (IntegrityError when another worker created it
+    first)."""
+    contact = Contact(id=0, phone=phone, **_NEW)
+    contact.id = conn.execute(_CREATE, {**_NEW, "phone": phone, "created_at": now}).scalar_one()
     return contact
+
+
+def _store(
+    conn: Connection, contact: Contact, *, message_sid: str, body: str, reply: str, now: datetime
+) -> None:
+    """The contact's new state, and the message with its reply (IntegrityError when a copy of
+    the message was stored first)."""
+    conn.execute(
+        _SAVE,
+        {
+            "contact_id": contact.id,
+            "language": contact.language,
+            "step": contact.step,
+            "answers": contact.answers,
+            "opted_out": contact.opted_out,
+            "opted_out_at": contact.opted_out_at,
+            "last_activity": contact.last_activity,
+        },
+    )
+    conn.execute(
+        _STORE,
+        {
+            "message_sid": message_sid,
+            "contact_id": contact.id,
+            "body": body,
+            "reply": reply,
+            "language": contact.language,
+            "step": contact.step,
+            "received_at": now,
+        },
+    )
 
 
 def conversation_for(session: Session, *, phone: str, limit: int = 50) -> list[SmsInbound]:

@@ -1,12 +1,12 @@
 """The enrolment guide: one step of one contact's conversation, as a state machine.
 
 ``Turn.run()`` reads the contact's state (language, step, answers, last activity), decides the
-reply to one message and updates the state; it never commits (the caller stores the message,
-the reply and the new state in one transaction). Order of precedence for every message:
-STOP, then an opted-out contact (silence), the language question, safety (111 / 1737 and an
-urgent referral), HELP, LANG, a language's name, MENU, a fresh start after 24 hours idle, what
-the message carries (a practice named, a place, a request for a call, barriers), the current
-step's expected answer, and last a free-text question for the knowledge base.
+reply to one message and updates the state; it never commits (the caller writes the new state
+back and stores the message and the reply, in one transaction). Order of precedence for every
+message: STOP, then an opted-out contact (silence), the language question, safety (111 / 1737
+and an urgent referral), HELP, LANG, a language's name, MENU, a fresh start after 24 hours
+idle, what the message carries (a practice named, a place, a request for a call, barriers), the
+current step's expected answer, and last a free-text question for the knowledge base.
 
 Asking a practice to enrol the person: they pick one from the list by its number (or name one
 at any step), text their name, and agree to share their details with that practice and a
@@ -27,7 +27,6 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from assistant.clock import as_utc
-from assistant.contacts.models import SmsContact
 from assistant.contacts.segments import MAX_SEGMENTS, fits
 from assistant.contacts.text import fold
 from assistant.enrolment import notices
@@ -97,11 +96,26 @@ _ASKING = (Step.ask_name, Step.ask_consent)
 
 
 @dataclass
+class Contact:
+    """Where one contact's conversation stands (a row of ``sms_contact``): the turn reads and
+    changes it, the conversation writes it back with the message."""
+
+    id: int
+    phone: str
+    language: str
+    step: str
+    answers: str
+    opted_out: bool
+    opted_out_at: datetime | None
+    last_activity: datetime | None
+
+
+@dataclass
 class Turn:
     """One step of one contact's conversation."""
 
     session: Session
-    contact: SmsContact
+    contact: Contact
     body: str
     now: datetime
     pho_phone: str
@@ -121,7 +135,6 @@ class Turn:
         if contact.step not in _ASKING:
             self.answers.pop("asking", None)  # the name goes with the step that needed it
         contact.answers = json.dumps(self.answers, ensure_ascii=False, sort_keys=True)
-        self.session.add(contact)
         if first_text:
             self._mark(Stage.texted)  # a person is counted as texting once, at their first text
         return reply
@@ -173,7 +186,6 @@ class Turn:
         return self._match
 
     def transcript(self, reply: str) -> str:
-        assert self.contact.id is not None
         rows = list(
             self.session.exec(
                 select(SmsInbound)
@@ -652,7 +664,7 @@ class Turn:
     def _send_request(self, practice: Practice) -> str:
         """Consent given: the request goes to the practice (and the community workers see it),
         in this transaction."""
-        assert practice.id is not None and self.contact.id is not None
+        assert practice.id is not None
         self.goto(Step.menu)
         if self._listed(practice.id) is None:
             return self.say(msg.practice_unavailable)
