@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
+from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -77,6 +81,49 @@ def test_htmx_ask_returns_only_the_new_turn(client: Client, login: Any, asker: U
     items = fragment.find_all("li.msg")
     assert [i.attrs["class"] for i in items] == ["msg msg-user", "msg msg-bot"]
     assert items[1].attrs["data-status"] == "answer"
+
+
+@contextmanager
+def statements_on(engine: Engine) -> Iterator[list[str]]:
+    """Lists each statement run meanwhile as its verb and table ("INSERT support_message")."""
+    seen: list[str] = []
+
+    def log(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        found = re.match(r"\s*(\w+)\s+(?:INTO\s+|.*?\bFROM\s+)?\"?(\w+)", statement, re.S)
+        seen.append(" ".join(found.groups()) if found else statement)
+
+    event.listen(engine, "before_cursor_execute", log)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", log)
+
+
+def test_a_question_is_written_after_the_matcher_and_not_read_back(
+    client: Client, login: Any, asker: User, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One writer at a time (SQLite): a question's transaction starts once the matcher is done,
+    writes in three statements, and the fragment is drawn from the rows as written."""
+    login(asker)
+    client.post("/chat/ask", data={"q": UNKNOWN}, headers=HX)  # the conversation is started
+    real_match = chat.match
+
+    with statements_on(engine) as seen:
+
+        def match(*args: Any, **kwargs: Any) -> Any:
+            seen.append("match")
+            return real_match(*args, **kwargs)
+
+        monkeypatch.setattr(chat, "match", match)
+        response = client.post("/chat/ask", data={"q": KNOWN}, headers=HX)
+    assert parse(response.text).find_all("li.msg")[1].attrs["data-status"] == "answer"
+    assert seen[seen.index("match") :] == [
+        "match",
+        "UPDATE support_conversation",
+        "INSERT support_message",  # the question and its reply, together
+        "INSERT knowledge_usage",
+    ]
+    assert not [s for s in seen[: seen.index("match")] if not s.startswith("SELECT")]
 
 
 def test_feedback_buttons_record_and_thank(client: Client, login: Any, asker: User) -> None:

@@ -25,11 +25,25 @@ def record_usage(
 ) -> KnowledgeUsage:
     """Record one use of an entry: "answered", "helpful", "unhelpful" or "handoff" (added to
     the caller's transaction; written with its next flush or commit)."""
-    if kind not in USAGE_KINDS:
-        raise UnknownUsageKind(f"unknown usage kind {kind!r}; use one of {', '.join(USAGE_KINDS)}")
+    _check_kind(kind)
     event = KnowledgeUsage(entry_id=entry_id, kind=kind, at=at or utcnow())
     session.add(event)
     return event
+
+
+def insert_usage(session: Session, *, entry_id: str, kind: str, at: datetime) -> None:
+    """Record one use of an entry with a single INSERT, now, in the caller's transaction: for
+    callers that write their rows as statements (no object for the session to flush)."""
+    _check_kind(kind)
+    session.connection().execute(_INSERT, {"entry_id": entry_id, "kind": kind, "at": at})
+
+
+_INSERT = sa.insert(KnowledgeUsage.metadata.tables["knowledge_usage"])  # built once, compiled once
+
+
+def _check_kind(kind: str) -> None:
+    if kind not in USAGE_KINDS:
+        raise UnknownUsageKind(f"unknown usage kind {kind!r}; use one of {', '.join(USAGE_KINDS)}")
 
 
 def usage_counts(session: Session) -> dict[str, dict[str, int]]:

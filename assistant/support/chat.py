@@ -12,13 +12,14 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from assistant.clock import to_local, utcnow
 from assistant.errors import Forbidden, Invalid, NotFound
 from assistant.i18n import _
 from assistant.knowledge import Entry, get_knowledge_base
-from assistant.knowledge.usage import record_usage
+from assistant.knowledge.usage import insert_usage, record_usage
 from assistant.matcher import Candidate, MatchResult, match
 from assistant.people.models import User
 from assistant.support.models import ChatConversation, ChatMessage, Ticket
@@ -119,19 +120,20 @@ def _add(session: Session, conversation: ChatConversation, message: ChatMessage)
 
 
 def ask(session: Session, *, user: User, text: str, lang: str, now: datetime | None = None) -> Turn:
-    """Store the question and the reply: an answer, a choice, a hand-off offer or a safety card."""
+    """Store the question and the reply: an answer, a choice, a hand-off offer or a safety card.
+
+    The matcher runs before the first write, and the rows are written as three statements (the
+    conversation's touch, both messages, the answer's use): the transaction that holds the
+    database's write lock starts late and has little to do. The messages returned are not in
+    the session, so the caller's commit leaves them as written (they are not read back).
+    """
+    assert user.id is not None
     text = " ".join(text.split())
     if not text:
         raise Invalid(_("Please type a question."))
     if len(text) > MAX_QUESTION:
         raise Invalid(_("Please keep your question under %(n)s characters.", n=MAX_QUESTION))
     now = now or utcnow()
-    conversation = conversation_for(session, user=user)
-    question = _add(
-        session,
-        conversation,
-        ChatMessage(conversation_id=0, sender="user", text=text, lang=lang, created_at=now),
-    )
     person = wants_person(text)
     # Asking for a person about something: match what it is about, for the topic guess.
     about = _without_person_request(text) if person else text
@@ -146,24 +148,58 @@ def ask(session: Session, *, user: User, text: str, lang: str, now: datetime | N
     # A person was asked for: keep what the matcher knew (an answer, the closer of two, the
     # closest suggestion) only as the best-guess topic.
     guess = _guess(result) if status == BotStatus.person else shown
-    reply = _add(
-        session,
-        conversation,
-        ChatMessage(
-            conversation_id=0,
-            sender="bot",
-            text=text,
-            status=status,
-            entry_id=shown or guess,
-            candidates=json.dumps([c.__dict__ for c in offered]),
-            lang=lang,
-            created_at=now,
-        ),
+    question = ChatMessage(conversation_id=0, sender="user", text=text, lang=lang, created_at=now)
+    reply = ChatMessage(
+        conversation_id=0,
+        sender="bot",
+        text=text,
+        status=status,
+        entry_id=shown or guess,
+        candidates=json.dumps([c.__dict__ for c in offered]),
+        lang=lang,
+        created_at=now,
     )
+    conversation_id = _touch_conversation(session, user=user, at=now)
+    question.conversation_id = reply.conversation_id = conversation_id
+    _insert_messages(session, question, reply)
     if shown:
-        record_usage(session, entry_id=shown, kind="answered", at=now)
-    session.flush()
+        insert_usage(session, entry_id=shown, kind="answered", at=now)
     return Turn(question, reply)
+
+
+_CONVERSATIONS = ChatConversation.metadata.tables["support_conversation"]
+_MESSAGES = ChatMessage.metadata.tables["support_message"]
+_MESSAGE_COLUMNS = tuple(c.name for c in _MESSAGES.c if c.name != "id")
+# Built once (the statements are compiled once, not on every question).
+_TOUCH = (
+    sa.update(_CONVERSATIONS)
+    .where(_CONVERSATIONS.c.user_id == sa.bindparam("owner"))
+    .values(updated_at=sa.bindparam("touched", type_=_CONVERSATIONS.c.updated_at.type))
+    .returning(_CONVERSATIONS.c.id)
+)
+_START = sa.insert(_CONVERSATIONS).returning(_CONVERSATIONS.c.id)
+# Given both rows at once, this is one INSERT with two VALUES (SQLAlchemy's "insertmanyvalues").
+_INSERT_MESSAGES = sa.insert(_MESSAGES).returning(_MESSAGES.c.sender, _MESSAGES.c.id)
+
+
+def _touch_conversation(session: Session, *, user: User, at: datetime) -> int:
+    """The id of the user's conversation, its ``updated_at`` set to ``at`` in the same statement;
+    the first question starts the conversation."""
+    db = session.connection()
+    touched = db.execute(_TOUCH, {"owner": user.id, "touched": at}).scalar()
+    if touched is None:
+        started = {"user_id": user.id, "practice_id": user.practice_id}
+        touched = db.execute(_START, started | {"created_at": at, "updated_at": at}).scalar_one()
+    return int(touched)
+
+
+def _insert_messages(session: Session, question: ChatMessage, reply: ChatMessage) -> None:
+    """A question and its reply in one INSERT; each gets its id (told apart by their sender,
+    as the database need not return the rows in order)."""
+    assert (question.sender, reply.sender) == ("user", "bot")
+    rows = [{c: getattr(m, c) for c in _MESSAGE_COLUMNS} for m in (question, reply)]
+    ids: dict[str, int] = dict(session.connection().execute(_INSERT_MESSAGES, rows).all())
+    question.id, reply.id = ids["user"], ids["bot"]
 
 
 def own_message(session: Session, *, user: User, message_id: int) -> ChatMessage:

@@ -78,19 +78,16 @@ def ask(
         if is_htmx(request):
             return render(request, "chat/_error.html", {"error": exc.message}, status_code=200)
         return _page(request, session, user, error=exc.message, status=422)
-    response: Response
+    session.commit()  # the question, its reply, the conversation's touch and the answer's use
     if not is_htmx(request):
-        response = _back_to(turn.reply.id)
-    else:
-        # Written before the commit, from the messages as they are (after it, every one of
-        # them would be read again from the database).
-        response = render(
-            request,
-            "chat/_turn.html",
-            {"turn": [turn.question, turn.reply], "clear_input": True} | _message_context(),
-        )
-    session.commit()  # the question, its reply and the conversation, if it is the first
-    return response
+        return _back_to(turn.reply.id)
+    # Drawn after the commit (the write lock is held no longer than the writes), from the
+    # messages as written: they are not in the session, so nothing is read back.
+    return render(
+        request,
+        "chat/_turn.html",
+        {"turn": [turn.question, turn.reply], "clear_input": True} | _message_context(),
+    )
 
 
 @router.post("/messages/{message_id}/choose")
