@@ -183,24 +183,19 @@ def barriers(text: str) -> list[str]:
     """The barriers (cost, transport, language, isolation) a message mentions: one of their
     phrases ("too expensive", "dont drive"), or a word of the topic with a word of lacking
     ("no car", "paise nahi hai", "没有钱")."""
-    known = words()
+    found = _needles()
     folded = f" {fold(text)} "
-    lacking = any(_contains(folded, word, whole=True) for word in known.lack)
+    lacking = _any_in(folded, found.lack)
     return [
         barrier
-        for barrier in BARRIERS
-        if any(_contains(folded, phrase) for phrase in known.barriers.get(barrier, ()))
-        or (
-            lacking
-            and any(_contains(folded, w, whole=True) for w in known.barrier_topics.get(barrier, ()))
-        )
+        for barrier, phrases, topics in found.barriers
+        if _any_in(folded, phrases) or (lacking and _any_in(folded, topics))
     ]
 
 
 def wants_callback(text: str) -> bool:
     """The message asks for a person to call ("can someone ring me", "waea mai", "回电")."""
-    folded = f" {fold(text)} "
-    return any(_contains(folded, phrase) for phrase in words().callback)
+    return _any_in(f" {fold(text)} ", _needles().callback)
 
 
 def language_of_words(text: str) -> str | None:
@@ -224,14 +219,50 @@ _ARABIC = re.compile(r"[\u0600-\u06ff]")
 _ARABIC_PARTICLES = ("", "و", "ف", "ب", "ل", "ول", "وب")  # joined "and", "so", "with", "for"
 
 
-def _contains(folded_text: str, phrase: str, *, whole: bool = False) -> bool:
-    """A phrase at the start of a word (the whole word with ``whole``); Chinese anywhere, and
+def _needles_of(phrase: str, *, whole: bool = False) -> tuple[str, ...]:
+    """What finds ``phrase`` in a folded message with a space at each end (any one of them):
+    the phrase at the start of a word (the whole word with ``whole``); Chinese anywhere, and
     Arabic after a joined particle too ("وليس لدي سيارة")."""
     if _HAN.search(phrase):
-        return phrase in folded_text
+        return (phrase,)
     if not whole and _ARABIC.match(phrase):
-        return any(f" {particle}{phrase}" in folded_text for particle in _ARABIC_PARTICLES)
-    return f" {phrase} " in folded_text if whole else f" {phrase}" in folded_text
+        return tuple(f" {particle}{phrase}" for particle in _ARABIC_PARTICLES)
+    return (f" {phrase} ",) if whole else (f" {phrase}",)
+
+
+def _any_in(folded_text: str, needles: tuple[str, ...]) -> bool:
+    return any(needle in folded_text for needle in needles)
+
+
+@dataclass(frozen=True)
+class _Needles:
+    """The word lists of barriers and call-back requests as the strings to look for, worked
+    out once (every message is checked against all of them)."""
+
+    lack: tuple[str, ...]
+    barriers: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...]  # name, phrases, topics
+    callback: tuple[str, ...]
+
+
+def _all_needles(phrases: tuple[str, ...], *, whole: bool = False) -> tuple[str, ...]:
+    return tuple(n for phrase in phrases for n in _needles_of(phrase, whole=whole))
+
+
+@cache
+def _needles() -> _Needles:
+    known = words()
+    return _Needles(
+        lack=_all_needles(known.lack, whole=True),
+        barriers=tuple(
+            (
+                barrier,
+                _all_needles(known.barriers.get(barrier, ())),
+                _all_needles(known.barrier_topics.get(barrier, ()), whole=True),
+            )
+            for barrier in BARRIERS
+        ),
+        callback=_all_needles(known.callback),
+    )
 
 
 def asks_a_question(text: str) -> bool:

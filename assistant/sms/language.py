@@ -47,6 +47,8 @@ _KNOWN_WORDS: tuple[tuple[str, str], ...] = (
     ("good morning", "en"),
     ("gday", "en"),
 )
+# The same, folded as messages are, a space at each end.
+_KNOWN_FOLDED = tuple((f" {fold(phrase)} ", lang) for phrase, lang in _KNOWN_WORDS)
 
 
 def by_script(text: str) -> str | None:
@@ -71,8 +73,8 @@ def detect(text: str) -> str | None:
     if named:
         return named
     words = f" {fold(text)} "
-    for phrase, lang in _KNOWN_WORDS:
-        if f" {fold(phrase)} " in words:
+    for phrase, lang in _KNOWN_FOLDED:
+        if phrase in words:
             return lang
     return None
 
@@ -83,4 +85,4 @@ def is_greeting(text: str) -> bool:
     if not words or len(words) > 4:
         return False
     joined = f" {' '.join(words)} "
-    return any(joined.startswith(f" {fold(phrase)} ") for phrase, _lang in _KNOWN_WORDS)
+    return any(joined.startswith(phrase) for phrase, _lang in _KNOWN_FOLDED)
