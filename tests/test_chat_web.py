@@ -336,7 +336,7 @@ def test_safety_card_in_the_users_language(
 
 
 def test_choosing_between_two_close_answers(
-    client: Client, login: Any, asker: User, session: Session
+    client: Client, login: Any, asker: User, session: Session, engine: Engine
 ) -> None:
     offered = offer_choice(session, asker)
     login(asker)
@@ -355,6 +355,18 @@ def test_choosing_between_two_close_answers(
     card = parse(response.text).find("li.msg-bot")
     assert card.attrs["data-status"] == "answer"
     assert card.find("article.answer")
+    with statements_on(engine) as seen:
+        response = client.post(
+            forms[0].attrs["action"], data={"entry_id": "payment-schedule"}, headers=HX
+        )
+    assert parse(response.text).find("li.msg-bot").attrs["data-status"] == "answer"
+    # The offer and its owner in one query; the answer is not read back to be drawn.
+    assert seen[-4:] == [
+        "SELECT support_message",
+        "UPDATE support_conversation",
+        "INSERT support_message",
+        "INSERT knowledge_usage",
+    ]
     plain = client.post(forms[1].attrs["action"], data={"entry_id": "payment-schedule"})
     assert plain.status_code == 303
     assert client.post(forms[1].attrs["action"], data={"entry_id": "training"}).status_code == 422

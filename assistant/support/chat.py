@@ -193,21 +193,27 @@ def _touch_conversation(session: Session, *, user: User, at: datetime) -> int:
     return int(touched)
 
 
-def _insert_messages(session: Session, question: ChatMessage, reply: ChatMessage) -> None:
-    """A question and its reply in one INSERT; each gets its id (told apart by their sender,
-    as the database need not return the rows in order)."""
-    assert (question.sender, reply.sender) == ("user", "bot")
-    rows = [{c: getattr(m, c) for c in _MESSAGE_COLUMNS} for m in (question, reply)]
+def _insert_messages(session: Session, *messages: ChatMessage) -> None:
+    """The messages in one INSERT; each gets its id (told apart by their sender, as the
+    database need not return the rows in order)."""
+    assert len({m.sender for m in messages}) == len(messages)
+    rows = [{c: getattr(m, c) for c in _MESSAGE_COLUMNS} for m in messages]
     ids: dict[str, int] = dict(session.connection().execute(_INSERT_MESSAGES, rows).all())
-    question.id, reply.id = ids["user"], ids["bot"]
+    for message in messages:
+        message.id = ids[message.sender]
 
 
 def own_message(session: Session, *, user: User, message_id: int) -> ChatMessage:
-    message = session.get(ChatMessage, message_id)
-    if message is None:
+    """The message, if it is in the user's own conversation (one query)."""
+    found = session.exec(
+        select(ChatMessage, ChatConversation.user_id)
+        .join(ChatConversation, col(ChatConversation.id) == col(ChatMessage.conversation_id))
+        .where(col(ChatMessage.id) == message_id)
+    ).first()
+    if found is None:
         raise NotFound()
-    conversation = session.get(ChatConversation, message.conversation_id)
-    if conversation is None or conversation.user_id != user.id:
+    message, owner = found
+    if owner != user.id:
         raise Forbidden()
     return message
 
@@ -220,23 +226,19 @@ def choose(
     if entry_id not in {c.entry_id for c in candidates_of(offered)}:
         raise Invalid(_("Please choose one of the answers offered."))
     now = now or utcnow()
-    conversation = session.get(ChatConversation, offered.conversation_id)
-    assert conversation is not None
-    reply = _add(
-        session,
-        conversation,
-        ChatMessage(
-            conversation_id=0,
-            sender="bot",
-            text=offered.text,
-            status=BotStatus.answer,
-            entry_id=entry_id,
-            lang=offered.lang,
-            created_at=now,
-        ),
+    reply = ChatMessage(
+        conversation_id=offered.conversation_id,
+        sender="bot",
+        text=offered.text,
+        status=BotStatus.answer,
+        entry_id=entry_id,
+        lang=offered.lang,
+        created_at=now,
     )
-    record_usage(session, entry_id=entry_id, kind="answered", at=now)
-    session.flush()
+    # Written as ``ask`` writes: the reply is not in the session, so it is not read back.
+    _touch_conversation(session, user=user, at=now)
+    _insert_messages(session, reply)
+    insert_usage(session, entry_id=entry_id, kind="answered", at=now)
     return reply
 
 

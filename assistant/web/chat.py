@@ -99,9 +99,10 @@ def choose(
     entry_id: Annotated[str, Form(max_length=120)] = "",
 ) -> Response:
     reply = chat.choose(session, user=user, message_id=message_id, entry_id=entry_id)
-    session.commit()
+    session.commit()  # the answer chosen, the conversation's touch and the answer's use
     if not is_htmx(request):
         return _back_to(reply.id)
+    # As in ``ask``: drawn after the commit from the reply as written (nothing is read back).
     return render(request, "chat/_turn.html", {"turn": [reply]} | _message_context())
 
 
