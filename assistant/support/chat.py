@@ -2,7 +2,8 @@
 
 Plain functions over a Session; the web layer only parses and renders. Every message is stored,
 so a user's conversation survives reloads and works across app processes. The functions only
-add and flush: the caller (the request) commits.
+write in the caller's transaction (asking and choosing as plain statements, the rest by adding
+and flushing): the caller (the request) commits.
 """
 
 from __future__ import annotations
