@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from assistant.clock import to_local, utcnow
 from assistant.knowledge import get_knowledge_base
@@ -54,10 +54,15 @@ def route(
 ) -> Route:
     if owning_team in (TeamKind.coordination, TeamKind.mso):
         return Route(TeamKind(owning_team), None, RouteReason.owning_team)
-    assignment = session.get(PortfolioAssignment, practice_id)
-    if assignment is None:
+    # The practice's portfolio and its liaison in one query.
+    found_portfolio = session.exec(
+        select(PortfolioAssignment.practice_id, User)
+        .outerjoin(User, col(User.id) == PortfolioAssignment.liaison_id)
+        .where(PortfolioAssignment.practice_id == practice_id)
+    ).first()
+    if found_portfolio is None:
         return Route(TeamKind.liaison, None, RouteReason.no_portfolio)
-    liaison = session.get(User, assignment.liaison_id)
+    liaison: User | None = found_portfolio[1]  # None when the outer join found no one
     if liaison is None:
         return Route(TeamKind.liaison, None, RouteReason.no_cover)
     found = cover_for(session, liaison, today or to_local(utcnow()).date())
