@@ -212,22 +212,28 @@ def practices(
     then a practice (the rest are a reply away), then the fee notes.
     """
     header = _("Taking new patients near you:")
+    # Each practice's line in each form, written once (the tries below reuse them).
+    written: dict[tuple[int, bool, bool, bool], str] = {}
+
+    def written_line(i: int, with_fee: bool, noted: bool, plain: bool) -> str:
+        key = (i, with_fee, noted, plain)
+        if key not in written:
+            written[key] = practice_line(
+                first_number + i,
+                found[i],
+                with_fee=with_fee,
+                now=now if noted else None,
+                plain=plain,
+            )
+        return written[key]
+
     # Best first; a name in plain letters (a macron makes the whole text UCS-2) before less;
     # the "checked" notes go from the last practice up.
     for with_fee, count in itertools.product((True, False), range(len(found), 0, -1)):
         footer = practices_footer() if count == len(found) else practices_footer_more()
         noted = range(count, -1, -1) if now is not None else (0,)
         for checked, plain in itertools.product(noted, (False, True)):
-            lines = [
-                practice_line(
-                    first_number + i,
-                    n,
-                    with_fee=with_fee,
-                    now=now if i < checked else None,
-                    plain=plain,
-                )
-                for i, n in enumerate(found[:count])
-            ]
+            lines = [written_line(i, with_fee, i < checked, plain) for i in range(count)]
             text = "\n".join([header, *lines, footer])
             if fits(text):
                 return text, count
