@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlmodel import Session, select
@@ -11,8 +12,12 @@ from twilio.request_validator import RequestValidator
 from assistant.contacts.models import SmsContact
 from assistant.contacts.optout import is_opted_out, mark_opted_in, mark_opted_out
 from assistant.contacts.phone import InvalidPhone, mask_phone, to_e164
+from assistant.i18n import LANGUAGES
+from assistant.matcher import MatchResult, match
+from assistant.matcher.evaluate import read_queries
 from assistant.people.places import adult_fee, check_gazetteer, distance_km, find_place, is_low_cost
 from assistant.settings import Settings
+from assistant.sms import guide
 from assistant.sms.keywords import (
     Answer,
     Keyword,
@@ -23,6 +28,7 @@ from assistant.sms.keywords import (
     language_choice,
 )
 from assistant.sms.language import detect
+from assistant.sms.scenarios import read_scenarios
 from assistant.sms.signature import public_url, sign, validate_twilio_request
 
 # -- phone numbers ---------------------------------------------------------------------------
@@ -299,3 +305,64 @@ def test_the_word_list_check_catches_unquoted_and_clashing_words(tmp_path: Path)
     assert any("answers.yes: quote every word" in p for p in problems)
     assert any("'stop' is both stop and no" in p for p in problems)
     assert any("language_names.mi has no words" in p for p in problems)
+
+
+# -- reading a message before the contact's lock ----------------------------------------------
+
+
+def _sms_texts() -> list[str]:
+    """The patient questions and SMS conversations of the test data, one text each."""
+    data = Path(__file__).parent / "data"
+    texts = [q.query for q in read_queries(data / "dev-queries.tsv") if q.audience == "patient"]
+    for path in sorted(data.glob("*sms-scenarios.tsv")):
+        for scenario in read_scenarios(path):
+            texts += scenario.messages
+    return texts
+
+
+def test_a_match_decides_the_same_in_every_language() -> None:
+    """The guide matches a message before it knows the person's language, and uses only the
+    match's decision (status, entry, safety): the language may change titles, nothing else."""
+
+    def decision(result: MatchResult) -> tuple[object, ...]:
+        entries = [c.entry_id for c in result.candidates]
+        return result.status, result.entry_id, result.safety, entries
+
+    for text in _sms_texts():
+        expected = decision(match(text, audience="patient"))
+        for lang in LANGUAGES:
+            assert decision(match(text, audience="patient", lang=lang)) == expected, (text, lang)
+
+
+@pytest.mark.parametrize(
+    ("body", "matched", "carried"),
+    [
+        ("STOP", False, False),
+        ("", False, False),
+        ("2", False, False),  # a menu number or an answer waits for its step
+        ("kāo", False, False),
+        ("START", False, False),  # matched only when the number has not opted out
+        ("HELP", True, False),  # safety comes first
+        ("Samoan", True, False),
+        ("I want to kill myself", True, False),
+        ("no car, can someone ring me? I live in Hornby", True, True),
+        ("What do I need to bring to enrol?", True, True),
+    ],
+)
+def test_read_reads_what_every_message_like_it_needs(
+    body: str, matched: bool, carried: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[str] = []
+    real = guide.match
+
+    def counted(text: str, **options: Any) -> MatchResult:
+        calls.append(text)
+        return real(text, **options)
+
+    monkeypatch.setattr(guide, "match", counted)
+    reading = guide.read(body)
+    assert bool(calls) is matched
+    kept = {"barriers", "wants_callback", "place"} & set(vars(reading))
+    assert kept == ({"barriers", "wants_callback", "place"} if carried else set())
+    reading.match  # noqa: B018 (read once only)
+    assert len(calls) == 1

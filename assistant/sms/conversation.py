@@ -23,7 +23,7 @@ from assistant.clock import utcnow
 from assistant.contacts.models import SmsContact
 from assistant.contacts.phone import mask_phone
 from assistant.settings import get_settings
-from assistant.sms.guide import IDLE_RESET, Contact, Step, Turn
+from assistant.sms.guide import IDLE_RESET, Contact, Step, Turn, read
 from assistant.sms.models import SmsInbound
 
 log = logging.getLogger(__name__)
@@ -97,6 +97,8 @@ def handle_inbound(
     now = now or utcnow()
     if pho_phone is None:
         pho_phone = get_settings().pho_phone_number
+    # What the words say needs no lock: read before it, so the lock is held for less.
+    message = read(body)
     for _attempt in range(_ATTEMPTS):
         try:
             # The contact's lock first, with the stored reply: a Twilio retry waits for the
@@ -107,7 +109,9 @@ def handle_inbound(
                 session.rollback()
                 log.info("sms duplicate sid=%s from=%s", message_sid, mask_phone(phone))
                 return stored
-            turn = Turn(session=session, contact=contact, body=body, now=now, pho_phone=pho_phone)
+            turn = Turn(
+                session=session, contact=contact, message=message, now=now, pho_phone=pho_phone
+            )
             reply = turn.run()
             _store(conn, contact, message_sid=message_sid, body=body, reply=reply, now=now)
             session.commit()

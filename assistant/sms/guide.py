@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
+import sqlalchemy as sa
 from rapidfuzz import fuzz
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -95,6 +97,34 @@ class Step:
 _ASKING = (Step.ask_name, Step.ask_consent)
 
 
+@dataclass(frozen=True)
+class PracticeName:
+    """A practice as the guide names it in a reply (its whole row only when a request is
+    sent)."""
+
+    id: int
+    name: str
+    phone: str = ""
+
+
+# What the guide reads of practices on most messages, built once (only the columns it uses;
+# each message binds its values).
+_PRACTICES = sa.inspect(Practice).local_table
+assert isinstance(_PRACTICES, sa.Table)
+_LISTED_NAMES = (
+    sa.select(_PRACTICES.c.id, _PRACTICES.c.name)
+    .where(
+        _PRACTICES.c.active == True,  # noqa: E712
+        _PRACTICES.c.accepting_new_patients == True,  # noqa: E712
+        _PRACTICES.c.accepting_confirmed_at >= sa.bindparam("since"),
+    )
+    .order_by(_PRACTICES.c.id)
+)
+_PRACTICE_NAME = sa.select(_PRACTICES.c.id, _PRACTICES.c.name, _PRACTICES.c.phone).where(
+    _PRACTICES.c.id == sa.bindparam("id")
+)
+
+
 @dataclass
 class Contact:
     """Where one contact's conversation stands (a row of ``sms_contact``): the turn reads and
@@ -110,17 +140,88 @@ class Contact:
     last_activity: datetime | None
 
 
+class Reading:
+    """One message as the guide reads it from its words alone (no contact, no database).
+
+    ``read`` works out before the contact's lock what every message of its kind needs; the
+    rest is read when the turn first asks for it. The match is made without the person's
+    language: the guide uses its decision (status, entry, safety), the same in every language
+    (only the titles, which no reply uses, are in one).
+    """
+
+    def __init__(self, body: str) -> None:
+        self.body = body
+
+    @cached_property
+    def keyword(self) -> Keyword | None:
+        return keyword(self.body)
+
+    @cached_property
+    def number(self) -> int | None:
+        return number(self.body)
+
+    @cached_property
+    def answer(self) -> Answer | None:
+        return answer(self.body)
+
+    @cached_property
+    def is_reply_to_a_menu(self) -> bool:
+        """A menu number or a yes/no answer: left to the step that asked for it."""
+        return self.number is not None or self.answer is not None
+
+    @cached_property
+    def place(self) -> Place | None:
+        return None if self.is_reply_to_a_menu else find_place(self.body)
+
+    @cached_property
+    def wants_callback(self) -> bool:
+        return not self.is_reply_to_a_menu and wants_callback(self.body)
+
+    @cached_property
+    def barriers(self) -> list[str]:
+        return barriers(self.body)
+
+    @cached_property
+    def match(self) -> MatchResult:
+        try:
+            return match(self.body, audience="patient")
+        except Exception:
+            # The guide and the keywords keep working; the question goes to a person.
+            log.exception("sms: the matcher failed; treating the question as unanswered")
+            return MatchResult(status="abstain")
+
+
+def read(body: str) -> Reading:
+    """``body`` read as far as the guide reads every message like it, whatever the contact's
+    state: the keyword, a menu number or an answer; for anything else the safety match; then,
+    unless that is a safety message, a keyword or a language's name, the barriers, a request
+    for a call and a place it names (the rest waits for the turn)."""
+    reading = Reading(body)
+    if reading.keyword is Keyword.stop or not body.strip() or reading.is_reply_to_a_menu:
+        return reading
+    if reading.keyword is Keyword.start:
+        return reading  # matched only when the contact has not opted out
+    if reading.match.status == "safety" or reading.keyword is not None or language_named(body):
+        return reading
+    _kept = (reading.barriers, reading.wants_callback, reading.place)  # each kept for the turn
+    return reading
+
+
 @dataclass
 class Turn:
     """One step of one contact's conversation."""
 
     session: Session
     contact: Contact
-    body: str
+    message: Reading
     now: datetime
     pho_phone: str
     answers: dict[str, Any] = field(default_factory=dict)
-    _match: MatchResult | None = None
+    _asked: dict[int, PracticeName | None] = field(default_factory=dict)
+
+    @property
+    def body(self) -> str:
+        return self.message.body
 
     def run(self) -> str:
         contact = self.contact
@@ -173,17 +274,7 @@ class Turn:
         )
 
     def match(self) -> MatchResult:
-        if self._match is None:
-            # Before a language is settled, the safety rules look at every language.
-            settled = self.contact.step not in (Step.new, Step.lang)
-            lang = self.contact.language if settled else None
-            try:
-                self._match = match(self.body, audience="patient", lang=lang)
-            except Exception:
-                # The guide and the keywords keep working; the question goes to a person.
-                log.exception("sms: the matcher failed; treating the question as unanswered")
-                self._match = MatchResult(status="abstain")
-        return self._match
+        return self.message.match
 
     def transcript(self, reply: str) -> str:
         rows = list(
@@ -228,7 +319,7 @@ class Turn:
 
     def _reply(self, *, idle: bool) -> str:
         contact = self.contact
-        kw = keyword(self.body)
+        kw = self.message.keyword
         if kw is Keyword.stop:
             contact.opted_out = True
             contact.opted_out_at = self.now
@@ -316,7 +407,7 @@ class Turn:
         return self._free_text()
 
     def _safety(self, *, silent: bool = False) -> str | None:
-        if number(self.body) is not None or answer(self.body) is not None:
+        if self.message.is_reply_to_a_menu:
             return None
         result = self.match()
         if result.status != "safety":
@@ -328,40 +419,33 @@ class Turn:
 
     # -- what the message carries, read once per message ---------------------------------
 
-    @cached_property
+    @property
     def _is_reply_to_a_menu(self) -> bool:
-        """A menu number or a yes/no answer: left to the step that asked for it."""
-        return number(self.body) is not None or answer(self.body) is not None
+        return self.message.is_reply_to_a_menu
 
-    @cached_property
+    @property
     def _place(self) -> Place | None:
-        return None if self._is_reply_to_a_menu else find_place(self.body)
+        return self.message.place
 
-    @cached_property
+    @property
     def _wants_callback(self) -> bool:
-        return not self._is_reply_to_a_menu and wants_callback(self.body)
+        return self.message.wants_callback
 
-    @cached_property
+    @property
     def _barriers(self) -> list[str]:
-        return barriers(self.body)
+        return self.message.barriers
 
     def _new_barriers(self) -> list[str]:
         return [b for b in self._barriers if b not in self.answers.get("barriers", [])]
 
     @cached_property
-    def _practice_named(self) -> Practice | None:
+    def _practice_named(self) -> PracticeName | None:
         """The one listed practice the message names ("I want to join Riccarton Family
         Health", misspelt or not), or None."""
         if self._is_reply_to_a_menu:
             return None
-        listed = self.session.exec(
-            select(Practice).where(
-                Practice.active == True,  # noqa: E712
-                Practice.accepting_new_patients == True,  # noqa: E712
-                col(Practice.accepting_confirmed_at) >= fresh_since(self.now),
-            )
-        )
-        return named_practice(self.body, list(listed))
+        rows = self.session.connection().execute(_LISTED_NAMES, {"since": fresh_since(self.now)})
+        return named_practice(self.body, [PracticeName(pid, name) for pid, name in rows])
 
     def _carries_something(self) -> bool:
         """A practice, a place, a request for a call or a barrier, anywhere in the message."""
@@ -459,11 +543,11 @@ class Turn:
     # -- step handlers: a reply, or None to treat the message as a question ----------------
 
     def on_menu(self) -> str | None:
-        choice = number(self.body)
+        choice = self.message.number
         if choice is None:
             if is_greeting(self.body):
                 return self.say(msg.welcome)
-            if answer(self.body) is not None:  # "ok", "thanks"-like answers: not a question
+            if self.message.answer is not None:  # "ok", "thanks"-like answers: not a question
                 return self.say(msg.menu_again)
             return None
         if choice == 1:
@@ -484,7 +568,7 @@ class Turn:
         return self.say(msg.menu_number_unknown)
 
     def _eligibility(self, *, on_no: str | None) -> str | None:
-        said = answer(self.body)
+        said = self.message.answer
         if said is Answer.yes:
             self._mark(Stage.eligible)
             self.answers["eligibility"] = "eligible"
@@ -545,7 +629,7 @@ class Turn:
         bring; the main menu's other numbers work here too (4 costs, 5 call me back)."""
         ids = [int(i) for i in self.answers.get("practices", [])]
         shown = min(int(self.answers.get("shown", len(ids))), len(ids))
-        choice = number(self.body)
+        choice = self.message.number
         if choice is not None:
             if 1 <= choice <= shown:
                 practice = self._listed(ids[choice - 1])
@@ -560,18 +644,18 @@ class Turn:
                 self.goto(Step.bring)
                 return self.say(msg.what_to_bring)
             return self.on_menu()
-        said = answer(self.body)
+        said = self.message.answer
         if said is Answer.yes:  # "ok", "yes please": which practice?
             return self.say(msg.practices_footer)
         return self._declined(said)
 
     def on_bring(self) -> str | None:
-        said = answer(self.body)
+        said = self.message.answer
         if said is Answer.yes:
             self.answers["callback_reason"] = "callback"
             self.goto(Step.offer_callback)
             return self.say(msg.costs)
-        choice = number(self.body)
+        choice = self.message.number
         if choice is not None and choice > 2:
             return self.on_menu()
         return self._declined(said)
@@ -584,7 +668,7 @@ class Turn:
         return None
 
     def on_offer_callback(self) -> str | None:
-        said = answer(self.body)
+        said = self.message.answer
         if said is Answer.yes:
             return self._book_callback(str(self.answers.get("callback_reason", "callback")))
         if said is Answer.no:
@@ -603,12 +687,19 @@ class Turn:
             return None
         return practice if is_current(practice, self.now) else None
 
-    def _asked_practice(self) -> Practice | None:
+    def _asked_practice(self) -> PracticeName | None:
+        """The practice the person is asking (read once a turn)."""
         asking = self.answers.get("asking") or {}
         practice_id = asking.get("practice")
-        return self.session.get(Practice, int(practice_id)) if practice_id else None
+        if not practice_id:
+            return None
+        key = int(practice_id)
+        if key not in self._asked:
+            row = self.session.connection().execute(_PRACTICE_NAME, {"id": key}).first()
+            self._asked[key] = PracticeName(*row) if row is not None else None
+        return self._asked[key]
 
-    def _choose(self, practice: Practice) -> str:
+    def _choose(self, practice: PracticeName | Practice) -> str:
         assert practice.id is not None
         self._mark(Stage.practice_chosen, practice_id=practice.id)
         self.answers["asking"] = {"practice": practice.id}
@@ -648,25 +739,25 @@ class Turn:
         if practice is None:
             self.goto(Step.menu)
             return self.say(msg.practice_unavailable)
-        said = answer(self.body)
+        said = self.message.answer
         if said is Answer.yes:
             return self._send_request(practice)
         if said is Answer.no:
             self.goto(Step.menu)
             return self.say(msg.consent_declined, practice.name, practice.phone)
         explain = self.say(msg.consent_explain, practice.name)
-        if said is Answer.unsure or number(self.body) is not None:
+        if said is Answer.unsure or self.message.number is not None:
             return explain
         if self._wants_callback:
             return self._book_callback("callback", found=self._new_barriers())
         return self._side_question_or(explain)
 
-    def _send_request(self, practice: Practice) -> str:
+    def _send_request(self, practice: PracticeName) -> str:
         """Consent given: the request goes to the practice (and the community workers see it),
         in this transaction."""
-        assert practice.id is not None
         self.goto(Step.menu)
-        if self._listed(practice.id) is None:
+        listed = self._listed(practice.id)
+        if listed is None:
             return self.say(msg.practice_unavailable)
         found = sorted(set(self.answers.get("barriers", [])))
         language = self.contact.language
@@ -686,7 +777,7 @@ class Turn:
             )
         except Invalid:
             return self.say(msg.practice_unavailable)
-        return notices.request_sent(language, practice)
+        return notices.request_sent(language, listed)
 
     def _book_callback(self, reason: str, *, found: list[str] | None = None) -> str:
         reply = self.say(msg.callback_booked)
@@ -719,13 +810,21 @@ _STEP_HANDLERS = {
 }
 
 
-def named_practice(text: str, practices: list[Practice]) -> Practice | None:
+class _Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+_P = TypeVar("_P", bound=_Named)
+
+
+def named_practice(text: str, practices: Sequence[_P]) -> _P | None:
     """The one practice whose whole name a message has, as a run of its words (a letter or
     two misspelt): "I want to join Riccarton Family Health", "riccarton famly health". A
     suburb alone names none ("Riccarton"), nor a message that names two practices (unless one
     name holds the other: "Riccarton Family Health Annex")."""
     tokens = fold(text).split()
-    scored: list[tuple[float, str, Practice]] = []
+    scored: list[tuple[float, str, _P]] = []
     for practice in practices:
         name = fold(practice.name)
         size = len(name.split())
