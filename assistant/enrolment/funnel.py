@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -20,6 +21,32 @@ def person_of(*, phone: str | None, request_id: int | None = None) -> str:
     return f"request:{request_id}"
 
 
+_TABLE = sa.inspect(FunnelMark).local_table
+assert isinstance(_TABLE, sa.Table)
+_VALUES: dict[str, sa.BindParameter[Any]] = {
+    name: sa.bindparam(name) for name in ("person", "stage", "at", "language", "practice_id")
+}
+# Every text marks, so the statements are built once (each mark binds its values): the new
+# mark, skipped when the person has it; a practice filled in when the first mark had none.
+_ADD = {
+    "postgresql": pg_insert(_TABLE)
+    .values(_VALUES)
+    .on_conflict_do_nothing(index_elements=["person", "stage"]),
+    "sqlite": sqlite_insert(_TABLE)
+    .values(_VALUES)
+    .on_conflict_do_nothing(index_elements=["person", "stage"]),
+}
+_FILL_PRACTICE = (
+    sa.update(_TABLE)
+    .where(
+        _TABLE.c.person == sa.bindparam("marked_person"),
+        _TABLE.c.stage == sa.bindparam("marked_stage"),
+        _TABLE.c.practice_id.is_(None),
+    )
+    .values(practice_id=sa.bindparam("filled_practice_id"))
+)
+
+
 def mark(
     session: Session,
     *,
@@ -31,26 +58,27 @@ def mark(
 ) -> bool:
     """Record that ``person`` reached ``stage`` (no-op when they already had; a practice is
     filled in when the first mark had none). One statement when new, as every text marks."""
-    table = sa.inspect(FunnelMark).local_table
-    assert isinstance(table, sa.Table)
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert(table) if dialect == "postgresql" else sqlite_insert(table)
-    added = session.execute(
-        insert.values(
-            person=person, stage=stage.value, at=at, language=language, practice_id=practice_id
-        ).on_conflict_do_nothing(index_elements=["person", "stage"])
+    conn = session.connection()
+    values = {
+        "person": person,
+        "stage": stage.value,
+        "at": at,
+        "language": language,
+        "practice_id": practice_id,
+    }
+    added = conn.execute(
+        _ADD["postgresql" if conn.dialect.name == "postgresql" else "sqlite"], values
     )
-    if getattr(added, "rowcount", 0):
+    if added.rowcount:
         return True
     if practice_id is not None:
-        session.execute(
-            sa.update(table)
-            .where(
-                table.c.person == person,
-                table.c.stage == stage.value,
-                table.c.practice_id.is_(None),
-            )
-            .values(practice_id=practice_id)
+        conn.execute(
+            _FILL_PRACTICE,
+            {
+                "marked_person": person,
+                "marked_stage": stage.value,
+                "filled_practice_id": practice_id,
+            },
         )
     return False
 
