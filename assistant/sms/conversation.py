@@ -102,7 +102,8 @@ def handle_inbound(
     for _attempt in range(_ATTEMPTS):
         try:
             # The contact's lock first, with the stored reply: a Twilio retry waits for the
-            # copy being handled, then returns its reply.
+            # copy being handled, then returns its reply (on PostgreSQL, once storing the
+            # message meets the unique MessageSid).
             conn = session.connection()
             contact, stored = _lock_contact(conn, phone=phone, message_sid=message_sid, now=now)
             if stored is not None:
