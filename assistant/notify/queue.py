@@ -74,8 +74,9 @@ def enqueue_emails(
             rows[o.dedupe_key[:120]] = _row(o, now)
     if not rows:
         return 0
-    insert = insert_or_skip(session, QueuedEmail, ["dedupe_key"]).values(list(rows.values()))
-    return len(session.execute(insert.returning(col(QueuedEmail.id))).all())
+    # The rows as parameters of one statement (its SQL is compiled once, not for every list).
+    insert = insert_or_skip(session, QueuedEmail, ["dedupe_key"]).returning(col(QueuedEmail.id))
+    return len(session.execute(insert, list(rows.values())).all())
 
 
 def _row(o: Outgoing, now: datetime) -> dict[str, Any]:

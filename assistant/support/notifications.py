@@ -52,8 +52,8 @@ def _queue(
 ) -> int:
     people = {u.id: u for u in recipients if u.id is not None and _reachable(u)}
     off = opted_out(session, user_ids=set(people), kind=kind)
-    practice = session.get(Practice, ticket.practice_id)
-    params = {"ticket_id": ticket.id, "path": path, "practice": practice.name if practice else ""}
+    practice = session.exec(select(Practice.name).where(Practice.id == ticket.practice_id)).first()
+    params = {"ticket_id": ticket.id, "path": path, "practice": practice or ""}
     outgoing = [
         Outgoing(
             to=user.email,
