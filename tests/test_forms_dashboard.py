@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from openpyxl import load_workbook
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from assistant.audit import AuditEvent
 from assistant.forms.reporting.charts import Datum, bar_chart, line_chart, nice_max
@@ -293,7 +293,8 @@ def test_others_may_not_see_the_dashboard_or_export(
 
 
 def exported(session: Session) -> list[AuditEvent]:
-    return list(session.exec(select(AuditEvent).where(AuditEvent.action == "exported")))
+    stmt = select(AuditEvent).where(AuditEvent.action == "exported").order_by(col(AuditEvent.id))
+    return list(session.exec(stmt))
 
 
 def test_exports_page_lists_each_form(
