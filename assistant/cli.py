@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 from pathlib import Path
 from typing import Annotated
 
@@ -88,7 +87,7 @@ def serve(
             "assistant.main:app", host=host, port=port, reload=reload, **settings.proxy_options()
         )
         return
-    from uvicorn.supervisors import Multiprocess
+    from assistant.serving import ReusePortSupervisor
 
     # Each web process reads its settings from the environment: none of them runs the outbox.
     os.environ["RUN_WORKER_IN_APP"] = "false"
@@ -99,29 +98,14 @@ def serve(
     config = uvicorn.Config(
         "assistant.main:app", host=host, port=port, workers=workers, **settings.proxy_options()
     )
-    Multiprocess(config, sockets=[_listening_socket(host, port)]).run()
-
-
-def _listening_socket(host: str, port: int) -> socket.socket:
-    """The port the web processes share, bound once here and handed to each of them.
-
-    Made as an IPPROTO_TCP socket (with TCP_NODELAY on it too), so asyncio turns Nagle's
-    algorithm off on every connection it accepts. The socket uvicorn binds for ``--workers``
-    is not, and a keep-alive response, written as headers then body, then waits for the
-    client's delayed ACK: about 40 ms a request instead of well under one.
-    """
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    # Each process listens on a socket of its own and the kernel spreads new connections
+    # over them (one shared socket gave nearly all of them to whichever process woke first).
     try:
-        sock.bind((host, port))
+        supervisor = ReusePortSupervisor(config)
     except OSError as exc:
-        sock.close()
         typer.echo(f"Cannot listen on {host}:{port}: {exc}", err=True)
         raise typer.Exit(code=1) from exc
-    sock.set_inheritable(True)
-    return sock
+    supervisor.run()
 
 
 @app.command()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import http.client
 import os
 import shutil
 import signal
@@ -28,6 +30,7 @@ from assistant.outbox.models import OutboxMessage, OutboxStatus
 from assistant.outbox.queue import enqueue_sms
 from assistant.people.accounts import authenticate, find_by_email
 from assistant.people.models import Role, User
+from assistant.serving import port_socket, reserve_port
 from assistant.settings import get_settings
 from assistant.support import tickets
 from tests import factories
@@ -200,8 +203,114 @@ def _web_processes(parent: int) -> list[int]:
     return sorted(found)
 
 
-@pytest.mark.skipif(not Path("/proc").is_dir(), reason="finds the web processes through /proc")
-def test_serve_with_two_workers_answers_from_each_and_leaves_the_outbox_alone(
+STARTED = "Application startup complete"
+needs_proc = pytest.mark.skipif(
+    not Path("/proc/net/tcp").is_file(), reason="finds processes and connections through /proc"
+)
+
+
+def _serve(db_url: str, port: int, log: Path) -> subprocess.Popen[bytes]:
+    """``serve --workers 2`` in a database that has data (no demo data to load)."""
+    env = os.environ | {
+        "DATABASE_URL": db_url,
+        "ENVIRONMENT": "development",  # where the app would run the outbox worker itself
+        "WORKER_POLL_SECONDS": "0.05",
+        "TWILIO_ACCOUNT_SID": "",
+    }
+    command = [sys.executable, "-m", "assistant", "serve", "--port", str(port), "--workers", "2"]
+    with log.open("wb") as out:
+        return subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
+
+
+def _wait_for_workers(
+    server: subprocess.Popen[bytes],
+    log: Path,
+    port: int,
+    *,
+    started: int,
+    gone: tuple[int, ...] = (),
+) -> list[int]:
+    """The two web processes, once the log shows ``started`` app start-ups, none of ``gone``
+    is among them, and each listens on ``port`` (a moment after its start-up line)."""
+    deadline = time.monotonic() + 120
+    while True:
+        text = log.read_text()
+        assert server.poll() is None, text
+        workers = _web_processes(server.pid)
+        if (
+            text.count(STARTED) >= started
+            and len(workers) == 2
+            and not set(gone) & set(workers)
+            and all(_held(pid, _sockets(port, "0A")) == 1 for pid in workers)
+        ):
+            return workers
+        assert time.monotonic() < deadline, text
+        time.sleep(0.1)
+
+
+def _stop(server: subprocess.Popen[bytes]) -> None:
+    """Ctrl-C if still running; the web processes and the supervisor killed if that fails."""
+    if server.poll() is not None:
+        return
+    workers = _web_processes(server.pid)
+    server.send_signal(signal.SIGINT)
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        for pid in [*workers, server.pid]:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        server.wait()
+
+
+def _sockets(port: int, state: str, remote_ports: set[int] | None = None) -> set[str]:
+    """The kernel's TCP sockets on local ``port`` in ``state`` (01 established, 0A listening),
+    from ``remote_ports`` if given, as the ``socket:[inode]`` a process's descriptors link to."""
+    found = set()
+    for table in (Path("/proc/net/tcp"), Path("/proc/net/tcp6")):
+        if not table.is_file():
+            continue
+        for line in table.read_text().splitlines()[1:]:
+            fields = line.split()
+            local = int(fields[1].rsplit(":", 1)[1], 16)
+            remote = int(fields[2].rsplit(":", 1)[1], 16)
+            wanted = remote_ports is None or remote in remote_ports
+            if fields[3] == state and local == port and wanted:
+                found.add(f"socket:[{fields[9]}]")
+    return found
+
+
+def _held(pid: int, sockets: set[str]) -> int:
+    """How many of ``sockets`` the process ``pid`` has open."""
+    count = 0
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(OSError):  # closed meanwhile
+            count += os.readlink(fd) in sockets
+    return count
+
+
+def _burst(workers: list[int], port: int, size: int) -> dict[int, int]:
+    """``size`` keep-alive connections opened together, then a request on each: how many of
+    them each web process holds once all are answered."""
+    connections = [http.client.HTTPConnection("127.0.0.1", port, timeout=30) for _ in range(size)]
+    try:
+        for connection in connections:
+            connection.connect()
+        for connection in connections:
+            connection.request("GET", "/healthz")
+            response = connection.getresponse()
+            response.read()
+            assert response.status == 200
+        clients = {int(c.sock.getsockname()[1]) for c in connections}
+        established = _sockets(port, "01", clients)
+        return {pid: _held(pid, established) for pid in workers}
+    finally:
+        for connection in connections:
+            connection.close()
+
+
+@needs_proc
+def test_serve_with_two_workers_spreads_connections_and_leaves_the_outbox_alone(
     db_url: str, session: Session, tmp_path: Path
 ) -> None:
     factories.user(session)  # not empty: no demo data to load
@@ -210,51 +319,95 @@ def test_serve_with_two_workers_answers_from_each_and_leaves_the_outbox_alone(
     queued.next_attempt_at = datetime(2000, 1, 1, tzinfo=UTC)  # due by any clock
     session.add(queued)
     session.commit()
-    port = _free_port()
-    env = os.environ | {
-        "DATABASE_URL": db_url,
-        "ENVIRONMENT": "development",  # where the app would run the outbox worker itself
-        "WORKER_POLL_SECONDS": "0.05",
-        "TWILIO_ACCOUNT_SID": "",
-    }
-    log = (tmp_path / "serve.log").open("w")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "assistant", "serve", "--port", str(port), "--workers", "2"],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    port, log = _free_port(), tmp_path / "serve.log"
+    server = _serve(db_url, port, log)
     try:
-        deadline = time.monotonic() + 60
-        workers: list[int] = []
-        while time.monotonic() < deadline and len(workers) < 2:
-            assert server.poll() is None, (tmp_path / "serve.log").read_text()
-            workers = _web_processes(server.pid)
-            time.sleep(0.1)
-        assert len(workers) == 2, (tmp_path / "serve.log").read_text()
-        while (tmp_path / "serve.log").read_text().count("Application startup complete") < 2:
-            assert time.monotonic() < deadline, (tmp_path / "serve.log").read_text()
-            time.sleep(0.1)
-        # Each process alone answers on the shared port while the other is paused (briefly:
-        # uvicorn replaces a worker that does not answer its health checks for 5 s).
-        for serving in workers:
-            paused = [pid for pid in workers if pid != serving]
-            for pid in paused:
-                os.kill(pid, signal.SIGSTOP)
-            try:
-                assert _healthz(port, timeout=3) == 200
-            finally:
-                for pid in paused:
-                    os.kill(pid, signal.SIGCONT)
+        workers = _wait_for_workers(server, log, port, started=2)
+        # Bursts of keep-alive connections, as from a busy proxy: each process serves a share
+        # of every burst, not one process all of it.
+        for _ in range(3):
+            held = _burst(workers, port, 16)
+            assert sum(held.values()) == 16, held
+            assert all(count >= 2 for count in held.values()), held
         time.sleep(0.5)  # an outbox worker in either process would have passed ten times
         session.expire_all()
         row = session.get(OutboxMessage, queued.id)
         assert row is not None and row.status == OutboxStatus.queued
         server.send_signal(signal.SIGINT)
-        assert server.wait(timeout=15) == 0
+        assert server.wait(timeout=30) == 0, log.read_text()
         assert all(not Path(f"/proc/{pid}").exists() for pid in workers)
     finally:
-        if server.poll() is None:
-            server.kill()
-            server.wait()
-        log.close()
+        _stop(server)
+
+
+@needs_proc
+def test_serve_with_two_workers_replaces_a_killed_process_and_every_connection_is_answered(
+    db_url: str, session: Session, tmp_path: Path
+) -> None:
+    factories.user(session)
+    session.commit()
+    port, log = _free_port(), tmp_path / "serve.log"
+    server = _serve(db_url, port, log)
+    try:
+        workers = _wait_for_workers(server, log, port, started=2)
+        os.kill(workers[0], signal.SIGKILL)
+        now = _wait_for_workers(server, log, port, started=3, gone=(workers[0],))
+        assert workers[1] in now
+        # Nothing is left listening for the killed process: each new connection reaches one
+        # that answers.
+        for _ in range(20):
+            assert _healthz(port, timeout=3) == 200
+        server.send_signal(signal.SIGINT)
+        assert server.wait(timeout=30) == 0, log.read_text()
+        assert all(not Path(f"/proc/{pid}").exists() for pid in now)
+    finally:
+        _stop(server)
+
+
+def test_serve_with_two_workers_on_a_port_in_use_exits_before_starting_a_process(
+    db_url: str, session: Session, tmp_path: Path
+) -> None:
+    factories.user(session)
+    session.commit()
+    log = tmp_path / "serve.log"
+    with socket.socket() as other:
+        other.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        port = int(other.getsockname()[1])
+        server = _serve(db_url, port, log)
+        try:
+            assert server.wait(timeout=120) == 1, log.read_text()
+        finally:
+            _stop(server)
+    text = log.read_text()
+    assert f"Cannot listen on 127.0.0.1:{port}:" in text
+    assert "Started parent process" not in text and STARTED not in text
+
+
+def test_a_reserved_port_is_joined_by_the_web_processes_and_taken_by_no_other_server() -> None:
+    reservation = reserve_port("127.0.0.1", 0)
+    port = int(reservation.getsockname()[1])
+    web = [port_socket("127.0.0.1", port) for _ in range(2)]
+    try:
+        for sock in web:
+            sock.listen()
+        for reuse_address in (False, True):  # most servers set SO_REUSEADDR
+            with socket.socket() as other:
+                other.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, int(reuse_address))
+                with pytest.raises(OSError):
+                    other.bind(("127.0.0.1", port))
+                    other.listen()
+        for sock in web:
+            sock.close()  # no web process listening: the port is still ours
+        with socket.socket() as other:
+            other.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            with pytest.raises(OSError):
+                other.bind(("127.0.0.1", port))
+                other.listen()
+        with pytest.raises(ConnectionRefusedError):  # a reservation accepts no connection
+            socket.create_connection(("127.0.0.1", port), timeout=5).close()
+    finally:
+        for sock in web:
+            sock.close()
+        reservation.close()
