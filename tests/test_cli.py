@@ -341,6 +341,7 @@ def test_serve_with_two_workers_spreads_connections_and_leaves_the_outbox_alone(
 
 
 @needs_proc
+@pytest.mark.timed_waits  # the supervisor looks at its processes every 0.5 s (a timed wait)
 def test_serve_with_two_workers_replaces_a_killed_process_and_every_connection_is_answered(
     db_url: str, session: Session, tmp_path: Path
 ) -> None:
