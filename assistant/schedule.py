@@ -27,37 +27,42 @@ log = logging.getLogger(__name__)
 Step = Callable[[datetime | None], None]
 
 
-def escalation_step(settings: Settings) -> Step:
-    def escalate(now: datetime | None = None) -> None:
-        with Session(get_engine(settings.database_url)) as session:
-            moved = escalate_overdue(session, now=now or utcnow())
-            session.commit()
-        if moved:
-            log.info("escalated %d overdue question(s)", len(moved))
+def _step(settings: Settings, work: Callable[[Session, datetime], int], done: str) -> Step:
+    """A step that does ``work`` in a transaction of its own and logs ``done`` (with how many
+    things it did) when it did any."""
 
-    return escalate
+    def run(now: datetime | None = None) -> None:
+        with Session(get_engine(settings.database_url)) as session:
+            count = work(session, now or utcnow())
+            session.commit()
+        if count:
+            log.info(done, count)
+
+    return run
+
+
+def escalation_step(settings: Settings) -> Step:
+    return _step(
+        settings,
+        lambda session, now: len(escalate_overdue(session, now=now)),
+        "escalated %d overdue question(s)",
+    )
 
 
 def enrolment_step(settings: Settings) -> Step:
-    def hand_over(now: datetime | None = None) -> None:
-        with Session(get_engine(settings.database_url)) as session:
-            moved = escalate_unanswered(session, now=now or utcnow())
-            session.commit()
-        if moved:
-            log.info("gave %d unanswered enrolment request(s) to the PCW team", len(moved))
-
-    return hand_over
+    return _step(
+        settings,
+        lambda session, now: len(escalate_unanswered(session, now=now)),
+        "gave %d unanswered enrolment request(s) to the PCW team",
+    )
 
 
 def sessions_step(settings: Settings) -> Step:
-    def purge(now: datetime | None = None) -> None:
-        with Session(get_engine(settings.database_url)) as session:
-            gone = purge_expired(session, now=now or utcnow())
-            session.commit()
-        if gone:
-            log.info("deleted %d expired sign-in session(s)", gone)
-
-    return purge
+    return _step(
+        settings,
+        lambda session, now: purge_expired(session, now=now),
+        "deleted %d expired sign-in session(s)",
+    )
 
 
 def steps_for(settings: Settings) -> list[Step]:
