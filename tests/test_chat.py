@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from assistant.errors import Forbidden, Invalid
 from assistant.knowledge.models import KnowledgeUsage
 from assistant.people.models import Role, User
 from assistant.support import chat, tickets
-from assistant.support.models import ChatMessage, Ticket
+from assistant.support.models import ChatConversation, ChatMessage, Ticket
 from tests import factories
 from tests.chat_data import CRISIS, EMERGENCY, KNOWN, KNOWN_ID, UNKNOWN, offer_choice
 
@@ -208,3 +211,35 @@ def test_a_hand_off_stores_the_ticket_and_its_chat_note_together(
     assert session.exec(select(Ticket)).all() == []
     offered = session.get(ChatMessage, turn.reply.id)
     assert offered is not None and offered.ticket_id is None  # the hand-off is still offered
+
+
+def test_two_first_questions_at_once_share_one_conversation(
+    session: Session, engine: Engine, asker: User
+) -> None:
+    """Two tabs ask their first question at the same moment: both are answered and kept, in
+    the person's one conversation (the second waits for the first's transaction, then joins
+    its conversation instead of failing on the one-conversation-per-person rule)."""
+    session.commit()
+    first = Session(engine)
+    chat.ask(first, user=asker, text=KNOWN, lang="en")  # its transaction holds the new row
+    failed: list[BaseException] = []
+
+    def second_tab() -> None:
+        with Session(engine) as other:
+            try:
+                chat.ask(other, user=asker, text=UNKNOWN, lang="en")
+                other.commit()
+            except BaseException as exc:  # reported to the test below
+                failed.append(exc)
+
+    tab = threading.Thread(target=second_tab)
+    tab.start()
+    tab.join(timeout=0.5)  # it waits for the first tab's transaction
+    first.commit()
+    first.close()
+    tab.join(timeout=30)
+    assert not tab.is_alive() and failed == []
+    session.expire_all()
+    texts = [m.text for m in chat.history(session, user=asker) if m.sender == "user"]
+    assert sorted(texts) == sorted([KNOWN, UNKNOWN])
+    assert len(session.exec(select(ChatConversation)).all()) == 1

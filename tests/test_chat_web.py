@@ -119,7 +119,7 @@ def test_a_question_is_written_after_the_matcher_and_not_read_back(
     assert parse(response.text).find_all("li.msg")[1].attrs["data-status"] == "answer"
     assert seen[seen.index("match") :] == [
         "match",
-        "UPDATE support_conversation",
+        "INSERT support_conversation",  # started, or its time updated: one statement
         "INSERT support_message",  # the question and its reply, together
         "INSERT knowledge_usage",
     ]
@@ -363,7 +363,7 @@ def test_choosing_between_two_close_answers(
     # The offer and its owner in one query; the answer is not read back to be drawn.
     assert seen[-4:] == [
         "SELECT support_message",
-        "UPDATE support_conversation",
+        "INSERT support_conversation",  # started, or its time updated: one statement
         "INSERT support_message",
         "INSERT knowledge_usage",
     ]

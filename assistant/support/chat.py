@@ -14,6 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import Insert as PgInsert
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from assistant.clock import to_local, utcnow
@@ -171,14 +175,22 @@ def ask(session: Session, *, user: User, text: str, lang: str, now: datetime | N
 _CONVERSATIONS = ChatConversation.metadata.tables["support_conversation"]
 _MESSAGES = ChatMessage.metadata.tables["support_message"]
 _MESSAGE_COLUMNS = tuple(c.name for c in _MESSAGES.c if c.name != "id")
+
+
+def _touch_statement(insert: PgInsert | SqliteInsert) -> sa.Insert:
+    """The user's conversation started, or its ``updated_at`` set when it exists: one statement
+    that returns its id either way (two first questions at once share one conversation)."""
+    return insert.on_conflict_do_update(
+        index_elements=[_CONVERSATIONS.c.user_id],
+        set_={"updated_at": insert.excluded.updated_at},
+    ).returning(_CONVERSATIONS.c.id)
+
+
 # Built once (the statements are compiled once, not on every question).
-_TOUCH = (
-    sa.update(_CONVERSATIONS)
-    .where(_CONVERSATIONS.c.user_id == sa.bindparam("owner"))
-    .values(updated_at=sa.bindparam("touched", type_=_CONVERSATIONS.c.updated_at.type))
-    .returning(_CONVERSATIONS.c.id)
-)
-_START = sa.insert(_CONVERSATIONS).returning(_CONVERSATIONS.c.id)
+_TOUCH = {
+    "sqlite": _touch_statement(sqlite_insert(_CONVERSATIONS)),
+    "postgresql": _touch_statement(pg_insert(_CONVERSATIONS)),
+}
 # Given both rows at once, this is one INSERT with two VALUES (SQLAlchemy's "insertmanyvalues").
 _INSERT_MESSAGES = sa.insert(_MESSAGES).returning(_MESSAGES.c.sender, _MESSAGES.c.id)
 
@@ -187,10 +199,10 @@ def _touch_conversation(session: Session, *, user: User, at: datetime) -> int:
     """The id of the user's conversation, its ``updated_at`` set to ``at`` in the same statement;
     the first question starts the conversation."""
     db = session.connection()
-    touched = db.execute(_TOUCH, {"owner": user.id, "touched": at}).scalar()
-    if touched is None:
-        started = {"user_id": user.id, "practice_id": user.practice_id}
-        touched = db.execute(_START, started | {"created_at": at, "updated_at": at}).scalar_one()
+    values = {"user_id": user.id, "practice_id": user.practice_id}
+    touched = db.execute(
+        _TOUCH[db.dialect.name], values | {"created_at": at, "updated_at": at}
+    ).scalar_one()
     return int(touched)
 
 
