@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -232,12 +233,14 @@ def test_two_first_questions_at_once_share_one_conversation(
             except BaseException as exc:  # reported to the test below
                 failed.append(exc)
 
-    tab = threading.Thread(target=second_tab)
+    tab = threading.Thread(target=second_tab, daemon=True)
     tab.start()
-    tab.join(timeout=0.5)  # it waits for the first tab's transaction
+    time.sleep(0.5)  # it waits for the first tab's transaction
     first.commit()
     first.close()
-    tab.join(timeout=30)
+    deadline = time.monotonic() + 30  # polled: a timed join never ends under libfaketime
+    while tab.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert not tab.is_alive() and failed == []
     session.expire_all()
     texts = [m.text for m in chat.history(session, user=asker) if m.sender == "user"]
