@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
+from sqlalchemy.dialects.postgresql import Insert as PgInsert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.sql.dml import Insert
@@ -103,15 +106,21 @@ def _queue_sqlite_writers(engine: Engine) -> None:
         event.listen(engine, closing, lambda dbapi_conn, *_: _release(dbapi_conn))
 
 
-def insert_or_skip(session: Session, model: type[Any], keys: list[str]) -> Insert:
-    """``INSERT ... ON CONFLICT (keys) DO NOTHING`` into ``model``'s table, for the session's
-    database: rows whose unique ``keys`` are stored already (or are being stored by another
-    transaction) are skipped, in the same statement."""
+def conflict_insert(dialect: str, table: sa.Table) -> PgInsert | SqliteInsert:
+    """An INSERT into ``table`` that can say what to do ``ON CONFLICT``, for the database
+    named by ``dialect`` (``connection.dialect.name``): PostgreSQL's, else SQLite's."""
+    return pg_insert(table) if dialect == "postgresql" else sqlite_insert(table)
+
+
+@cache
+def insert_or_skip(dialect: str, model: type[Any], keys: tuple[str, ...]) -> Insert:
+    """``INSERT ... ON CONFLICT (keys) DO NOTHING`` into ``model``'s table: rows whose unique
+    ``keys`` are stored already (or are being stored by another transaction) are skipped, in
+    the same statement. Built once for each database and table; execute it with the rows as
+    parameters."""
     table = sa.inspect(model).local_table
     assert isinstance(table, sa.Table)
-    if session.get_bind().dialect.name == "postgresql":
-        return pg_insert(table).on_conflict_do_nothing(index_elements=keys)
-    return sqlite_insert(table).on_conflict_do_nothing(index_elements=keys)
+    return conflict_insert(dialect, table).on_conflict_do_nothing(index_elements=list(keys))
 
 
 def get_engine(url: str) -> Engine:

@@ -22,7 +22,7 @@ from assistant.outbox.models import OutboxMessage, OutboxStatus
 from assistant.people.models import Practice, Role
 from assistant.settings import Settings
 from assistant.sms import messages as msg
-from assistant.sms.guide import named_practice
+from assistant.sms.guide import PracticeName, named_practice
 from tests import factories
 from tests.clock import FIXED_NOW
 from tests.conftest import Client
@@ -273,16 +273,16 @@ NAMES = ["Riccarton Family Health", "Riccarton Clinic", "Hornby", "Pegasus", "Sy
     ],
 )
 def test_named_practice(message: str, named: str | None) -> None:
-    found = named_practice(message, [Practice(name=name) for name in NAMES])
+    found = named_practice(message, [PracticeName(n, name) for n, name in enumerate(NAMES)])
     assert (found.name if found else None) == named
 
 
 def test_a_message_naming_two_practices_names_none() -> None:
-    both = [Practice(name="Riccarton Family Health"), Practice(name="Hornby Health Hub")]
+    both = [PracticeName(1, "Riccarton Family Health"), PracticeName(2, "Hornby Health Hub")]
     assert named_practice("Riccarton Family Health or Hornby Health Hub?", both) is None
     annex = [
-        Practice(name="Riccarton Family Health"),
-        Practice(name="Riccarton Family Health Annex"),
+        PracticeName(1, "Riccarton Family Health"),
+        PracticeName(2, "Riccarton Family Health Annex"),
     ]
     assert named_practice("riccarton family health annex", annex) is annex[1]
     assert named_practice("riccarton family health", annex) is annex[0]

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
+from assistant.db import insert_or_skip
 from assistant.enrolment.models import FunnelMark, Stage
 
 
@@ -23,19 +21,9 @@ def person_of(*, phone: str | None, request_id: int | None = None) -> str:
 
 _TABLE = sa.inspect(FunnelMark).local_table
 assert isinstance(_TABLE, sa.Table)
-_VALUES: dict[str, sa.BindParameter[Any]] = {
-    name: sa.bindparam(name) for name in ("person", "stage", "at", "language", "practice_id")
-}
 # Every text marks, so the statements are built once (each mark binds its values): the new
-# mark, skipped when the person has it; a practice filled in when the first mark had none.
-_ADD = {
-    "postgresql": pg_insert(_TABLE)
-    .values(_VALUES)
-    .on_conflict_do_nothing(index_elements=["person", "stage"]),
-    "sqlite": sqlite_insert(_TABLE)
-    .values(_VALUES)
-    .on_conflict_do_nothing(index_elements=["person", "stage"]),
-}
+# mark, skipped when the person has it (``insert_or_skip``); a practice filled in when the
+# first mark had none.
 _FILL_PRACTICE = (
     sa.update(_TABLE)
     .where(
@@ -66,9 +54,7 @@ def mark(
         "language": language,
         "practice_id": practice_id,
     }
-    added = conn.execute(
-        _ADD["postgresql" if conn.dialect.name == "postgresql" else "sqlite"], values
-    )
+    added = conn.execute(insert_or_skip(conn.dialect.name, FunnelMark, ("person", "stage")), values)
     if added.rowcount:
         return True
     if practice_id is not None:

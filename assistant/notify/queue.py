@@ -75,7 +75,8 @@ def enqueue_emails(
     if not rows:
         return 0
     # The rows as parameters of one statement (its SQL is compiled once, not for every list).
-    insert = insert_or_skip(session, QueuedEmail, ["dedupe_key"]).returning(col(QueuedEmail.id))
+    dialect = session.get_bind().dialect.name
+    insert = insert_or_skip(dialect, QueuedEmail, ("dedupe_key",)).returning(col(QueuedEmail.id))
     return len(session.execute(insert, list(rows.values())).all())
 
 

@@ -37,15 +37,9 @@ _ATTEMPTS = 5
 _CONTACTS = sa.inspect(SmsContact).local_table
 _INBOUND = sa.inspect(SmsInbound).local_table
 assert isinstance(_CONTACTS, sa.Table) and isinstance(_INBOUND, sa.Table)
-_STATE = (
-    _CONTACTS.c.id,
-    _CONTACTS.c.language,
-    _CONTACTS.c.step,
-    _CONTACTS.c.answers,
-    _CONTACTS.c.opted_out,
-    _CONTACTS.c.opted_out_at,
-    _CONTACTS.c.last_activity,
-)
+# What the guide reads and changes of a contact (the fields of ``Contact`` beside its id).
+_FIELDS = ("language", "step", "answers", "opted_out", "opted_out_at", "last_activity")
+_STATE = (_CONTACTS.c.id, *(_CONTACTS.c[name] for name in _FIELDS))
 _STORED = sa.select(_INBOUND.c.reply).where(_INBOUND.c.message_sid == sa.bindparam("sid"))
 # The contact's row and the stored reply to this MessageSid, if any, in one statement.
 # SQLite: a no-op UPDATE takes the database's write lock before it reads, so the reply it
@@ -67,21 +61,11 @@ _CREATE = sa.insert(_CONTACTS).returning(_CONTACTS.c.id)
 _SAVE = (
     sa.update(_CONTACTS)
     .where(_CONTACTS.c.id == sa.bindparam("contact_id"))
-    .values(
-        language=sa.bindparam("language"),
-        step=sa.bindparam("step"),
-        answers=sa.bindparam("answers"),
-        opted_out=sa.bindparam("opted_out"),
-        opted_out_at=sa.bindparam("opted_out_at"),
-        last_activity=sa.bindparam("last_activity"),
-    )
+    .values({name: sa.bindparam(name) for name in _FIELDS})
 )
 _STORE = sa.insert(_INBOUND)
 # A new contact's state: the model's defaults.
-_NEW: dict[str, Any] = {
-    name: SmsContact.model_fields[name].default
-    for name in ("language", "step", "answers", "opted_out", "opted_out_at", "last_activity")
-}
+_NEW: dict[str, Any] = {name: SmsContact.model_fields[name].default for name in _FIELDS}
 
 
 def handle_inbound(
@@ -150,18 +134,9 @@ def _lock_contact(
     if row is None:
         stored = conn.execute(_STORED, {"sid": message_sid}).scalar()
         return _create_contact(conn, phone=phone, now=now), stored
-    contact_id, language, step, answers, opted_out, opted_out_at, last_activity, stored = row
-    contact = Contact(
-        id=contact_id,
-        phone=phone,
-        language=language,
-        step=step,
-        answers=answers,
-        opted_out=opted_out,
-        opted_out_at=opted_out_at,
-        last_activity=last_activity,
-    )
-    return contact, stored
+    state = row._mapping
+    contact = Contact(id=state["id"], phone=phone, **{name: state[name] for name in _FIELDS})
+    return contact, state["stored"]
 
 
 def _create_contact(conn: Connection, *, phone: str, now: datetime) -> Contact:
@@ -177,18 +152,8 @@ def _store(
 ) -> None:
     """The contact's new state, and the message with its reply (IntegrityError when a copy of
     the message was stored first)."""
-    conn.execute(
-        _SAVE,
-        {
-            "contact_id": contact.id,
-            "language": contact.language,
-            "step": contact.step,
-            "answers": contact.answers,
-            "opted_out": contact.opted_out,
-            "opted_out_at": contact.opted_out_at,
-            "last_activity": contact.last_activity,
-        },
-    )
+    state = {name: getattr(contact, name) for name in _FIELDS}
+    conn.execute(_SAVE, {"contact_id": contact.id} | state)
     conn.execute(
         _STORE,
         {

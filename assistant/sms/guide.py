@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
-from typing import Any, Protocol, TypeVar
+from typing import Any
 
 import sqlalchemy as sa
 from rapidfuzz import fuzz
@@ -419,53 +419,40 @@ class Turn:
 
     # -- what the message carries, read once per message ---------------------------------
 
-    @property
-    def _is_reply_to_a_menu(self) -> bool:
-        return self.message.is_reply_to_a_menu
-
-    @property
-    def _place(self) -> Place | None:
-        return self.message.place
-
-    @property
-    def _wants_callback(self) -> bool:
-        return self.message.wants_callback
-
-    @property
-    def _barriers(self) -> list[str]:
-        return self.message.barriers
-
     def _new_barriers(self) -> list[str]:
-        return [b for b in self._barriers if b not in self.answers.get("barriers", [])]
+        return [b for b in self.message.barriers if b not in self.answers.get("barriers", [])]
 
     @cached_property
     def _practice_named(self) -> PracticeName | None:
         """The one listed practice the message names ("I want to join Riccarton Family
         Health", misspelt or not), or None."""
-        if self._is_reply_to_a_menu:
+        if self.message.is_reply_to_a_menu:
             return None
         rows = self.session.connection().execute(_LISTED_NAMES, {"since": fresh_since(self.now)})
         return named_practice(self.body, [PracticeName(pid, name) for pid, name in rows])
 
     def _carries_something(self) -> bool:
         """A practice, a place, a request for a call or a barrier, anywhere in the message."""
-        if self._is_reply_to_a_menu:
+        if self.message.is_reply_to_a_menu:
             return False
-        return bool(self._practice_named or self._place or self._wants_callback or self._barriers)
+        message = self.message
+        return bool(
+            self._practice_named or message.place or message.wants_callback or message.barriers
+        )
 
     def _carried(self) -> str | None:
         """What the message carries, at any step: a practice it names is offered (to ask it to
         enrol them); a place gives the practices near it; a request for a call makes a
         call-back referral; barriers go onto a referral."""
-        if self._is_reply_to_a_menu:
+        if self.message.is_reply_to_a_menu:
             return None
         found = self._new_barriers()
         practice = self._practice_named
         if practice is not None:
             self._remember_barriers(found)  # they go to the practice, with consent
             return self._choose(practice)
-        callback = self._wants_callback
-        place = self._place
+        callback = self.message.wants_callback
+        place = self.message.place
         if place is not None:
             reply = self._practices_near(place)
             if callback or found:
@@ -603,7 +590,7 @@ class Turn:
 
     def on_where(self) -> str | None:
         # A place was looked for already (``_carried``): this message names none.
-        if self.match().status in ("answer", "safety") or self._barriers:
+        if self.match().status in ("answer", "safety") or self.message.barriers:
             return None
         return self.say(msg.place_unknown)
 
@@ -730,7 +717,7 @@ class Turn:
             self.answers["asking"]["name"] = name
             self.goto(Step.ask_consent)
             return self.say(msg.ask_consent, practice.name)
-        if self._wants_callback:
+        if self.message.wants_callback:
             return self._book_callback("callback", found=self._new_barriers())
         return self._side_question_or(self.say(msg.ask_name_again))
 
@@ -748,7 +735,7 @@ class Turn:
         explain = self.say(msg.consent_explain, practice.name)
         if said is Answer.unsure or self.message.number is not None:
             return explain
-        if self._wants_callback:
+        if self.message.wants_callback:
             return self._book_callback("callback", found=self._new_barriers())
         return self._side_question_or(explain)
 
@@ -810,21 +797,13 @@ _STEP_HANDLERS = {
 }
 
 
-class _Named(Protocol):
-    @property
-    def name(self) -> str: ...
-
-
-_P = TypeVar("_P", bound=_Named)
-
-
-def named_practice(text: str, practices: Sequence[_P]) -> _P | None:
+def named_practice(text: str, practices: Sequence[PracticeName]) -> PracticeName | None:
     """The one practice whose whole name a message has, as a run of its words (a letter or
     two misspelt): "I want to join Riccarton Family Health", "riccarton famly health". A
     suburb alone names none ("Riccarton"), nor a message that names two practices (unless one
     name holds the other: "Riccarton Family Health Annex")."""
     tokens = fold(text).split()
-    scored: list[tuple[float, str, _P]] = []
+    scored: list[tuple[float, str, PracticeName]] = []
     for practice in practices:
         name = fold(practice.name)
         size = len(name.split())

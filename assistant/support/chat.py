@@ -12,15 +12,13 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import Insert as PgInsert
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from assistant.clock import to_local, utcnow
+from assistant.db import conflict_insert
 from assistant.errors import Forbidden, Invalid, NotFound
 from assistant.i18n import _
 from assistant.knowledge import Entry, get_knowledge_base
@@ -177,20 +175,18 @@ _MESSAGES = ChatMessage.metadata.tables["support_message"]
 _MESSAGE_COLUMNS = tuple(c.name for c in _MESSAGES.c if c.name != "id")
 
 
-def _touch_statement(insert: PgInsert | SqliteInsert) -> sa.Insert:
+@cache
+def _touch_statement(dialect: str) -> sa.Insert:
     """The user's conversation started, or its ``updated_at`` set when it exists: one statement
-    that returns its id either way (two first questions at once share one conversation)."""
+    that returns its id either way (two first questions at once share one conversation). Built
+    once for each database."""
+    insert = conflict_insert(dialect, _CONVERSATIONS)
     return insert.on_conflict_do_update(
         index_elements=[_CONVERSATIONS.c.user_id],
         set_={"updated_at": insert.excluded.updated_at},
     ).returning(_CONVERSATIONS.c.id)
 
 
-# Built once (the statements are compiled once, not on every question).
-_TOUCH = {
-    "sqlite": _touch_statement(sqlite_insert(_CONVERSATIONS)),
-    "postgresql": _touch_statement(pg_insert(_CONVERSATIONS)),
-}
 # Given both rows at once, this is one INSERT with two VALUES (SQLAlchemy's "insertmanyvalues").
 _INSERT_MESSAGES = sa.insert(_MESSAGES).returning(_MESSAGES.c.sender, _MESSAGES.c.id)
 
@@ -201,7 +197,7 @@ def _touch_conversation(session: Session, *, user: User, at: datetime) -> int:
     db = session.connection()
     values = {"user_id": user.id, "practice_id": user.practice_id}
     touched = db.execute(
-        _TOUCH[db.dialect.name], values | {"created_at": at, "updated_at": at}
+        _touch_statement(db.dialect.name), values | {"created_at": at, "updated_at": at}
     ).scalar_one()
     return int(touched)
 
