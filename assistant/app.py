@@ -15,6 +15,7 @@ from sqlalchemy.exc import DataError, StatementError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import GZipMiddleware
 
+from assistant import i18n
 from assistant.deps import set_request_locale
 from assistant.errors import AppError, LoginRequired
 from assistant.htmx import is_htmx
@@ -176,6 +177,9 @@ def _install_error_handlers(app: FastAPI) -> None:
 
 
 def _error_page(request: Request, status: int, message: str) -> Response:
+    # The request's language as last settled (a route that read the signed-in user in its own
+    # thread settled it there).
+    i18n.set_locale(getattr(request.state, "locale", i18n.current_locale()))
     titles = {
         403: _("You do not have access to this page."),
         404: _("We could not find that page."),

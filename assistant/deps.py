@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from typing import Annotated
 
 from anyio import CapacityLimiter, to_thread
@@ -57,12 +58,13 @@ SessionDep = Annotated[Session, Depends(get_session)]
 
 async def load_user(request: Request, session: SessionDep) -> User | None:
     """The signed-in user, if any (no database work without a session cookie). Detached from
-    the session, so the route's commits leave it as it was read."""
+    the session, so the route's commits leave it as it was read. The request's language is
+    then the user's own choice, if they made one."""
     token = request.cookies.get(SESSION_COOKIE)
     user: User | None = None
     if token:
-        user = await run_in_threadpool(_signed_in, session, token)
-    request.state.user = user
+        user = await run_in_threadpool(_signed_in_then_close, session, token)
+    _seen(request, user)
     return user
 
 
@@ -70,15 +72,29 @@ def _signed_in(session: Session, token: str) -> User | None:
     user = user_for_token(session, token)
     if user is not None:
         session.expunge(user)
+    return user
+
+
+def _signed_in_then_close(session: Session, token: str) -> User | None:
+    user = _signed_in(session, token)
     # The connection goes back to the pool while the request waits for a thread for its route.
     session.close()
     return user
 
 
-async def set_request_locale(
-    request: Request, user: Annotated[User | None, Depends(load_user)]
-) -> str:
-    """App-wide: the request's language, from the user, the cookie or the browser."""
+def _seen(request: Request, user: User | None) -> None:
+    request.state.user = user
+    if user is not None and user.locale:
+        settle_locale(request, user)
+
+
+async def set_request_locale(request: Request) -> str:
+    """App-wide: the request's language, from the cookie or the browser; reading the signed-in
+    user (``load_user``, ``SignIn.user``) puts their own choice first."""
+    return settle_locale(request, None)
+
+
+def settle_locale(request: Request, user: User | None) -> str:
     lang = i18n.negotiate(
         user_pref=user.locale if user else None,
         cookie=request.cookies.get(i18n.LOCALE_COOKIE),
@@ -116,6 +132,44 @@ def require_roles(*roles: Role) -> Callable[[User], Awaitable[User]]:
 
 
 StaffOfPHO = (Role.liaison, Role.coordinator, Role.mso, Role.admin)
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """The signed-in person, read when the route asks (``user()``), in the route's own thread.
+
+    A route whose work runs in the thread pool reads the sign-in there too: one hand-over to a
+    thread per request instead of two (``load_user`` takes one of its own), on the paths people
+    use most. Who may use the route is declared all the same, by the dependency that gives it
+    (:func:`sign_in_later`)."""
+
+    request: Request
+    session: Session
+    roles: frozenset[Role]
+
+    def user(self) -> User:
+        """The user, if signed in with one of the route's roles; else LoginRequired or
+        Forbidden, as ``require_roles`` would have raised."""
+        token = self.request.cookies.get(SESSION_COOKIE)
+        user = _signed_in(self.session, token) if token else None
+        _seen(self.request, user)
+        if user is None:
+            raise LoginRequired()
+        if user.role not in self.roles:
+            raise Forbidden()
+        return user
+
+
+def sign_in_later(*roles: Role) -> Callable[[Request, Session], Awaitable[SignIn]]:
+    """A dependency giving the route a :class:`SignIn` for the given roles (admins are not
+    implied); nothing is read until the route asks."""
+    allowed = frozenset(roles)
+
+    async def later(request: Request, session: SessionDep) -> SignIn:
+        return SignIn(request, session, allowed)
+
+    later.allowed_roles = allowed  # type: ignore[attr-defined]
+    return later
 
 
 async def form_fields(request: Request) -> dict[str, str]:

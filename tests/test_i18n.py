@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from assistant import i18n, i18n_tools
 from assistant.i18n import LANGUAGES, format_date, format_datetime, format_number, use_locale
+from assistant.people.models import Role
 from tests import factories
 from tests.conftest import Client
 
@@ -55,6 +56,27 @@ def test_request_locale_comes_from_user_then_cookie_then_header(
     user = factories.user(session, locale="hi")
     login(user)
     assert 'lang="hi"' in client.get("/", headers={"Accept-Language": "ar"}).text
+
+
+def test_a_route_that_reads_the_sign_in_itself_speaks_the_users_language(
+    client: Client, session: Session, login: Any
+) -> None:
+    """The chat's ask and the submissions API read the signed-in user in their own thread: the
+    user's own language still comes before the cookie, on the page and on a refusal."""
+    client.cookies.set(i18n.LOCALE_COOKIE, "to")
+    login(factories.user(session, Role.practice_staff, locale="hi"))
+    empty = client.post("/chat/ask", data={"q": "  "})
+    assert empty.status_code == 422
+    assert 'lang="hi"' in empty.text
+    with i18n.use_locale("hi"):
+        assert i18n.gettext("Please type a question.") in empty.text
+
+    client.cookies.clear()
+    client.cookies.set(i18n.LOCALE_COOKIE, "to")
+    login(factories.user(session, Role.liaison, locale="ar"))
+    refused = client.post("/chat/ask", data={"q": "flu vaccine"})
+    assert refused.status_code == 403
+    assert 'lang="ar"' in refused.text and 'dir="rtl"' in refused.text
 
 
 def test_every_msgid_is_translated_in_every_catalog() -> None:

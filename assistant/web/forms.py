@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from assistant import audit, i18n
-from assistant.deps import CurrentUser, SessionDep, require_roles
+from assistant.deps import CurrentUser, SessionDep, SignIn, require_roles, sign_in_later
 from assistant.enrolment import on_behalf
 from assistant.errors import Forbidden, NotFound
 from assistant.forms.capture import actions, drafts, filling, hooks, submissions
@@ -43,6 +43,9 @@ STATIC_FORMS = Path(__file__).resolve().parent.parent / "static" / "forms"
 
 FormUser = Annotated[User, Depends(require_roles(*FORM_USERS))]
 Filler = Annotated[User, Depends(require_roles(*FILLERS))]
+# For the submissions API (phones sending their queues): the sign-in is read in the thread that
+# stores the submission.
+FillerSignIn = Annotated[SignIn, Depends(sign_in_later(*FILLERS))]
 
 
 def _form(form_id: str) -> FormDefinition:
@@ -314,20 +317,22 @@ async def api_submit(
     request: Request,
     session: SessionDep,
     form_id: str,
-    user: Filler,
+    sign_in: FillerSignIn,
 ) -> Response:
+    raw = await request.body()
+    # Signing in, parsing, checking and storing block: off the event loop, in one thread, so
+    # other requests go on.
+    return await run_in_threadpool(_store_submission, session, sign_in, form_id, raw)
+
+
+def _store_submission(session: Session, sign_in: SignIn, form_id: str, raw: bytes) -> Response:
+    user = sign_in.user()
     try:
         form = load_form(form_id)
     except FormNotFound:
         return JSONResponse({"detail": "unknown form"}, status_code=404)
-    raw = await request.body()
     if len(raw) > MAX_BODY_BYTES:
         return JSONResponse({"detail": "too large"}, status_code=413)
-    # Parsing, checking and storing block: off the event loop, so other requests go on.
-    return await run_in_threadpool(_store_submission, session, form, user, raw)
-
-
-def _store_submission(session: Session, form: Any, user: User, raw: bytes) -> Response:
     # json.loads, not Pydantic's parser: JSON nested too deep raises RecursionError, which the
     # app answers with a 400.
     try:
