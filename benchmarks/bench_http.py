@@ -20,7 +20,8 @@ the targets (the command does not fail on a MISS):
 - p99 < 100 ms at concurrency 8 on SQLite, every path;
 - two web processes (``serve --workers 2``) >= 1.5x one, on PostgreSQL, 32 connections.
 
-Also: the latency of one keep-alive request to two web processes, served by uvicorn's own
+Also: the slowest of the first answers of a new process (8 at once, each path; SQLite), and
+the latency of one keep-alive request to two web processes, served by uvicorn's own
 ``--workers`` and by ``serve --workers`` (which turns Nagle's algorithm off).
 
 SQLite always; PostgreSQL when BENCH_DATABASE_URL or TEST_DATABASE_URL is set (scratch schemas,
@@ -29,6 +30,7 @@ dropped afterwards). ``BENCH_SCENARIOS=sms,chat`` and ``BENCH_RUNS`` narrow a ru
 
 from __future__ import annotations
 
+import itertools
 import os
 import statistics
 import sys
@@ -270,6 +272,37 @@ def two_processes_vs_one(dbs: Databases, logs: Path, targets: list[Target]) -> N
             )
 
 
+FIRST_CONNECTIONS = 8
+
+
+def first_answers(dbs: Databases, logs: Path) -> None:
+    """Right after start-up: one request on each of 8 connections at once, to a process that
+    has answered nothing but ``/healthz``; the slowest answer, ours and minimal. What start-up
+    leaves to the first requests (reading files, building caches) shows here."""
+    ours_staff = served.seed_ours(dbs.ours)
+    minimal_staff = served.seed_minimal(dbs.minimal)
+    print(f"-- {dbs.kind}: first answers of a new process, {FIRST_CONNECTIONS} at once")
+    print(f"   {'':16} | {'ours: slowest':>13} | {'minimal: slowest':>16}")
+    for scenario in _scenarios():
+        slowest: list[str] = []
+        for name, staff, command, env in (
+            ("ours", ours_staff, served.ours_command, served.ours_environment(dbs.ours)),
+            ("minimal", minimal_staff, None, served.minimal_environment(dbs.minimal)),
+        ):
+            port = served.free_port()
+            argv = command(port, 1) if command else served.minimal_command(port)
+            with served.serving(f"{name}-first", argv, env, port, logs) as server:
+                streams_ = [
+                    itertools.islice(stream, 1)
+                    for stream in streams.builder(scenario)(staff, FIRST_CONNECTIONS)
+                ]
+                result = loadgen.run("127.0.0.1", server.port, streams_, seconds=60, warmup=0)
+            wrong = f", {result.errors} wrong" if result.errors else ""
+            worst = max(result.latencies_ms, default=float("nan"))
+            slowest.append(f"{worst:.0f} ms{wrong}")
+        print(f"   {streams.TITLES[scenario]:16} | {slowest[0]:>13} | {slowest[1]:>16}")
+
+
 def keep_alive_latency(dbs: Databases, logs: Path) -> None:
     """One connection, one request at a time, to two web processes: uvicorn's ``--workers``
     leaves Nagle's algorithm on (a response waits for the client's delayed ACK);
@@ -318,6 +351,8 @@ def main() -> None:
                 two_processes_vs_one(dbs, logs, targets)
         else:
             print("-- PostgreSQL: set BENCH_DATABASE_URL (or TEST_DATABASE_URL) to measure it")
+        with served.sqlite_databases() as dbs:
+            first_answers(dbs, logs)
         with served.sqlite_databases() as dbs:
             keep_alive_latency(dbs, logs)
     print(f"-- targets (load average {os.getloadavg()[0]:.1f} at the end)")
