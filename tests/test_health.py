@@ -81,6 +81,18 @@ def test_security_headers_and_cookie_flags(client: TestClient) -> None:
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
 
 
+def test_the_csrf_cookie_comes_with_the_first_page_that_needs_it(client: TestClient) -> None:
+    health = client.get("/healthz")
+    assert health.headers["x-content-type-options"] == "nosniff"
+    assert "set-cookie" not in health.headers  # nothing to post: no token handed out
+    page = client.get("/login")
+    assert page.headers["set-cookie"].startswith("csrftoken=")
+    token = page.headers["set-cookie"].split(";")[0].split("=", 1)[1]
+    assert f'value="{token}"' in page.text  # the form carries the token the cookie holds
+    again = client.get("/login")
+    assert "set-cookie" not in again.headers and f'value="{token}"' in again.text
+
+
 def test_pages_are_compressed_and_there_is_a_favicon(client: TestClient) -> None:
     page = client.get("/login", headers={"Accept-Encoding": "gzip"})
     assert page.status_code == 200 and page.headers["content-encoding"] == "gzip"

@@ -1,13 +1,23 @@
-"""Pure ASGI middleware: the CSRF cookie and security headers on every response."""
+"""Pure ASGI middleware: security headers on every response, and the CSRF cookie with the
+first page that needs it."""
 
 from __future__ import annotations
-
-from http.cookies import SimpleCookie
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from assistant.security.csrf import CSRF_COOKIE, new_token
+from assistant.security.csrf import CSRF_COOKIE
+
+SECURITY_HEADERS = (
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "same-origin"),
+    ("X-Frame-Options", "DENY"),
+    (
+        "Content-Security-Policy",
+        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+        "frame-ancestors 'none'; form-action 'self'",
+    ),
+)
 
 
 class SecurityMiddleware:
@@ -19,27 +29,16 @@ class SecurityMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        cookies = SimpleCookie()
-        for name, value in scope.get("headers", []):
-            if name == b"cookie":
-                cookies.load(value.decode("latin-1"))
-        new_csrf: str | None = None
-        if CSRF_COOKIE not in cookies:
-            new_csrf = new_token()
-            state = scope.setdefault("state", {})
-            state["new_csrf_token"] = new_csrf
+        # A page that shows a form asks for a CSRF token (``csrf.token_for``); a visitor without
+        # the cookie gets one with that response. Nothing else sets it (Twilio's webhook, say).
+        state = scope.setdefault("state", {})
 
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                headers.setdefault("X-Content-Type-Options", "nosniff")
-                headers.setdefault("Referrer-Policy", "same-origin")
-                headers.setdefault("X-Frame-Options", "DENY")
-                headers.setdefault(
-                    "Content-Security-Policy",
-                    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-                    "frame-ancestors 'none'; form-action 'self'",
-                )
+                for name, value in SECURITY_HEADERS:
+                    headers.setdefault(name, value)
+                new_csrf = state.get("new_csrf_token")
                 if new_csrf:
                     secure = "; Secure" if self.secure_cookies else ""
                     headers.append(
