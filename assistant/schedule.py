@@ -2,9 +2,9 @@
 
 A page view never changes anything; what must happen when time passes (an overdue question
 moving to its team's queue, and the email saying so; an enrolment request a practice left
-unanswered going to the community workers; sign-in sessions that ran out deleted) happens
-here, in the worker — the in-app thread for `make run`, or `python -m assistant worker` in
-production.
+unanswered going to the community workers; sign-in sessions and password reset links that ran
+out deleted) happens here, in the worker — the in-app thread for `make run`, or
+`python -m assistant worker` in production.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from assistant.clock import utcnow
+from assistant.credentials.resets import purge_expired_links
 from assistant.db import get_engine
 from assistant.enrolment.escalation import escalate_unanswered
 from assistant.security.sessions import purge_expired
@@ -65,5 +66,18 @@ def sessions_step(settings: Settings) -> Step:
     )
 
 
+def reset_links_step(settings: Settings) -> Step:
+    return _step(
+        settings,
+        lambda session, now: purge_expired_links(session, now=now),
+        "deleted %d password reset link(s) that ran out",
+    )
+
+
 def steps_for(settings: Settings) -> list[Step]:
-    return [escalation_step(settings), enrolment_step(settings), sessions_step(settings)]
+    return [
+        escalation_step(settings),
+        enrolment_step(settings),
+        sessions_step(settings),
+        reset_links_step(settings),
+    ]

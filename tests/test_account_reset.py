@@ -20,6 +20,7 @@ from assistant.notify.preferences import KINDS_FOR_ROLE
 from assistant.notify.worker import email_worker_for
 from assistant.people import accounts
 from assistant.people.models import Role, User
+from assistant.schedule import reset_links_step
 from assistant.settings import Settings
 from tests import factories
 from tests.conftest import Client
@@ -127,6 +128,28 @@ def test_a_link_expires_after_thirty_minutes(
     assert client.get(link).status_code == 410
     assert choose(client, link.rsplit("/", 1)[1]).status_code == 410
     assert can_sign_in(session, user, factories.PASSWORD)
+
+
+def test_the_worker_deletes_links_that_ran_out(
+    client: Client, session: Session, settings: Settings, smtp: FakeSmtp
+) -> None:
+    """Used or not, a link that ran out opens nothing: the worker's schedule deletes its row,
+    and keeps a link that is still good."""
+    user = factories.user(session)
+    ask_for_link(client, user.email)
+    link = mailed_link(session, settings, smtp)
+    asked = session.exec(select(PasswordResetToken)).one().created_at
+
+    def rows() -> int:
+        session.expire_all()
+        return len(session.exec(select(PasswordResetToken)).all())
+
+    reset_links_step(settings)(asked + timedelta(minutes=29))
+    assert rows() == 1
+    assert client.get(link).status_code == 200
+    reset_links_step(settings)(asked + timedelta(minutes=31))
+    assert rows() == 0
+    assert client.get(link).status_code == 410
 
 
 def test_a_new_link_and_a_used_one_end_the_others(
