@@ -6,6 +6,7 @@ import json
 from datetime import datetime
 from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from assistant.clock import utcnow
@@ -23,6 +24,9 @@ class AuditEvent(SQLModel, table=True):
     detail: str = Field(default="")  # JSON; never personal data
 
 
+_INSERT = sa.insert(AuditEvent.metadata.tables["audit_event"])
+
+
 def record(
     session: Session,
     *,
@@ -31,17 +35,23 @@ def record(
     entity: str,
     entity_id: object,
     **detail: Any,
-) -> AuditEvent:
-    """Record one audit event. Detail values must not carry personal data."""
-    event = AuditEvent(
-        actor_id=actor_id,
-        action=action,
-        entity=entity,
-        entity_id=str(entity_id),
-        detail=json.dumps(detail, default=str, sort_keys=True) if detail else "",
+) -> None:
+    """Record one audit event, in the caller's transaction (the entry point commits). Detail
+    values must not carry personal data.
+
+    Written at once as a plain INSERT: an event is never read back or changed in the request
+    that records it, so it needs no object in the session (nor a place in its next flush)."""
+    session.connection().execute(
+        _INSERT,
+        {
+            "at": utcnow(),
+            "actor_id": actor_id,
+            "action": action,
+            "entity": entity,
+            "entity_id": str(entity_id),
+            "detail": json.dumps(detail, default=str, sort_keys=True) if detail else "",
+        },
     )
-    session.add(event)  # stored with the caller's transaction: the entry point commits
-    return event
 
 
 def events_for(session: Session, entity: str, entity_id: object) -> list[AuditEvent]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from assistant.clock import to_local, utcnow
@@ -41,6 +42,9 @@ def queue_members(session: Session, *, team: str) -> list[User]:
     return [u for u in session.exec(stmt) if _reachable(u)]
 
 
+_PRACTICE_NAME = select(Practice.name).where(Practice.id == bindparam("id"))
+
+
 def _queue(
     session: Session,
     *,
@@ -52,7 +56,7 @@ def _queue(
 ) -> int:
     people = {u.id: u for u in recipients if u.id is not None and _reachable(u)}
     off = opted_out(session, user_ids=set(people), kind=kind)
-    practice = session.exec(select(Practice.name).where(Practice.id == ticket.practice_id)).first()
+    practice = session.exec(_PRACTICE_NAME, params={"id": ticket.practice_id}).first()
     params = {"ticket_id": ticket.id, "path": path, "practice": practice or ""}
     outgoing = [
         Outgoing(

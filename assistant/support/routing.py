@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from assistant.clock import to_local, utcnow
@@ -49,17 +50,21 @@ def topic_team(topic_id: str | None) -> str | None:
     return entry.owning_team if entry is not None else None
 
 
+# Built once: asked for every new ticket.
+_PORTFOLIO = (
+    select(PortfolioAssignment.practice_id, User)
+    .outerjoin(User, col(User.id) == PortfolioAssignment.liaison_id)
+    .where(PortfolioAssignment.practice_id == bindparam("practice_id"))
+)
+
+
 def route(
     session: Session, *, practice_id: int, owning_team: str | None, today: date | None = None
 ) -> Route:
     if owning_team in (TeamKind.coordination, TeamKind.mso):
         return Route(TeamKind(owning_team), None, RouteReason.owning_team)
     # The practice's portfolio and its liaison in one query.
-    found_portfolio = session.exec(
-        select(PortfolioAssignment.practice_id, User)
-        .outerjoin(User, col(User.id) == PortfolioAssignment.liaison_id)
-        .where(PortfolioAssignment.practice_id == practice_id)
-    ).first()
+    found_portfolio = session.exec(_PORTFOLIO, params={"practice_id": practice_id}).first()
     if found_portfolio is None:
         return Route(TeamKind.liaison, None, RouteReason.no_portfolio)
     liaison: User | None = found_portfolio[1]  # None when the outer join found no one

@@ -28,6 +28,9 @@ ROLE_TEAMS: dict[Role, str] = {
 }
 
 
+_INSERT_EVENT = sa.insert(TicketEvent.metadata.tables["support_ticket_event"])
+
+
 def create_ticket(
     session: Session,
     *,
@@ -71,15 +74,18 @@ def create_ticket(
     session.add(ticket)
     session.flush()
     assert ticket.id is not None
-    session.add(
-        TicketEvent(
-            ticket_id=ticket.id,
-            kind=EventKind.created,
-            author_id=asker_id,
-            to_team=where.team.value,
-            to_user_id=where.assignee_id,
-            created_at=now,
-        )
+    # The first event as a plain INSERT: nothing in this request reads it back.
+    session.connection().execute(
+        _INSERT_EVENT,
+        {
+            "ticket_id": ticket.id,
+            "kind": EventKind.created.value,
+            "author_id": asker_id,
+            "body": "",
+            "to_team": where.team.value,
+            "to_user_id": where.assignee_id,
+            "created_at": now,
+        },
     )
     audit.record(
         session,

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import bindparam
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col, select
 
@@ -169,10 +169,14 @@ def submit(
     return Outcome(submission, created=True)
 
 
+# Built once: asked for every submission.
+_BY_INSTANCE = select(FormSubmission).where(
+    col(FormSubmission.instance_id) == bindparam("instance_id")
+)
+
+
 def _existing(session: Session, instance_id: str, digest: str) -> Outcome | None:
-    found = session.exec(
-        select(FormSubmission).where(FormSubmission.instance_id == instance_id)
-    ).first()
+    found = session.exec(_BY_INSTANCE, params={"instance_id": instance_id}).first()
     if found is None:
         return None
     if found.content_hash != digest:
@@ -180,8 +184,12 @@ def _existing(session: Session, instance_id: str, digest: str) -> Outcome | None
     return Outcome(found, created=False)
 
 
+_DRAFTS = FormDraft.metadata.tables["form_draft"]
+
+
 def _delete_draft(session: Session, instance_id: str) -> None:
-    session.execute(delete(FormDraft).where(col(FormDraft.instance_id) == instance_id))
+    """A plain DELETE: the session holds no draft while a submission is stored."""
+    session.connection().execute(_DRAFTS.delete().where(_DRAFTS.c.instance_id == instance_id))
 
 
 # --- who sees what ----------------------------------------------------------------------------
