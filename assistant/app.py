@@ -19,7 +19,6 @@ from starlette.middleware.gzip import GZipMiddleware
 
 from assistant import i18n, templating
 from assistant.clock import utcnow
-from assistant.deps import set_request_locale
 from assistant.errors import AppError, LoginRequired
 from assistant.forms.engine.definition import all_forms
 from assistant.htmx import is_htmx
@@ -47,6 +46,7 @@ from assistant.web import (
     sms,
     sms_status,
 )
+from assistant.web.language import LanguageMiddleware
 from assistant.web.middleware import SecurityMiddleware
 from assistant.web.static import STATIC_DIR, VersionedStaticFiles
 
@@ -120,13 +120,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(
         title="PHO assistant",
         lifespan=_lifespan(settings),
-        dependencies=[Depends(verify_csrf), Depends(set_request_locale)],
+        dependencies=[Depends(verify_csrf)],
         docs_url=None if settings.environment == "production" else "/docs",
         # The API description only where the docs are served.
         openapi_url=None if settings.environment == "production" else "/openapi.json",
         redoc_url=None,
     )
     app.state.settings = settings  # the routes' SettingsDep
+    app.add_middleware(LanguageMiddleware)
     app.add_middleware(SecurityMiddleware, secure_cookies=settings.https)
     # HTML, CSS and JavaScript compress well (the form page: 112 KB as sent, 31 KB gzipped).
     app.add_middleware(GZipMiddleware, minimum_size=1024)

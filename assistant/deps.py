@@ -20,13 +20,19 @@ from assistant.security.sessions import SESSION_COOKIE
 from assistant.settings import Settings, get_settings
 
 # The request's dependencies that do no blocking work are ``async def``: FastAPI runs a plain
-# ``def`` dependency in the thread pool, a hand-over that costs more than the work itself.
+# ``def`` dependency in the thread pool, a hand-over that costs more than the work itself. Each
+# dependency also costs its own step in FastAPI's solving, on every request: the busiest ones
+# take what they need from the request directly.
 
 
-async def current_settings(request: Request) -> Settings:
+def settings_of(request: Request) -> Settings:
     """The app's settings (``create_app``'s), else the environment's."""
     settings = getattr(request.app.state, "settings", None)
     return settings if isinstance(settings, Settings) else get_settings()
+
+
+async def current_settings(request: Request) -> Settings:
+    return settings_of(request)
 
 
 SettingsDep = Annotated[Settings, Depends(current_settings)]
@@ -35,11 +41,11 @@ SettingsDep = Annotated[Settings, Depends(current_settings)]
 _CLOSING = CapacityLimiter(4)
 
 
-async def get_session(request: Request, settings: SettingsDep) -> AsyncIterator[Session]:
+async def get_session(request: Request) -> AsyncIterator[Session]:
     """The request's one database session (the sign-in check, the route and the page's
     navigation badges share it); it connects only when first used, and a session that did
     connect is closed in the thread pool (closing it ends its transaction in the database)."""
-    session = Session(get_engine(settings.database_url))
+    session = Session(get_engine(settings_of(request).database_url))
     request.state.db = session
     try:
         yield session
@@ -88,13 +94,9 @@ def _seen(request: Request, user: User | None) -> None:
         settle_locale(request, user)
 
 
-async def set_request_locale(request: Request) -> str:
-    """App-wide: the request's language, from the cookie or the browser; reading the signed-in
-    user (``load_user``, ``SignIn.user``) puts their own choice first."""
-    return settle_locale(request, None)
-
-
 def settle_locale(request: Request, user: User | None) -> str:
+    """The request's language: the user's own choice (when given), the cookie, the browser;
+    set for the request (``i18n.current_locale``, ``request.state.locale``)."""
     lang = i18n.negotiate(
         user_pref=user.locale if user else None,
         cookie=request.cookies.get(i18n.LOCALE_COOKIE),
@@ -106,7 +108,6 @@ def settle_locale(request: Request, user: User | None) -> str:
 
 
 OptionalUser = Annotated[User | None, Depends(load_user)]
-LocaleDep = Annotated[str, Depends(set_request_locale)]
 
 
 async def require_user(user: OptionalUser) -> User:
@@ -144,14 +145,13 @@ class SignIn:
     (:func:`sign_in_later`)."""
 
     request: Request
-    session: Session
     roles: frozenset[Role]
 
-    def user(self) -> User:
-        """The user, if signed in with one of the route's roles; else LoginRequired or
-        Forbidden, as ``require_roles`` would have raised."""
+    def user(self, session: Session) -> User:
+        """The user, read in the request's ``session``, if signed in with one of the route's
+        roles; else LoginRequired or Forbidden, as ``require_roles`` would have raised."""
         token = self.request.cookies.get(SESSION_COOKIE)
-        user = _signed_in(self.session, token) if token else None
+        user = _signed_in(session, token) if token else None
         _seen(self.request, user)
         if user is None:
             raise LoginRequired()
@@ -160,13 +160,13 @@ class SignIn:
         return user
 
 
-def sign_in_later(*roles: Role) -> Callable[[Request, Session], Awaitable[SignIn]]:
+def sign_in_later(*roles: Role) -> Callable[[Request], Awaitable[SignIn]]:
     """A dependency giving the route a :class:`SignIn` for the given roles (admins are not
     implied); nothing is read until the route asks."""
     allowed = frozenset(roles)
 
-    async def later(request: Request, session: SessionDep) -> SignIn:
-        return SignIn(request, session, allowed)
+    async def later(request: Request) -> SignIn:
+        return SignIn(request, allowed)
 
     later.allowed_roles = allowed  # type: ignore[attr-defined]
     return later

@@ -79,6 +79,15 @@ def test_a_route_that_reads_the_sign_in_itself_speaks_the_users_language(
     assert 'lang="ar"' in refused.text and 'dir="rtl"' in refused.text
 
 
+def test_a_page_for_an_unknown_address_speaks_the_visitors_language(client: Client) -> None:
+    client.cookies.set(i18n.LOCALE_COOKIE, "sm")
+    missing = client.get("/no/such/page", headers={"Accept-Language": "hi"})
+    assert missing.status_code == 404
+    assert 'lang="sm"' in missing.text
+    with i18n.use_locale("sm"):
+        assert i18n.gettext("We could not find that page.") in missing.text
+
+
 def test_every_msgid_is_translated_in_every_catalog() -> None:
     gaps = i18n_tools.missing()
     report = "\n".join(f"{lang}: {mid!r}" for lang, ids in gaps.items() for mid in ids[:20])

@@ -73,7 +73,7 @@ def ask(
     sign_in: PracticeSignIn,
     q: Annotated[str, Form(max_length=4000)] = "",
 ) -> Response:
-    user = sign_in.user()
+    user = sign_in.user(session)
     try:
         turn = chat.ask(session, user=user, text=q, lang=i18n.current_locale())
     except Invalid as exc:

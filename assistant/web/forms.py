@@ -326,7 +326,7 @@ async def api_submit(
 
 
 def _store_submission(session: Session, sign_in: SignIn, form_id: str, raw: bytes) -> Response:
-    user = sign_in.user()
+    user = sign_in.user(session)
     try:
         form = load_form(form_id)
     except FormNotFound:
