@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import phonenumbers
 
 DEFAULT_REGION = "NZ"
@@ -11,8 +13,10 @@ class InvalidPhone(ValueError):
     pass
 
 
+@lru_cache(maxsize=4096)
 def to_e164(raw: str, region: str = DEFAULT_REGION) -> str:
-    """``raw`` as E.164 (+64...), reading national numbers as New Zealand ones."""
+    """``raw`` as E.164 (+64...), reading national numbers as New Zealand ones. (People text
+    more than once: the numbers seen lately are remembered; a number refused is not.)"""
     try:
         number = phonenumbers.parse(raw.strip(), region)
     except phonenumbers.NumberParseException as exc:

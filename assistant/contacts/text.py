@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _APOSTROPHES = re.compile(r"['‘’ʻ`´]")
 # Arabic letters written in more than one way (hamza seats, taa marbuta, alif maqsura) are read
@@ -12,8 +13,10 @@ _ARABIC_VARIANTS = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ة": "ه"
 _PUNCT = re.compile(r"[\s.,!?;:\"()\[\]{}<>«»“”\-–—_/\\|*~。，！？；：、؟،؛।]+")
 
 
+@lru_cache(maxsize=512)
 def fold(text: str) -> str:
-    """Lower case, without accents or macrons, punctuation as single spaces."""
+    """Lower case, without accents or macrons, punctuation as single spaces. (A text is read
+    for several things, each folding it: the last few hundred are remembered.)"""
     decomposed = unicodedata.normalize("NFKD", text)
     # Keep marks that belong to scripts (Devanagari vowel signs, Arabic harakat) but drop
     # Latin combining accents (macrons, acutes).
