@@ -64,6 +64,118 @@ def _fillable(form: FormDefinition, user: User) -> FormDefinition:
 # --- the service worker, at the root so it can look after every page ---------------------------
 
 
+# The submissions API first: the forms' busiest route (phones sending their queues) is matched
+# before the pages.
+class SubmissionBody(BaseModel):
+    """The body of a submission (contract 4), as the offline queue sends it. Checked by hand
+    from the raw bytes (see ``api_submit``), so its problems are answered per field in the
+    form's language."""
+
+    model_config = ConfigDict(strict=True)
+
+    instance_id: str = PydanticField(min_length=1, max_length=MAX_INSTANCE_ID)
+    form_version: str = PydanticField(min_length=1)
+    lang: str = PydanticField(
+        default="en", description="The language answered in; another value counts as en."
+    )
+    answers: dict[str, Any]
+
+    @field_validator("lang", mode="before")
+    @classmethod
+    def _known_language(cls, value: object) -> str:
+        return _language(value)
+
+
+def _language(value: object) -> str:
+    return value if isinstance(value, str) and value in i18n.LANGUAGES else "en"
+
+
+@router.post(
+    "/api/forms/{form_id}/submissions",
+    # The body is read by hand (its size first, then JSON); the description still shows it.
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": SubmissionBody.model_json_schema()}},
+        }
+    },
+)
+async def api_submit(
+    request: Request,
+    session: SessionDep,
+    form_id: str,
+    sign_in: FillerSignIn,
+) -> Response:
+    raw = await request.body()
+    # Signing in, parsing, checking and storing block: off the event loop, in one thread, so
+    # other requests go on.
+    return await run_in_threadpool(_store_submission, session, sign_in, form_id, raw)
+
+
+def _store_submission(session: Session, sign_in: SignIn, form_id: str, raw: bytes) -> Response:
+    user = sign_in.user(session)
+    try:
+        form = load_form(form_id)
+    except FormNotFound:
+        return JSONResponse({"detail": "unknown form"}, status_code=404)
+    if len(raw) > MAX_BODY_BYTES:
+        return JSONResponse({"detail": "too large"}, status_code=413)
+    # json.loads, not Pydantic's parser: JSON nested too deep raises RecursionError, which the
+    # app answers with a 400.
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        data = None
+    lang = _language(data.get("lang")) if isinstance(data, dict) else "en"
+    try:
+        body = SubmissionBody.model_validate(data)
+    except ValidationError as invalid:
+        return JSONResponse({"errors": _body_problems(invalid, lang)}, status_code=422)
+    try:
+        outcome = submissions.submit(
+            session,
+            form=form,
+            user=user,
+            instance_id=body.instance_id,
+            form_version=body.form_version,
+            lang=body.lang,
+            answers=body.answers,
+            after_submit=hooks.AFTER_SUBMIT.get(form.id),
+        )
+    except submissions.NotAllowed:
+        return JSONResponse({"detail": "not allowed"}, status_code=403)
+    except submissions.InstanceConflict:
+        with i18n.use_locale(body.lang):
+            message = _("This form was already sent with different answers.")
+        return JSONResponse({"detail": message}, status_code=409)
+    except submissions.InvalidSubmission as invalid:
+        return JSONResponse({"errors": invalid.errors}, status_code=422)
+    s = outcome.submission
+    answer = {
+        "id": s.id,
+        "instance_id": s.instance_id,
+        "status": "stored" if outcome.created else "already stored",
+        "url": f"/forms/submissions/{s.id}",
+    }
+    session.commit()  # the submission and what it sets off (tickets, emails), together
+    return JSONResponse(answer, status_code=201 if outcome.created else 200)
+
+
+def _body_problems(invalid: ValidationError, lang: str) -> dict[str, str]:
+    """One message per field of the body (``body`` when it is no JSON object)."""
+    problems: dict[str, str] = {}
+    with i18n.use_locale(lang):
+        for error in invalid.errors():
+            if not error["loc"]:
+                return {"body": _("Send a JSON object.")}
+            name = str(error["loc"][0])
+            if name == "instance_id" and error["type"] == "string_too_long":
+                problems[name] = _("This form has no valid instance id.")
+            else:
+                problems.setdefault(name, _("This is needed."))
+    return problems
+
+
 @router.get("/sw.js", include_in_schema=False)
 def service_worker() -> Response:
     return FileResponse(
@@ -277,116 +389,6 @@ def api_definition(form_id: str, user: CurrentUser) -> Response:
     except FormNotFound:
         return JSONResponse({"detail": "unknown form"}, status_code=404)
     return JSONResponse(form.to_json(), headers={"Cache-Control": "private, no-cache"})
-
-
-class SubmissionBody(BaseModel):
-    """The body of a submission (contract 4), as the offline queue sends it. Checked by hand
-    from the raw bytes (see ``api_submit``), so its problems are answered per field in the
-    form's language."""
-
-    model_config = ConfigDict(strict=True)
-
-    instance_id: str = PydanticField(min_length=1, max_length=MAX_INSTANCE_ID)
-    form_version: str = PydanticField(min_length=1)
-    lang: str = PydanticField(
-        default="en", description="The language answered in; another value counts as en."
-    )
-    answers: dict[str, Any]
-
-    @field_validator("lang", mode="before")
-    @classmethod
-    def _known_language(cls, value: object) -> str:
-        return _language(value)
-
-
-def _language(value: object) -> str:
-    return value if isinstance(value, str) and value in i18n.LANGUAGES else "en"
-
-
-@router.post(
-    "/api/forms/{form_id}/submissions",
-    # The body is read by hand (its size first, then JSON); the description still shows it.
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {"application/json": {"schema": SubmissionBody.model_json_schema()}},
-        }
-    },
-)
-async def api_submit(
-    request: Request,
-    session: SessionDep,
-    form_id: str,
-    sign_in: FillerSignIn,
-) -> Response:
-    raw = await request.body()
-    # Signing in, parsing, checking and storing block: off the event loop, in one thread, so
-    # other requests go on.
-    return await run_in_threadpool(_store_submission, session, sign_in, form_id, raw)
-
-
-def _store_submission(session: Session, sign_in: SignIn, form_id: str, raw: bytes) -> Response:
-    user = sign_in.user(session)
-    try:
-        form = load_form(form_id)
-    except FormNotFound:
-        return JSONResponse({"detail": "unknown form"}, status_code=404)
-    if len(raw) > MAX_BODY_BYTES:
-        return JSONResponse({"detail": "too large"}, status_code=413)
-    # json.loads, not Pydantic's parser: JSON nested too deep raises RecursionError, which the
-    # app answers with a 400.
-    try:
-        data = json.loads(raw)
-    except ValueError:
-        data = None
-    lang = _language(data.get("lang")) if isinstance(data, dict) else "en"
-    try:
-        body = SubmissionBody.model_validate(data)
-    except ValidationError as invalid:
-        return JSONResponse({"errors": _body_problems(invalid, lang)}, status_code=422)
-    try:
-        outcome = submissions.submit(
-            session,
-            form=form,
-            user=user,
-            instance_id=body.instance_id,
-            form_version=body.form_version,
-            lang=body.lang,
-            answers=body.answers,
-            after_submit=hooks.AFTER_SUBMIT.get(form.id),
-        )
-    except submissions.NotAllowed:
-        return JSONResponse({"detail": "not allowed"}, status_code=403)
-    except submissions.InstanceConflict:
-        with i18n.use_locale(body.lang):
-            message = _("This form was already sent with different answers.")
-        return JSONResponse({"detail": message}, status_code=409)
-    except submissions.InvalidSubmission as invalid:
-        return JSONResponse({"errors": invalid.errors}, status_code=422)
-    s = outcome.submission
-    answer = {
-        "id": s.id,
-        "instance_id": s.instance_id,
-        "status": "stored" if outcome.created else "already stored",
-        "url": f"/forms/submissions/{s.id}",
-    }
-    session.commit()  # the submission and what it sets off (tickets, emails), together
-    return JSONResponse(answer, status_code=201 if outcome.created else 200)
-
-
-def _body_problems(invalid: ValidationError, lang: str) -> dict[str, str]:
-    """One message per field of the body (``body`` when it is no JSON object)."""
-    problems: dict[str, str] = {}
-    with i18n.use_locale(lang):
-        for error in invalid.errors():
-            if not error["loc"]:
-                return {"body": _("Send a JSON object.")}
-            name = str(error["loc"][0])
-            if name == "instance_id" and error["type"] == "string_too_long":
-                problems[name] = _("This form has no valid instance id.")
-            else:
-                problems.setdefault(name, _("This is needed."))
-    return problems
 
 
 def _render_fill(
