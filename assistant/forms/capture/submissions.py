@@ -193,11 +193,12 @@ def _existing(session: Session, instance_id: str, digest: str) -> Outcome | None
 
 
 _DRAFTS = FormDraft.metadata.tables["form_draft"]
+_DELETE_DRAFT = _DRAFTS.delete().where(_DRAFTS.c.instance_id == bindparam("instance_id"))
 
 
 def _delete_draft(session: Session, instance_id: str) -> None:
     """A plain DELETE: the session holds no draft while a submission is stored."""
-    session.connection().execute(_DRAFTS.delete().where(_DRAFTS.c.instance_id == instance_id))
+    session.connection().execute(_DELETE_DRAFT, {"instance_id": instance_id})
 
 
 # --- who sees what ----------------------------------------------------------------------------
