@@ -61,11 +61,11 @@ def _fillable(form: FormDefinition, user: User) -> FormDefinition:
     return form
 
 
-# --- the service worker, at the root so it can look after every page ---------------------------
+# --- the submissions API -------------------------------------------------------------------------
+# First in this module: the forms' busiest route (phones sending their queues) is matched before
+# the pages.
 
 
-# The submissions API first: the forms' busiest route (phones sending their queues) is matched
-# before the pages.
 class SubmissionBody(BaseModel):
     """The body of a submission (contract 4), as the offline queue sends it. Checked by hand
     from the raw bytes (see ``api_submit``), so its problems are answered per field in the
@@ -174,6 +174,9 @@ def _body_problems(invalid: ValidationError, lang: str) -> dict[str, str]:
             else:
                 problems.setdefault(name, _("This is needed."))
     return problems
+
+
+# --- the service worker, at the root so it can look after every page ---------------------------
 
 
 @router.get("/sw.js", include_in_schema=False)
