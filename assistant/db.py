@@ -18,6 +18,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.sql.dml import Insert
 from sqlmodel import Session, create_engine
 
+from assistant.settings import get_settings
+
 ROOT = Path(__file__).resolve().parent.parent
 
 _engines: dict[str, Engine] = {}
@@ -25,13 +27,28 @@ _engines: dict[str, Engine] = {}
 
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
 _WRITES = ("INSERT", "UPDATE", "DELETE", "REPLAC")
+# Connections opened beyond the kept ones (the in-app worker, start-up), closed when given back.
+EXTRA_CONNECTIONS = 8
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, kept: int | None = None) -> Engine:
+    """The engine for ``url``, keeping ``kept`` connections open for reuse (default: one for
+    each web thread, ``WEB_THREADS``), opened as needed.
+
+    Every web thread can hold a connection at once. With fewer kept, each connection beyond them
+    was closed when given back and a new one opened for the next request: on PostgreSQL a new
+    server process each time (``make bench``, 32 connections to two web processes: a new
+    PostgreSQL session for every third request, and two processes answered no more than one).
+    """
+    pool = {
+        "pool_size": kept if kept is not None else get_settings().web_threads,
+        "max_overflow": EXTRA_CONNECTIONS,
+    }
     if url.startswith("sqlite"):
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_SECONDS},
+            **pool,
         )
 
         @event.listens_for(engine, "connect")
@@ -48,7 +65,7 @@ def make_engine(url: str) -> Engine:
 
         _queue_sqlite_writers(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, **pool)
 
 
 def _queue_sqlite_writers(engine: Engine) -> None:

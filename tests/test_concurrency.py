@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 import uvicorn
+from sqlalchemy import Engine, event
 from sqlmodel import Session
 
 from assistant.app import create_app
@@ -89,3 +90,34 @@ def test_a_burst_of_submissions_leaves_the_server_answering(server: str, session
     assert fresh == [201] * 20  # every one stored, none refused or failed
     # A stall detector, not a speed test: the loop froze for ~30 s when routes blocked it.
     assert max(health) < 5.0, health
+
+
+@pytest.mark.real_clock
+def test_busy_requests_reuse_their_database_connections(
+    server: str, session: Session, engine: Engine
+) -> None:
+    """Twenty people at once, twice: each web thread keeps its connection. Before, every
+    connection beyond five was closed when its request ended and a new one opened for the next
+    (on PostgreSQL a new server process each time, which cost more than the request)."""
+    user = factories.user(session, Role.practice_staff)
+    clients = [_signed_in(server, user.email) for _ in range(20)]
+    closed: list[object] = []
+
+    def on_close(dbapi_connection: object, _record: object) -> None:
+        closed.append(dbapi_connection)
+
+    event.listen(engine, "close", on_close)
+    try:
+
+        def submit(n: int) -> int:
+            response = clients[n].post("/api/forms/flag_problem/submissions", json=flag_payload())
+            return response.status_code
+
+        with ThreadPoolExecutor(max_workers=20) as pool:
+            for _ in range(3):
+                assert list(pool.map(submit, range(20))) == [201] * 20
+    finally:
+        event.remove(engine, "close", on_close)
+        for client in clients:
+            client.close()
+    assert closed == []
