@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
@@ -29,9 +30,13 @@ SQLITE_BUSY_TIMEOUT_SECONDS = 30
 _WRITES = ("INSERT", "UPDATE", "DELETE", "REPLAC")
 # Connections opened beyond the kept ones (the in-app worker, start-up), closed when given back.
 EXTRA_CONNECTIONS = 8
+# A PostgreSQL connection unused for this long is checked before it is handed out.
+PING_AFTER_IDLE_SECONDS = 1.0
 
 
-def make_engine(url: str, *, kept: int | None = None) -> Engine:
+def make_engine(
+    url: str, *, kept: int | None = None, ping_after_idle: float = PING_AFTER_IDLE_SECONDS
+) -> Engine:
     """The engine for ``url``, keeping ``kept`` connections open for reuse (default: one for
     each web thread, ``WEB_THREADS``), opened as needed.
 
@@ -39,6 +44,11 @@ def make_engine(url: str, *, kept: int | None = None) -> Engine:
     was closed when given back and a new one opened for the next request: on PostgreSQL a new
     server process each time (``make bench``, 32 connections to two web processes: a new
     PostgreSQL session for every third request, and two processes answered no more than one).
+
+    A PostgreSQL connection that sat unused for ``ping_after_idle`` seconds is checked with a
+    round trip before it is handed out, and replaced if the server closed it (a restart, an
+    idle timeout); one given back a moment ago is handed out as it is (HikariCP's rule), so
+    a busy server does not pay a round trip per request for it.
     """
     pool = {
         "pool_size": kept if kept is not None else get_settings().web_threads,
@@ -65,7 +75,26 @@ def make_engine(url: str, *, kept: int | None = None) -> Engine:
 
         _queue_sqlite_writers(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, **pool)
+    engine = create_engine(url, **pool)
+    _ping_when_idle(engine, ping_after_idle)
+    return engine
+
+
+def _ping_when_idle(engine: Engine, idle_seconds: float) -> None:
+    @event.listens_for(engine, "checkin")
+    def _given_back(_dbapi_conn: Any, record: Any) -> None:
+        record.info["given_back"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _check_if_idle(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        given_back = record.info.get("given_back")
+        if given_back is None or time.monotonic() - given_back < idle_seconds:
+            return  # just opened, or just used
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except Exception as exc:  # whatever the driver raises for a closed connection
+            # The pool closes this one and hands out another (or opens one).
+            raise sa.exc.DisconnectionError(str(exc)) from exc
 
 
 def _queue_sqlite_writers(engine: Engine) -> None:

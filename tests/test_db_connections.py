@@ -1,0 +1,52 @@
+"""Database connections: kept for reuse, and replaced when the server closed one."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+
+from assistant import db as dbmod
+
+pytestmark = pytest.mark.postgres_only
+
+
+def _backend(engine: dbmod.Engine) -> int:
+    with engine.connect() as conn:
+        pid: int = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        return pid
+
+
+def test_a_connection_the_server_closed_while_unused_is_replaced(db_url: str) -> None:
+    """PostgreSQL restarted, or closed an idle connection: the next request still works."""
+    engine = dbmod.make_engine(db_url, kept=2, ping_after_idle=0.0)
+    admin = dbmod.make_engine(db_url, kept=1)
+    try:
+        first = _backend(engine)
+        with admin.begin() as conn:
+            conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first})
+        second = _backend(engine)  # raised "server closed the connection" without the check
+        assert second != first
+        assert _backend(engine) == second  # the new one is kept
+    finally:
+        engine.dispose()
+        admin.dispose()
+
+
+def test_a_connection_given_back_a_moment_ago_is_handed_out_without_a_round_trip(
+    db_url: str,
+) -> None:
+    """A busy server pays no extra round trip per request to check its connections."""
+    engine = dbmod.make_engine(db_url, kept=2, ping_after_idle=60.0)
+    pings: list[object] = []
+    ping = engine.dialect.do_ping
+
+    def counted(dbapi_connection: object) -> bool:
+        pings.append(dbapi_connection)
+        return ping(dbapi_connection)
+
+    engine.dialect.do_ping = counted  # type: ignore[method-assign]
+    try:
+        assert len({_backend(engine) for _ in range(5)}) == 1
+        assert pings == []
+    finally:
+        engine.dispose()
