@@ -78,7 +78,7 @@ def test_a_new_question_routed_to_a_liaison_emails_that_liaison_only(
     assert params == {
         "ticket_id": ticket.id,
         "path": f"/inbox/tickets/{ticket.id}",
-        "practice": "Papanui Medical",
+        "practice_id": practice.id,  # the email names it when it is written
     }
     assert "Claim rejected" not in email.params  # a link, never the question
 

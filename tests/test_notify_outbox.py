@@ -88,6 +88,21 @@ def test_an_email_is_sent_once_with_its_link_and_marked_sent(
     assert len(smtp.received) == 1
 
 
+def test_the_email_names_the_practice_as_it_is_called_when_the_email_is_written(
+    session: Session, settings: Settings, smtp: FakeSmtp, liaison: User
+) -> None:
+    practice = factories.practice(session, name="Riccarton Clinic")
+    queue_reply_email(
+        session, liaison, params={"path": "/inbox/tickets/7", "practice_id": practice.id}
+    )
+    practice.name = "Riccarton Family Health"  # renamed before the worker ran
+    session.add(practice)
+    session.commit()
+    assert worker(settings, smtp.port).run_once().sent == 1
+    assert smtp.received[0].message["Subject"] == "New question from Riccarton Family Health"
+    assert "A new question from Riccarton Family Health is waiting" in smtp.received[0].body
+
+
 @pytest.mark.parametrize(
     ("stage", "answer"),
     [

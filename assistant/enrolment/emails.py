@@ -15,12 +15,11 @@ from assistant.notify.models import EmailKind
 from assistant.notify.preferences import opted_out
 from assistant.notify.queue import Outgoing, enqueue_emails
 from assistant.people.cover import is_available
-from assistant.people.models import Practice, Role, User
+from assistant.people.models import Role, User
 
 
 def new_request(session: Session, *, request: EnrolmentRequest) -> int:
     """Email the request's practice staff (those here today); how many were queued."""
-    practice = session.get(Practice, request.practice_id)
     today = to_local(utcnow()).date()
     staff = [
         user
@@ -40,7 +39,7 @@ def new_request(session: Session, *, request: EnrolmentRequest) -> int:
     )
     params = {
         "path": f"/practice/new-patients/{request.id}",
-        "practice": practice.name if practice else "",
+        "practice_id": request.practice_id,  # its name is read when the email is written
     }
     outgoing = [
         Outgoing(

@@ -74,10 +74,11 @@ def enqueue_emails(
             rows[o.dedupe_key[:120]] = _row(o, now)
     if not rows:
         return 0
-    # The rows as parameters of one statement (its SQL is compiled once, not for every list).
-    dialect = session.get_bind().dialect.name
-    insert = insert_or_skip(dialect, QueuedEmail, ("dedupe_key",)).returning(col(QueuedEmail.id))
-    return len(session.execute(insert, list(rows.values())).all())
+    # The rows as parameters of one plain statement (its SQL compiled once, not for every
+    # list; no object in the session: nothing in the request reads them back).
+    conn = session.connection()
+    insert = insert_or_skip(conn.dialect.name, QueuedEmail, ("dedupe_key",))
+    return len(conn.execute(insert.returning(col(QueuedEmail.id)), list(rows.values())).all())
 
 
 def _row(o: Outgoing, now: datetime) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -31,10 +31,12 @@ from assistant.notify.messages import compose
 from assistant.notify.models import OPTIONAL_KINDS, EmailKind, EmailStatus, QueuedEmail
 from assistant.notify.preferences import wants
 from assistant.notify.smtp import EmailFailure, Outgoing, SmtpTransport, transport_for
-from assistant.people.models import User
+from assistant.people.models import Practice, User
 from assistant.settings import Settings
 
 log = logging.getLogger(__name__)
+
+_PRACTICE_NAME = select(Practice.name).where(Practice.id == bindparam("id"))
 
 DEFAULT_LEASE = timedelta(minutes=5)
 
@@ -164,6 +166,9 @@ class EmailWorker:
         user = session.get(User, email.user_id) if email.user_id is not None else None
         lang = user.locale if user is not None and user.locale in LANGUAGES else None
         params: dict[str, Any] = json.loads(email.params or "{}")
+        if "practice_id" in params:  # the practice's name as it is when the email is written
+            name = session.exec(_PRACTICE_NAME, params={"id": params["practice_id"]}).first()
+            params["practice"] = name or ""
         composed = compose(
             EmailKind(email.kind),
             params,

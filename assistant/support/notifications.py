@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from assistant.clock import to_local, utcnow
@@ -17,7 +16,7 @@ from assistant.notify.models import EmailKind
 from assistant.notify.preferences import opted_out
 from assistant.notify.queue import Outgoing, enqueue_emails
 from assistant.people.cover import is_available
-from assistant.people.models import Practice, Role, TeamKind, User
+from assistant.people.models import Role, TeamKind, User
 from assistant.support.models import Ticket, TicketEvent
 
 # Who works each queue: the inverse of tickets.ROLE_TEAMS (a test keeps the two in step).
@@ -42,9 +41,6 @@ def queue_members(session: Session, *, team: str) -> list[User]:
     return [u for u in session.exec(stmt) if _reachable(u)]
 
 
-_PRACTICE_NAME = select(Practice.name).where(Practice.id == bindparam("id"))
-
-
 def _queue(
     session: Session,
     *,
@@ -56,8 +52,8 @@ def _queue(
 ) -> int:
     people = {u.id: u for u in recipients if u.id is not None and _reachable(u)}
     off = opted_out(session, user_ids=set(people), kind=kind)
-    practice = session.exec(_PRACTICE_NAME, params={"id": ticket.practice_id}).first()
-    params = {"ticket_id": ticket.id, "path": path, "practice": practice or ""}
+    # The practice's name is read when the email is written (``notify.worker``).
+    params = {"ticket_id": ticket.id, "path": path, "practice_id": ticket.practice_id}
     outgoing = [
         Outgoing(
             to=user.email,
