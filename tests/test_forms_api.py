@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import threading
 import uuid
+from datetime import date
 from typing import Any
 
+import pytest
 from fastapi import FastAPI
 from sqlmodel import Session, func, select
 
@@ -159,6 +161,48 @@ def test_consent_is_recorded_and_the_creation_audited(
     events = session.exec(select(AuditEvent).where(AuditEvent.entity == "form_submission")).all()
     assert [e.action for e in events] == ["created"]
     assert "Sina" not in "".join(e.detail for e in events)
+
+
+def test_a_copy_of_a_stored_submission_that_would_not_pass_now_is_answered_as_stored(
+    session: Session,
+) -> None:
+    """A phone sends its queue again after its date checks changed meaning (or its form did):
+    what was stored is the answer, not a list of problems."""
+    staff = factories.user(session, Role.practice_staff)
+    form = load_form("flag_problem")
+    body = flag_payload(event_date="2026-11-02")
+
+    def send(today: date) -> submissions.Outcome:
+        outcome = submissions.submit(
+            session,
+            form=form,
+            user=staff,
+            instance_id=body["instance_id"],
+            form_version=body["form_version"],
+            lang="en",
+            answers=body["answers"],
+            today=today,
+        )
+        session.commit()
+        return outcome
+
+    first = send(date(2026, 11, 3))
+    again = send(date(2026, 11, 1))  # the event date would now be in the future
+    assert (first.created, again.created) == (True, False)
+    assert again.submission.id == first.submission.id
+    assert count(session) == 1
+    with pytest.raises(submissions.InvalidSubmission):  # a new one with that date is refused
+        send_new = flag_payload(event_date="2026-11-02")
+        submissions.submit(
+            session,
+            form=form,
+            user=staff,
+            instance_id=send_new["instance_id"],
+            form_version=send_new["form_version"],
+            lang="en",
+            answers=send_new["answers"],
+            today=date(2026, 11, 1),
+        )
 
 
 def test_concurrent_posts_of_one_instance_store_one_row(settings: Any, session: Session) -> None:

@@ -24,6 +24,7 @@ from sqlmodel import Session, col, select
 
 from assistant import audit
 from assistant.clock import utcnow
+from assistant.db import insert_or_skip
 from assistant.forms.engine import validation
 from assistant.forms.engine.definition import FormDefinition
 from assistant.forms.models import FormDraft, FormSubmission
@@ -83,7 +84,11 @@ def can_fill(form: FormDefinition, user: User) -> bool:
 
 _SUBMISSIONS = FormSubmission.metadata.tables["form_submission"]
 _SUBMISSION_COLUMNS = tuple(c.name for c in _SUBMISSIONS.c if c.name != "id")
-_INSERT_SUBMISSION = sa.insert(_SUBMISSIONS).returning(_SUBMISSIONS.c.id)
+
+
+def _insert_submission(dialect: str) -> sa.Insert:
+    """``INSERT ... ON CONFLICT (instance_id) DO NOTHING RETURNING id``, built once."""
+    return insert_or_skip(dialect, FormSubmission, ("instance_id",)).returning(_SUBMISSIONS.c.id)
 
 
 def submit(
@@ -105,9 +110,6 @@ def submit(
         raise NotAllowed()
     lang = lang if lang in LANGUAGES else "en"
     digest = content_hash(form.id, form_version, answers)
-    existing = _existing(session, instance_id, digest)
-    if existing is not None:
-        return existing
     with_errors: dict[str, str] = {}
     if not valid_instance_id(instance_id):
         with use_locale(lang):
@@ -124,6 +126,10 @@ def submit(
         with_errors | errors | validation.validate_all(form, typed, lang, today=today, state=state)
     )
     if errors:
+        # A copy of a submission stored before (its form has changed since, say): the stored one.
+        existing = _existing(session, instance_id, digest)
+        if existing is not None:
+            return existing
         raise InvalidSubmission(errors)
     stored = validation.final_answers(form, typed, today=today, state=state)
     submission = FormSubmission(
@@ -143,11 +149,20 @@ def submit(
     for attempt in range(5):
         try:
             # A plain INSERT: the submission is read, never changed, by what follows (the
-            # hooks, the answer), so it needs no place in the session's flushes.
-            submission.id = session.connection().execute(_INSERT_SUBMISSION, row).scalar_one()
+            # hooks, the answer), so it needs no place in the session's flushes. Its instance
+            # id stored already (a retry from the same phone, stored before or a moment ago):
+            # no row, and the stored one is the answer.
+            conn = session.connection()
+            new_id = conn.execute(_insert_submission(conn.dialect.name), row).scalar()
+            if new_id is None:
+                existing = _existing(session, instance_id, digest)
+                if existing is not None:
+                    return existing
+                continue  # that one was deleted meanwhile: store this one
+            submission.id = new_id
             break
         except IntegrityError:
-            # Someone (a retry from the same phone) stored this instance id a moment ago.
+            # Another of the table's rules: the stored one if there is one, else the error.
             session.rollback()
             existing = _existing(session, instance_id, digest)
             if existing is not None:
