@@ -16,6 +16,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.sql.dml import Insert
 from sqlmodel import Session, create_engine
 
@@ -167,6 +168,35 @@ def insert_or_skip(dialect: str, model: type[Any], keys: tuple[str, ...]) -> Ins
     table = sa.inspect(model).local_table
     assert isinstance(table, sa.Table)
     return conflict_insert(dialect, table).on_conflict_do_nothing(index_elements=list(keys))
+
+
+@cache
+def _insert_returning_key(table: sa.Table) -> Insert:
+    return sa.insert(table).returning(*table.primary_key.columns)
+
+
+def add_inserted(session: Session, obj: Any) -> None:
+    """Store ``obj``, a new table model whose key the database makes, by one plain
+    ``INSERT ... RETURNING``, and hold it in ``session`` as though flushed: its key is set, and
+    later changes to it are flushed as UPDATEs.
+
+    A third of the work of a flush for one new object (the unit of work sorts, compares and
+    copies). For models without relationships; the caller's transaction holds the row.
+    """
+    mapper = sa.inspect(type(obj))
+    table = mapper.local_table
+    assert isinstance(table, sa.Table)
+    keys = [column.key for column in table.primary_key.columns]
+    values = {
+        prop.columns[0].key: getattr(obj, prop.key)
+        for prop in mapper.column_attrs
+        if prop.columns[0].key not in keys or getattr(obj, prop.key) is not None
+    }
+    row = session.connection().execute(_insert_returning_key(table), values).one()
+    for key, value in zip(keys, row, strict=True):
+        setattr(obj, key, value)
+    make_transient_to_detached(obj)
+    session.add(obj)
 
 
 def get_engine(url: str) -> Engine:

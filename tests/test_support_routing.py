@@ -173,11 +173,11 @@ def test_create_ticket_can_join_the_callers_transaction(
     session: Session, practice_with_liaison: Liaisoned
 ) -> None:
     practice, _liaison, _cover, asker = practice_with_liaison
-    ticket = create_ticket(session, practice_id=practice.id, asker_id=asker.id, question="?")
-    assert ticket.id is not None
+    ticket_id = create_ticket(session, practice_id=practice.id, asker_id=asker.id, question="?").id
+    assert ticket_id is not None
     session.rollback()
-    assert session.get(Ticket, ticket.id) is None
-    assert events_for(session, "ticket", ticket.id) == []
+    assert session.get(Ticket, ticket_id) is None
+    assert events_for(session, "ticket", ticket_id) == []
 
 
 @pytest.mark.parametrize(

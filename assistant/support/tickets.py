@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 
 from assistant import audit
 from assistant.clock import to_local, utcnow
+from assistant.db import add_inserted
 from assistant.errors import Conflict, Invalid
 from assistant.i18n import _
 from assistant.people.models import Role, TeamKind, User
@@ -71,8 +72,7 @@ def create_ticket(
         created_at=now,
         updated_at=now,
     )
-    session.add(ticket)
-    session.flush()
+    add_inserted(session, ticket)  # later changes in this session (a demo reply) still flush
     assert ticket.id is not None
     # The first event as a plain INSERT: nothing in this request reads it back.
     session.connection().execute(
