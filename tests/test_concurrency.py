@@ -7,16 +7,18 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 
 import httpx
 import pytest
 import uvicorn
 from sqlalchemy import Engine, event
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from assistant.app import create_app
 from assistant.people.models import Role
 from assistant.security.csrf import CSRF_COOKIE, CSRF_FIELD
+from assistant.security.throttle import LoginFailure
 from assistant.settings import Settings
 from tests import factories
 from tests.forms_data import flag_payload
@@ -24,6 +26,12 @@ from tests.forms_data import flag_payload
 
 @pytest.fixture
 def server(settings: Settings) -> Iterator[str]:
+    with _serving(settings) as base:
+        yield base
+
+
+@contextmanager
+def _serving(settings: Settings) -> Iterator[str]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -121,3 +129,42 @@ def test_busy_requests_reuse_their_database_connections(
         for client in clients:
             client.close()
     assert closed == []
+
+
+@pytest.mark.real_clock
+def test_slowed_sign_in_attempts_leave_the_server_answering(
+    settings: Settings, session: Session
+) -> None:
+    """Someone trying passwords is slowed down; while they wait, the server's threads (two
+    here) and database connections are free for everyone else."""
+    slow = settings.model_copy(
+        update={"web_threads": 2, "login_slow_after": 1, "login_slow_delay_seconds": 3.0}
+    )
+    user = factories.user(session, Role.practice_staff)
+    with _serving(slow) as base, ThreadPoolExecutor(max_workers=2) as pool:
+
+        def wrong_password() -> int:
+            with httpx.Client(base_url=base, timeout=60) as client:
+                client.get("/login")
+                data = {
+                    "email": user.email,
+                    "password": "not-the-password",
+                    CSRF_FIELD: client.cookies[CSRF_COOKIE],
+                }
+                return client.post("/login", data=data).status_code
+
+        assert wrong_password() == 401  # the next attempts wait 3 s or more
+        slowed = [pool.submit(wrong_password) for _ in range(2)]
+        deadline = time.monotonic() + 30
+        while _attempts(session) < 3:  # both counted: both are waiting now
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        with httpx.Client(base_url=base, timeout=60) as other:
+            assert other.get("/login").status_code == 200  # a page drawn in a thread
+        assert not any(attempt.done() for attempt in slowed)
+        assert [attempt.result() for attempt in slowed] == [401, 401]
+
+
+def _attempts(session: Session) -> int:
+    session.expire_all()
+    return len(session.exec(select(LoginFailure)).all())

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
+import anyio
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from assistant import i18n
 from assistant.clock import utcnow
@@ -16,8 +18,10 @@ from assistant.notify import preferences
 from assistant.notify.models import EmailKind
 from assistant.people import accounts
 from assistant.people.admin import FormInvalid
+from assistant.people.models import User
 from assistant.security import throttle
 from assistant.security.sessions import start_session
+from assistant.settings import Settings
 from assistant.templating import render
 from assistant.web.auth import client_ip, set_session_cookie
 
@@ -50,18 +54,28 @@ def password_form(request: Request, user: CurrentUser, changed: str | None = Non
 
 
 @router.post("/password")
-def change_password(
+async def change_password(
     request: Request,
     user: CurrentUser,
     session: SessionDep,
     settings: SettingsDep,
     form: FormFields,
 ) -> Response:
-    assert user.id is not None
-    ip = client_ip(request)
+    waited = await run_in_threadpool(_slowed_or_refused, request, session, settings, user)
+    if isinstance(waited, Response):
+        return waited
+    if waited:  # as a slowed sign-in: holding no thread and no database connection
+        await anyio.sleep(waited)
+    return await run_in_threadpool(_change, request, session, settings, user, form)
+
+
+def _slowed_or_refused(
+    request: Request, session: Session, settings: Settings, user: User
+) -> Response | float:
+    """Failed sign-ins for this account refuse the change for a while, or slow it down."""
     state = throttle.state_for(
         session,
-        ip=ip,
+        ip=client_ip(request),
         account=user.email,
         window_seconds=settings.login_window_seconds,
         slow_after=settings.login_slow_after,
@@ -76,8 +90,15 @@ def change_password(
             minutes,
         )
         return _password_page(request, error_summary=error, status_code=429)
-    if state.delay_seconds:
-        time.sleep(state.delay_seconds)
+    session.commit()  # gives the connection back for the wait
+    return state.delay_seconds
+
+
+def _change(
+    request: Request, session: Session, settings: Settings, user: User, form: dict[str, str]
+) -> Response:
+    assert user.id is not None
+    ip = client_ip(request)
     try:
         accounts.change_password(
             session,

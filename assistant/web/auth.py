@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import time
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
+import anyio
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from assistant import i18n
 from assistant.clock import utcnow
@@ -73,7 +75,7 @@ def login_form(
 
 
 @router.post("/login")
-def login(
+async def login(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
@@ -81,6 +83,23 @@ def login(
     password: Annotated[str, Form(max_length=1024)] = "",
     next: Annotated[str, Form()] = "/",
 ) -> Response:
+    context = {"next": safe_next(next), "email": email}
+    counted = await run_in_threadpool(_count_attempt, request, session, settings, email, context)
+    if isinstance(counted, Response):
+        return counted
+    # Slowed down after several failures: the wait holds no thread and no database connection
+    # (the attempt is stored already), so many slowed attempts at once leave the server free.
+    if counted:
+        await anyio.sleep(counted)
+    return await run_in_threadpool(
+        _check_password, request, session, settings, email, password, next, context
+    )
+
+
+def _count_attempt(
+    request: Request, session: Session, settings: Settings, email: str, context: dict[str, Any]
+) -> Response | float:
+    """The attempt counted before its password is checked: a refusal, or how long to wait."""
     ip = client_ip(request)
     state = throttle.state_for(
         session,
@@ -91,7 +110,6 @@ def login(
         block_after=settings.login_block_after,
         slow_delay_seconds=settings.login_slow_delay_seconds,
     )
-    context = {"next": safe_next(next), "email": email}
     if state.blocked_until is not None:
         minutes = max(1, round((state.blocked_until - utcnow()).total_seconds() / 60))
         return _too_many_attempts(request, context, minutes)
@@ -105,8 +123,19 @@ def login(
     if attempt is None:  # other attempts at the same moment used up the allowance
         minutes = max(1, round(settings.login_window_seconds / 60))
         return _too_many_attempts(request, context, minutes)
-    if state.delay_seconds:
-        time.sleep(state.delay_seconds)
+    session.commit()  # gives the connection back for the wait
+    return state.delay_seconds
+
+
+def _check_password(
+    request: Request,
+    session: Session,
+    settings: Settings,
+    email: str,
+    password: str,
+    next: str,
+    context: dict[str, Any],
+) -> Response:
     user = accounts.authenticate(session, email=email, password=password)
     if user is None or user.id is None:
         # The attempt, counted before the check, stays counted as a failure.
