@@ -64,6 +64,20 @@ _SAVE = (
     .values({name: sa.bindparam(name) for name in _FIELDS})
 )
 _STORE = sa.insert(_INBOUND)
+# PostgreSQL: both in one statement (the UPDATE as a data-modifying WITH), one round trip.
+_SAVE_AND_STORE = (
+    sa.insert(_INBOUND)
+    .values(
+        message_sid=sa.bindparam("message_sid"),
+        contact_id=sa.bindparam("contact_id"),
+        body=sa.bindparam("body"),
+        reply=sa.bindparam("reply"),
+        language=sa.bindparam("language"),
+        step=sa.bindparam("step"),
+        received_at=sa.bindparam("received_at"),
+    )
+    .add_cte(_SAVE.cte("saved"))
+)
 # A new contact's state: the model's defaults.
 _NEW: dict[str, Any] = {name: SmsContact.model_fields[name].default for name in _FIELDS}
 
@@ -153,19 +167,20 @@ def _store(
     """The contact's new state, and the message with its reply (IntegrityError when a copy of
     the message was stored first)."""
     state = {name: getattr(contact, name) for name in _FIELDS}
+    message = {
+        "message_sid": message_sid,
+        "contact_id": contact.id,
+        "body": body,
+        "reply": reply,
+        "language": contact.language,
+        "step": contact.step,
+        "received_at": now,
+    }
+    if conn.dialect.name == "postgresql":
+        conn.execute(_SAVE_AND_STORE, state | message)
+        return
     conn.execute(_SAVE, {"contact_id": contact.id} | state)
-    conn.execute(
-        _STORE,
-        {
-            "message_sid": message_sid,
-            "contact_id": contact.id,
-            "body": body,
-            "reply": reply,
-            "language": contact.language,
-            "step": contact.step,
-            "received_at": now,
-        },
-    )
+    conn.execute(_STORE, message)
 
 
 def conversation_for(session: Session, *, phone: str, limit: int = 50) -> list[SmsInbound]:
