@@ -39,6 +39,18 @@ def insert_usage(session: Session, *, entry_id: str, kind: str, at: datetime) ->
 
 
 _INSERT = sa.insert(KnowledgeUsage.metadata.tables["knowledge_usage"])  # built once, compiled once
+# The same row with its own parameter names (``usage_entry_id``, ``usage_kind``, ``usage_at``;
+# ``usage_params`` gives them), to ride in another statement as a data-modifying WITH.
+USAGE_ROW = _INSERT.values(
+    entry_id=sa.bindparam("usage_entry_id"),
+    kind=sa.bindparam("usage_kind"),
+    at=sa.bindparam("usage_at"),
+)
+
+
+def usage_params(*, entry_id: str, kind: str, at: datetime) -> dict[str, object]:
+    _check_kind(kind)
+    return {"usage_entry_id": entry_id, "usage_kind": kind, "usage_at": at}
 
 
 def _check_kind(kind: str) -> None:

@@ -22,7 +22,7 @@ from assistant.db import conflict_insert
 from assistant.errors import Forbidden, Invalid, NotFound
 from assistant.i18n import _
 from assistant.knowledge import Entry, get_knowledge_base
-from assistant.knowledge.usage import insert_usage, record_usage
+from assistant.knowledge.usage import USAGE_ROW, insert_usage, record_usage, usage_params
 from assistant.matcher import Candidate, MatchResult, match
 from assistant.people.models import User
 from assistant.support.models import ChatConversation, ChatMessage, Ticket
@@ -162,11 +162,9 @@ def ask(session: Session, *, user: User, text: str, lang: str, now: datetime | N
         lang=lang,
         created_at=now,
     )
-    conversation_id = _touch_conversation(session, user=user, at=now)
+    conversation_id = _touch_conversation(session, user=user, at=now, answered=shown)
     question.conversation_id = reply.conversation_id = conversation_id
     _insert_messages(session, question, reply)
-    if shown:
-        insert_usage(session, entry_id=shown, kind="answered", at=now)
     return Turn(question, reply)
 
 
@@ -191,14 +189,29 @@ def _touch_statement(dialect: str) -> sa.Insert:
 _INSERT_MESSAGES = sa.insert(_MESSAGES).returning(_MESSAGES.c.sender, _MESSAGES.c.id)
 
 
-def _touch_conversation(session: Session, *, user: User, at: datetime) -> int:
+@cache
+def _touch_and_use_statement(dialect: str) -> sa.Insert:
+    """The conversation's touch and an answer's use in one statement (the use's INSERT as a
+    data-modifying WITH, which PostgreSQL has)."""
+    return _touch_statement(dialect).add_cte(USAGE_ROW.cte("used"))
+
+
+def _touch_conversation(
+    session: Session, *, user: User, at: datetime, answered: str | None = None
+) -> int:
     """The id of the user's conversation, its ``updated_at`` set to ``at`` in the same statement;
-    the first question starts the conversation."""
+    the first question starts the conversation. ``answered``: the entry shown, its use
+    recorded too (on PostgreSQL in the same statement)."""
     db = session.connection()
-    values = {"user_id": user.id, "practice_id": user.practice_id}
-    touched = db.execute(
-        _touch_statement(db.dialect.name), values | {"created_at": at, "updated_at": at}
-    ).scalar_one()
+    dialect = db.dialect.name
+    values = {"user_id": user.id, "practice_id": user.practice_id, "created_at": at}
+    values["updated_at"] = at
+    if answered and dialect == "postgresql":
+        used = usage_params(entry_id=answered, kind="answered", at=at)
+        return int(db.execute(_touch_and_use_statement(dialect), values | used).scalar_one())
+    touched = db.execute(_touch_statement(dialect), values).scalar_one()
+    if answered:
+        insert_usage(session, entry_id=answered, kind="answered", at=at)
     return int(touched)
 
 
@@ -245,9 +258,8 @@ def choose(
         created_at=now,
     )
     # Written as ``ask`` writes: the reply is not in the session, so it is not read back.
-    _touch_conversation(session, user=user, at=now)
+    _touch_conversation(session, user=user, at=now, answered=entry_id)
     _insert_messages(session, reply)
-    insert_usage(session, entry_id=entry_id, kind="answered", at=now)
     return reply
 
 
