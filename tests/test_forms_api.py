@@ -39,6 +39,18 @@ def count(session: Session) -> int:
 URL = "/api/forms/{}/submissions"
 
 
+def submit_body(session: Session, *, body: dict[str, Any], **kw: Any) -> submissions.Outcome:
+    """A forms API body, submitted as the route submits it."""
+    return submissions.submit(
+        session,
+        instance_id=body["instance_id"],
+        form_version=body["form_version"],
+        lang=body["lang"],
+        answers=body["answers"],
+        **kw,
+    )
+
+
 def test_store_then_same_again_then_conflict(client: Client, session: Session, login: Any) -> None:
     login(factories.user(session, Role.practice_staff))
     body = flag_payload()
@@ -172,37 +184,18 @@ def test_a_copy_of_a_stored_submission_that_would_not_pass_now_is_answered_as_st
     form = load_form("flag_problem")
     body = flag_payload(event_date="2026-11-02")
 
-    def send(today: date) -> submissions.Outcome:
-        outcome = submissions.submit(
-            session,
-            form=form,
-            user=staff,
-            instance_id=body["instance_id"],
-            form_version=body["form_version"],
-            lang="en",
-            answers=body["answers"],
-            today=today,
-        )
+    def send(body: dict[str, Any], today: date) -> submissions.Outcome:
+        outcome = submit_body(session, form=form, user=staff, body=body, today=today)
         session.commit()
         return outcome
 
-    first = send(date(2026, 11, 3))
-    again = send(date(2026, 11, 1))  # the event date would now be in the future
+    first = send(body, date(2026, 11, 3))
+    again = send(body, date(2026, 11, 1))  # the event date would now be in the future
     assert (first.created, again.created) == (True, False)
     assert again.submission.id == first.submission.id
     assert count(session) == 1
     with pytest.raises(submissions.InvalidSubmission):  # a new one with that date is refused
-        send_new = flag_payload(event_date="2026-11-02")
-        submissions.submit(
-            session,
-            form=form,
-            user=staff,
-            instance_id=send_new["instance_id"],
-            form_version=send_new["form_version"],
-            lang="en",
-            answers=send_new["answers"],
-            today=date(2026, 11, 1),
-        )
+        send(flag_payload(event_date="2026-11-02"), date(2026, 11, 1))
 
 
 def test_concurrent_posts_of_one_instance_store_one_row(settings: Any, session: Session) -> None:
@@ -220,15 +213,7 @@ def test_concurrent_posts_of_one_instance_store_one_row(settings: Any, session: 
         with Session(engine) as own:
             barrier.wait()
             try:
-                outcome = submissions.submit(
-                    own,
-                    form=form,
-                    user=pcw,
-                    instance_id=body["instance_id"],
-                    form_version=body["form_version"],
-                    lang="sm",
-                    answers=body["answers"],
-                )
+                outcome = submit_body(own, form=form, user=pcw, body=body)
                 own.commit()  # the caller owns the commit
                 results.append("created" if outcome.created else "same")
             except Exception as exc:  # recorded so the assertion shows it
