@@ -117,7 +117,11 @@ def test_login_form_slows_then_refuses_even_the_right_password(
 ) -> None:
     user = factories.user(session)
     slept: list[float] = []
-    monkeypatch.setattr("assistant.web.auth.time.sleep", slept.append)
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    monkeypatch.setattr("assistant.web.auth.sleep", sleep)
     client = Client(strict_app, follow_redirects=False)
     for _ in range(4):
         assert _post(client, user.email, "wrong").status_code == 401
@@ -133,7 +137,10 @@ def test_login_form_slows_then_refuses_even_the_right_password(
 def test_login_form_refuses_an_account_from_every_address(
     strict_app: FastAPI, session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("assistant.web.auth.time.sleep", lambda seconds: None)
+    async def sleep(seconds: float) -> None:
+        pass
+
+    monkeypatch.setattr("assistant.web.auth.sleep", sleep)
     user = factories.user(session)
     for n in range(4):
         attacker = Client(strict_app, follow_redirects=False, client=(f"192.0.2.{n}", 4000))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import anyio
+from anyio import sleep
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
@@ -65,7 +65,7 @@ async def change_password(
     if isinstance(waited, Response):
         return waited
     if waited:  # as a slowed sign-in: holding no thread and no database connection
-        await anyio.sleep(waited)
+        await sleep(waited)
     return await run_in_threadpool(_change, request, session, settings, user, form)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-import anyio
+from anyio import sleep
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
@@ -90,7 +90,7 @@ async def login(
     # Slowed down after several failures: the wait holds no thread and no database connection
     # (the attempt is stored already), so many slowed attempts at once leave the server free.
     if counted:
-        await anyio.sleep(counted)
+        await sleep(counted)
     return await run_in_threadpool(
         _check_password, request, session, settings, email, password, next, context
     )
