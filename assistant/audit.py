@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -40,18 +42,43 @@ def record(
     values must not carry personal data.
 
     Written at once as a plain INSERT: an event is never read back or changed in the request
-    that records it, so it needs no object in the session (nor a place in its next flush)."""
-    session.connection().execute(
-        _INSERT,
-        {
-            "at": utcnow(),
-            "actor_id": actor_id,
-            "action": action,
-            "entity": entity,
-            "entity_id": str(entity_id),
-            "detail": json.dumps(detail, default=str, sort_keys=True) if detail else "",
-        },
-    )
+    that records it, so it needs no object in the session (nor a place in its next flush).
+    Inside ``batched(session)``, written with the others when the block ends."""
+    row = {
+        "at": utcnow(),
+        "actor_id": actor_id,
+        "action": action,
+        "entity": entity,
+        "entity_id": str(entity_id),
+        "detail": json.dumps(detail, default=str, sort_keys=True) if detail else "",
+    }
+    pending: list[dict[str, Any]] | None = session.info.get(_PENDING)
+    if pending is not None:
+        pending.append(row)
+    else:
+        session.connection().execute(_INSERT, row)
+
+
+_PENDING = "audit_pending"
+
+
+@contextmanager
+def batched(session: Session) -> Iterator[None]:
+    """The events recorded in this block are written together (one statement) when it ends
+    without an error, in the same transaction; with an error, not at all (the caller's
+    transaction is rolled back). For work that records several events at once (a form
+    submission and the ticket it sets off)."""
+    if _PENDING in session.info:  # inside another batch: that one writes them
+        yield
+        return
+    pending: list[dict[str, Any]] = []
+    session.info[_PENDING] = pending
+    try:
+        yield
+    finally:
+        del session.info[_PENDING]
+    if pending:
+        session.connection().execute(_INSERT, pending)
 
 
 def events_for(session: Session, entity: str, entity_id: object) -> list[AuditEvent]:

@@ -12,7 +12,6 @@ from sqlmodel import Session, col, select
 from assistant.clock import to_local, utcnow
 from assistant.enrolment.models import EnrolmentRequest
 from assistant.notify.models import EmailKind
-from assistant.notify.preferences import opted_out
 from assistant.notify.queue import Outgoing, enqueue_emails
 from assistant.people.cover import is_available
 from assistant.people.models import Role, User
@@ -34,9 +33,6 @@ def new_request(session: Session, *, request: EnrolmentRequest) -> int:
         )
         if user.id is not None and user.email and is_available(user, today)
     ]
-    off = opted_out(
-        session, user_ids={u.id for u in staff if u.id is not None}, kind=EmailKind.enrolment_new
-    )
     params = {
         "path": f"/practice/new-patients/{request.id}",
         "practice_id": request.practice_id,  # its name is read when the email is written
@@ -50,7 +46,6 @@ def new_request(session: Session, *, request: EnrolmentRequest) -> int:
             params=params,
         )
         for user in staff
-        if user.id not in off
     ]
-    enqueue_emails(session, outgoing)
-    return len(outgoing)
+    # Not to those who turned this kind off: asked in the same statement.
+    return enqueue_emails(session, outgoing, unless_turned_off=True)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-import sqlalchemy as sa
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from assistant import audit
 from assistant.clock import utcnow
@@ -37,22 +36,6 @@ def preferences_for(session: Session, *, user_id: int, role: Role) -> dict[Email
 def wants(session: Session, *, user_id: int, kind: EmailKind) -> bool:
     row = session.get(NotificationPreference, (user_id, kind.value))
     return row is None or row.enabled
-
-
-# Built once: asked for every email queued.
-_OPTED_OUT = sa.select(col(NotificationPreference.user_id)).where(
-    col(NotificationPreference.user_id).in_(sa.bindparam("ids", expanding=True)),
-    col(NotificationPreference.kind) == sa.bindparam("kind"),
-    col(NotificationPreference.enabled).is_(False),
-)
-
-
-def opted_out(session: Session, *, user_ids: set[int], kind: EmailKind) -> set[int]:
-    """Of these people, those who turned this kind off (one query)."""
-    if not user_ids:
-        return set()
-    rows = session.connection().execute(_OPTED_OUT, {"ids": list(user_ids), "kind": kind.value})
-    return set(rows.scalars())
 
 
 def set_preferences(

@@ -7,13 +7,16 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import Any
 
+import sqlalchemy as sa
+from sqlalchemy.sql.dml import Insert
 from sqlmodel import Session, col, select
 
 from assistant.clock import utcnow
-from assistant.db import insert_or_skip
-from assistant.notify.models import EmailKind, EmailStatus, QueuedEmail
+from assistant.db import conflict_insert, insert_or_skip
+from assistant.notify.models import EmailKind, EmailStatus, NotificationPreference, QueuedEmail
 
 
 @dataclass(frozen=True)
@@ -62,11 +65,16 @@ def enqueue_email(
 
 
 def enqueue_emails(
-    session: Session, outgoing: Sequence[Outgoing], *, now: datetime | None = None
+    session: Session,
+    outgoing: Sequence[Outgoing],
+    *,
+    now: datetime | None = None,
+    unless_turned_off: bool = False,
 ) -> int:
     """Queue several emails in the caller's transaction, in one statement: an email whose key
-    is queued already (or is being queued by another transaction) is skipped. How many were
-    new."""
+    is queued already (or is being queued by another transaction) is skipped, and with
+    ``unless_turned_off`` one whose recipient turned its kind off
+    (``/account/notifications``), asked in the same statement. How many were queued."""
     now = now or utcnow()
     rows: dict[str, dict[str, Any]] = {}
     for o in outgoing:
@@ -77,8 +85,31 @@ def enqueue_emails(
     # The rows as parameters of one plain statement (its SQL compiled once, not for every
     # list; no object in the session: nothing in the request reads them back).
     conn = session.connection()
+    if unless_turned_off:
+        return int(
+            conn.execute(_insert_unless_turned_off(conn.dialect.name), list(rows.values())).rowcount
+        )
     insert = insert_or_skip(conn.dialect.name, QueuedEmail, ("dedupe_key",))
     return len(conn.execute(insert.returning(col(QueuedEmail.id)), list(rows.values())).all())
+
+
+_EMAILS = QueuedEmail.metadata.tables["email_outbox"]
+_PREFERENCES = NotificationPreference.metadata.tables["notify_preference"]
+
+
+@cache
+def _insert_unless_turned_off(dialect: str) -> Insert:
+    """``INSERT INTO email_outbox (...) SELECT <the row> WHERE NOT EXISTS (<its recipient
+    turned its kind off>) ON CONFLICT (dedupe_key) DO NOTHING``, built once for each database."""
+    row = {name: sa.bindparam(name, type_=_EMAILS.c[name].type) for name in _ROW_COLUMNS}
+    turned_off = sa.select(_PREFERENCES.c.user_id).where(
+        _PREFERENCES.c.user_id == row["user_id"],
+        _PREFERENCES.c.kind == row["kind"],
+        _PREFERENCES.c.enabled.is_(False),
+    )
+    wanted = sa.select(*row.values()).where(~sa.exists(turned_off))
+    insert = conflict_insert(dialect, _EMAILS).from_select(list(row), wanted)
+    return insert.on_conflict_do_nothing(index_elements=["dedupe_key"])
 
 
 def _row(o: Outgoing, now: datetime) -> dict[str, Any]:
@@ -96,3 +127,7 @@ def _row(o: Outgoing, now: datetime) -> dict[str, Any]:
         "created_at": now,
         "updated_at": now,
     }
+
+
+# The columns ``_row`` gives, in its order (for the INSERT ... SELECT).
+_ROW_COLUMNS = tuple(_row(Outgoing(to="", kind=EmailKind.ticket_new, dedupe_key=""), utcnow()))

@@ -13,7 +13,6 @@ from sqlmodel import Session, col, select
 
 from assistant.clock import to_local, utcnow
 from assistant.notify.models import EmailKind
-from assistant.notify.preferences import opted_out
 from assistant.notify.queue import Outgoing, enqueue_emails
 from assistant.people.cover import is_available
 from assistant.people.models import Role, TeamKind, User
@@ -51,7 +50,6 @@ def _queue(
     path: str,
 ) -> int:
     people = {u.id: u for u in recipients if u.id is not None and _reachable(u)}
-    off = opted_out(session, user_ids=set(people), kind=kind)
     # The practice's name is read when the email is written (``notify.worker``).
     params = {"ticket_id": ticket.id, "path": path, "practice_id": ticket.practice_id}
     outgoing = [
@@ -63,10 +61,9 @@ def _queue(
             params=params,
         )
         for user_id, user in people.items()
-        if user_id not in off
     ]
-    enqueue_emails(session, outgoing)
-    return len(outgoing)
+    # Not to those who turned this kind off: asked in the same statement.
+    return enqueue_emails(session, outgoing, unless_turned_off=True)
 
 
 def new_ticket(session: Session, *, ticket: Ticket, assignee: User | None = None) -> int:

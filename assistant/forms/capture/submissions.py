@@ -178,16 +178,17 @@ def submit(
             time.sleep(0.05 * (attempt + 1))
     assert submission.id is not None
     _delete_draft(session, instance_id)  # the draft it came from is done
-    audit.record(
-        session,
-        actor_id=user.id,
-        action="created",
-        entity="form_submission",
-        entity_id=submission.id,
-        form=form.id,
-    )
-    if after_submit is not None:
-        after_submit(session, submission=submission, form=form, user=user)
+    with audit.batched(session):  # its event and those of what it sets off: one INSERT
+        audit.record(
+            session,
+            actor_id=user.id,
+            action="created",
+            entity="form_submission",
+            entity_id=submission.id,
+            form=form.id,
+        )
+        if after_submit is not None:
+            after_submit(session, submission=submission, form=form, user=user)
     log.info("form submission added: form=%s id=%s", form.id, submission.id)
     return Outcome(submission, created=True)
 
