@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from openpyxl import load_workbook
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from assistant.audit import AuditEvent
 from assistant.clock import NZ
@@ -655,7 +655,9 @@ def test_xlsx_opens_with_the_same_numbers(
             None,
         ]
     ]
-    exported = session.exec(select(AuditEvent).where(AuditEvent.action == "exported")).all()
+    exported = session.exec(
+        select(AuditEvent).where(AuditEvent.action == "exported").order_by(col(AuditEvent.id))
+    ).all()
     assert [json.loads(e.detail)["format"] for e in exported] == ["csv", "xlsx"]
 
 

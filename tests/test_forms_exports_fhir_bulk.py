@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from assistant.audit import AuditEvent
 from assistant.forms.engine.definition import load_form
@@ -75,7 +75,8 @@ def test_an_empty_period_is_an_empty_file(session: Session, pcw: User) -> None:
 
 
 def exported(session: Session) -> list[AuditEvent]:
-    return list(session.exec(select(AuditEvent).where(AuditEvent.action == "exported")))
+    stmt = select(AuditEvent).where(AuditEvent.action == "exported").order_by(col(AuditEvent.id))
+    return list(session.exec(stmt))  # in the order recorded (PostgreSQL has none without one)
 
 
 @pytest.mark.parametrize("role", [Role.coordinator, Role.admin])
