@@ -47,5 +47,4 @@ def new_request(session: Session, *, request: EnrolmentRequest) -> int:
         )
         for user in staff
     ]
-    # Not to those who turned this kind off: asked in the same statement.
-    return enqueue_emails(session, outgoing, unless_turned_off=True)
+    return enqueue_emails(session, outgoing)  # not to those who turned this kind off

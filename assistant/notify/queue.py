@@ -12,10 +12,10 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.sql.dml import Insert
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from assistant.clock import utcnow
-from assistant.db import conflict_insert, insert_or_skip
+from assistant.db import conflict_insert
 from assistant.notify.models import EmailKind, EmailStatus, NotificationPreference, QueuedEmail
 
 
@@ -65,15 +65,11 @@ def enqueue_email(
 
 
 def enqueue_emails(
-    session: Session,
-    outgoing: Sequence[Outgoing],
-    *,
-    now: datetime | None = None,
-    unless_turned_off: bool = False,
+    session: Session, outgoing: Sequence[Outgoing], *, now: datetime | None = None
 ) -> int:
-    """Queue several emails in the caller's transaction, in one statement: an email whose key
-    is queued already (or is being queued by another transaction) is skipped, and with
-    ``unless_turned_off`` one whose recipient turned its kind off
+    """Queue several emails in the caller's transaction, one statement each (most events have
+    one recipient): an email whose key is queued already (or is being queued by another
+    transaction) is skipped, and so is one whose recipient turned its kind off
     (``/account/notifications``), asked in the same statement. How many were queued."""
     now = now or utcnow()
     rows: dict[str, dict[str, Any]] = {}
@@ -82,15 +78,11 @@ def enqueue_emails(
             rows[o.dedupe_key[:120]] = _row(o, now)
     if not rows:
         return 0
-    # The rows as parameters of one plain statement (its SQL compiled once, not for every
-    # list; no object in the session: nothing in the request reads them back).
+    # A plain statement built once (no object in the session: nothing in the request reads
+    # the rows back). INSERT ... SELECT cannot return rows for several at once: one each.
     conn = session.connection()
-    if unless_turned_off:
-        return int(
-            conn.execute(_insert_unless_turned_off(conn.dialect.name), list(rows.values())).rowcount
-        )
-    insert = insert_or_skip(conn.dialect.name, QueuedEmail, ("dedupe_key",))
-    return len(conn.execute(insert.returning(col(QueuedEmail.id)), list(rows.values())).all())
+    insert = _insert_unless_turned_off(conn.dialect.name)
+    return sum(len(conn.execute(insert, row).all()) for row in rows.values())
 
 
 _EMAILS = QueuedEmail.metadata.tables["email_outbox"]
@@ -100,7 +92,8 @@ _PREFERENCES = NotificationPreference.metadata.tables["notify_preference"]
 @cache
 def _insert_unless_turned_off(dialect: str) -> Insert:
     """``INSERT INTO email_outbox (...) SELECT <the row> WHERE NOT EXISTS (<its recipient
-    turned its kind off>) ON CONFLICT (dedupe_key) DO NOTHING``, built once for each database."""
+    turned its kind off>) ON CONFLICT (dedupe_key) DO NOTHING RETURNING id``, built once for
+    each database."""
     row = {name: sa.bindparam(name, type_=_EMAILS.c[name].type) for name in _ROW_COLUMNS}
     turned_off = sa.select(_PREFERENCES.c.user_id).where(
         _PREFERENCES.c.user_id == row["user_id"],
@@ -109,7 +102,7 @@ def _insert_unless_turned_off(dialect: str) -> Insert:
     )
     wanted = sa.select(*row.values()).where(~sa.exists(turned_off))
     insert = conflict_insert(dialect, _EMAILS).from_select(list(row), wanted)
-    return insert.on_conflict_do_nothing(index_elements=["dedupe_key"])
+    return insert.on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(_EMAILS.c.id)
 
 
 def _row(o: Outgoing, now: datetime) -> dict[str, Any]:

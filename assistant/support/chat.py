@@ -204,8 +204,12 @@ def _touch_conversation(
     recorded too (on PostgreSQL in the same statement)."""
     db = session.connection()
     dialect = db.dialect.name
-    values = {"user_id": user.id, "practice_id": user.practice_id, "created_at": at}
-    values["updated_at"] = at
+    values = {
+        "user_id": user.id,
+        "practice_id": user.practice_id,
+        "created_at": at,
+        "updated_at": at,
+    }
     if answered and dialect == "postgresql":
         used = usage_params(entry_id=answered, kind="answered", at=at)
         return int(db.execute(_touch_and_use_statement(dialect), values | used).scalar_one())

@@ -62,8 +62,7 @@ def _queue(
         )
         for user_id, user in people.items()
     ]
-    # Not to those who turned this kind off: asked in the same statement.
-    return enqueue_emails(session, outgoing, unless_turned_off=True)
+    return enqueue_emails(session, outgoing)  # not to those who turned this kind off
 
 
 def new_ticket(session: Session, *, ticket: Ticket, assignee: User | None = None) -> int:

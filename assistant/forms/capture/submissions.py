@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -86,6 +87,7 @@ _SUBMISSIONS = FormSubmission.metadata.tables["form_submission"]
 _SUBMISSION_COLUMNS = tuple(c.name for c in _SUBMISSIONS.c if c.name != "id")
 
 
+@cache
 def _insert_submission(dialect: str) -> sa.Insert:
     """``INSERT ... ON CONFLICT (instance_id) DO NOTHING RETURNING id``, built once."""
     return insert_or_skip(dialect, FormSubmission, ("instance_id",)).returning(_SUBMISSIONS.c.id)
