@@ -75,10 +75,7 @@ async def load_user(request: Request, session: SessionDep) -> User | None:
 
 
 def _signed_in(session: Session, token: str) -> User | None:
-    user = user_for_token(session, token)
-    if user is not None:
-        session.expunge(user)
-    return user
+    return user_for_token(session, token)
 
 
 def _signed_in_then_close(session: Session, token: str) -> User | None:

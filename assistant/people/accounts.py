@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, delete, func, select
 
-from assistant import audit
+from assistant import audit, db
 from assistant.i18n import LANGUAGES, _
 from assistant.people.admin import MIN_PASSWORD, FormInvalid
 from assistant.people.models import User
@@ -95,15 +96,20 @@ def change_password(
     return user
 
 
+_USERS = User.metadata.tables["user"]
+# A plain SELECT of the user's row (asked on every signed-in request): the ORM's loading would
+# cost as much again as the query.
 _SIGNED_IN = (
-    select(User)
-    .join(UserSession, col(UserSession.user_id) == col(User.id))
-    .where(LIVE_SESSION, col(User.active).is_(True))
+    sa.select(_USERS)
+    .join(UserSession, col(UserSession.user_id) == _USERS.c.id)
+    .where(LIVE_SESSION, _USERS.c.active.is_(True))
 )
 
 
 def user_for_token(session: Session, token: str | None) -> User | None:
-    """The signed-in, still active user a session cookie belongs to (one query)."""
+    """The signed-in, still active user a session cookie belongs to (one query), detached
+    from ``session``: changes to it are not saved unless it is added back."""
     if not token:
         return None
-    return session.exec(_SIGNED_IN, params=live_session_params(token)).first()
+    row = session.connection().execute(_SIGNED_IN, live_session_params(token)).first()
+    return None if row is None else db.loaded(User, row._mapping)

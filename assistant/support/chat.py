@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from assistant.clock import to_local, utcnow
-from assistant.db import conflict_insert
+from assistant.db import build, conflict_insert
 from assistant.errors import Forbidden, Invalid, NotFound
 from assistant.i18n import _
 from assistant.knowledge import Entry, get_knowledge_base
@@ -151,8 +151,11 @@ def ask(session: Session, *, user: User, text: str, lang: str, now: datetime | N
     # A person was asked for: keep what the matcher knew (an answer, the closer of two, the
     # closest suggestion) only as the best-guess topic.
     guess = _guess(result) if status == BotStatus.person else shown
-    question = ChatMessage(conversation_id=0, sender="user", text=text, lang=lang, created_at=now)
-    reply = ChatMessage(
+    question = build(
+        ChatMessage, conversation_id=0, sender="user", text=text, lang=lang, created_at=now
+    )
+    reply = build(
+        ChatMessage,
         conversation_id=0,
         sender="bot",
         text=text,
@@ -252,7 +255,8 @@ def choose(
     if entry_id not in {c.entry_id for c in candidates_of(offered)}:
         raise Invalid(_("Please choose one of the answers offered."))
     now = now or utcnow()
-    reply = ChatMessage(
+    reply = build(
+        ChatMessage,
         conversation_id=offered.conversation_id,
         sender="bot",
         text=offered.text,

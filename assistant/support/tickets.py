@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 
 from assistant import audit
 from assistant.clock import to_local, utcnow
-from assistant.db import add_inserted
+from assistant.db import add_inserted, build
 from assistant.errors import Conflict, Invalid
 from assistant.i18n import _
 from assistant.people.models import Role, TeamKind, User
@@ -58,7 +58,8 @@ def create_ticket(
         owning_team=topic_team(topic_id),
         today=to_local(now).date(),
     )
-    ticket = Ticket(
+    ticket = build(
+        Ticket,
         practice_id=practice_id,
         asker_id=asker_id,
         question=question[:2000],

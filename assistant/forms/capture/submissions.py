@@ -25,7 +25,7 @@ from sqlmodel import Session, col, select
 
 from assistant import audit
 from assistant.clock import utcnow
-from assistant.db import insert_or_skip
+from assistant.db import build, insert_or_skip
 from assistant.forms.engine import validation
 from assistant.forms.engine.definition import FormDefinition
 from assistant.forms.models import FormDraft, FormSubmission
@@ -134,7 +134,8 @@ def submit(
             return existing
         raise InvalidSubmission(errors)
     stored = validation.final_answers(form, typed, today=today, state=state)
-    submission = FormSubmission(
+    submission = build(
+        FormSubmission,
         instance_id=instance_id,
         form_id=form.id,
         form_version=form_version,
