@@ -50,3 +50,33 @@ def test_a_connection_given_back_a_moment_ago_is_handed_out_without_a_round_trip
         assert pings == []
     finally:
         engine.dispose()
+
+
+def test_a_twilio_retry_leaves_the_connections_prepared_statements(db_url: str) -> None:
+    """psycopg prepares a statement once it has run it a few times, and drops every prepared
+    statement after a ROLLBACK: a retry of a message handled before (nothing to write) must
+    not cost the messages after it on that connection their prepared statements."""
+    from sqlmodel import Session
+
+    from assistant.sms.conversation import handle_inbound
+
+    engine = dbmod.make_engine(db_url, kept=1)
+
+    def prepared() -> int:
+        with engine.connect() as conn:
+            count: int = conn.execute(
+                text("SELECT count(*) FROM pg_prepared_statements")
+            ).scalar_one()
+            conn.commit()  # not a ROLLBACK, which would drop them
+            return count
+
+    try:
+        with Session(engine) as session:
+            for n in range(8):
+                handle_inbound(session, phone="+64211234567", body="Kia ora", message_sid=f"SM{n}")
+            assert prepared() > 0
+            reply = handle_inbound(session, phone="+64211234567", body="Kia ora", message_sid="SM7")
+            assert reply  # the stored reply, again
+            assert prepared() > 0  # 0 when the retry ended with ROLLBACK
+    finally:
+        engine.dispose()

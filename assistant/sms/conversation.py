@@ -103,9 +103,11 @@ def handle_inbound(
             # copy being handled, then returns its reply (on PostgreSQL, once storing the
             # message meets the unique MessageSid).
             conn = session.connection()
-            contact, stored = _lock_contact(conn, phone=phone, message_sid=message_sid, now=now)
+            contact, stored, created = _lock_contact(
+                conn, phone=phone, message_sid=message_sid, now=now
+            )
             if stored is not None:
-                session.rollback()
+                _end_handled_before(session, created=created)
                 log.info("sms duplicate sid=%s from=%s", message_sid, mask_phone(phone))
                 return stored
             turn = Turn(
@@ -140,17 +142,32 @@ def _stored_reply(session: Session, message_sid: str) -> str | None:
 
 def _lock_contact(
     conn: Connection, *, phone: str, message_sid: str, now: datetime
-) -> tuple[Contact, str | None]:
-    """The contact for ``phone``, created if new, locked until the transaction ends, and the
-    stored reply to ``message_sid`` (None when that message is new)."""
+) -> tuple[Contact, str | None, bool]:
+    """The contact for ``phone``, created if new, locked until the transaction ends; the stored
+    reply to ``message_sid`` (None when that message is new); and whether the contact was
+    created just now."""
     lock = _LOCK_SQLITE if conn.dialect.name == "sqlite" else _LOCK
     row = conn.execute(lock, {"phone": phone, "sid": message_sid}).first()
     if row is None:
         stored = conn.execute(_STORED, {"sid": message_sid}).scalar()
-        return _create_contact(conn, phone=phone, now=now), stored
+        return _create_contact(conn, phone=phone, now=now), stored, True
     state = row._mapping
     contact = Contact(id=state["id"], phone=phone, **{name: state[name] for name in _FIELDS})
-    return contact, state["stored"]
+    return contact, state["stored"], False
+
+
+def _end_handled_before(session: Session, *, created: bool) -> None:
+    """End the transaction of a message handled before, leaving the database as it was.
+
+    On PostgreSQL, unless the contact was created just now, nothing was written (its row was
+    only locked): COMMIT ends the transaction as ROLLBACK would, and keeps the connection's
+    prepared statements, which psycopg drops after every ROLLBACK (a Twilio retry would
+    otherwise cost every later message on that connection its prepared statements). On SQLite
+    the lock is a write (a no-op UPDATE): ROLLBACK."""
+    if created or session.connection().dialect.name != "postgresql":
+        session.rollback()
+    else:
+        session.commit()
 
 
 def _create_contact(conn: Connection, *, phone: str, now: datetime) -> Contact:
