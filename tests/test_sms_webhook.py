@@ -391,3 +391,24 @@ def test_a_message_id_no_twilio_would_send_is_refused(twilio: Any, session: Sess
     response = twilio("hello", sid="SM" + "x" * 80, phone="+64211230002")
     assert response.status_code == 400
     assert counts(session) == before
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "",
+        "Kia ora! Reply 1 for English.",
+        "Fees < $20 & free under-14s > see <https://example.nz/?a=1&b=2>",
+        "Quotes \"double\" and 'single', a line\nbreak, a return\r, a tab\t.",
+        "ā ē ī ō ū · 中文 · العربية \u200f · 🙂",
+    ],
+)
+def test_the_twiml_reply_is_what_twilios_library_writes(reply: str) -> None:
+    from twilio.twiml.messaging_response import MessagingResponse
+
+    from assistant.web.sms import twiml
+
+    expected = MessagingResponse()
+    if reply:
+        expected.message(reply)
+    assert twiml(reply) == str(expected)

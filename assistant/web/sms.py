@@ -6,17 +6,18 @@ import logging
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from html import escape
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
-from twilio.twiml.messaging_response import MessagingResponse
+from starlette.concurrency import run_in_threadpool
 
 from assistant import audit
 from assistant.contacts import segments
 from assistant.contacts.phone import InvalidPhone, is_test_number, mask_phone, to_e164
-from assistant.deps import FormFields, SessionDep, SettingsDep, require_roles
+from assistant.deps import SessionDep, SettingsDep, form_fields, require_roles, settings_of
 from assistant.i18n import _
 from assistant.people.models import Role, User
 from assistant.settings import Settings
@@ -53,11 +54,16 @@ class WebhookResult:
     reply: str = ""
 
 
+_TWIML_HEAD = '<?xml version="1.0" encoding="UTF-8"?>'
+
+
 def twiml(reply: str) -> str:
-    response = MessagingResponse()
-    if reply:
-        response.message(reply)
-    return str(response)
+    """The TwiML that sends ``reply`` back (none: empty), as twilio's ``MessagingResponse``
+    writes it (tested against it): written directly, as building the XML tree for one
+    message cost more than the rest of the reply's sending."""
+    if not reply:
+        return _TWIML_HEAD + "<Response />"
+    return f"{_TWIML_HEAD}<Response><Message>{escape(reply, quote=False)}</Message></Response>"
 
 
 def receive_inbound(
@@ -100,10 +106,13 @@ def receive_inbound(
 
 
 @router.post(WEBHOOK_PATH)
-def twilio_inbound(
-    request: Request, settings: SettingsDep, session: SessionDep, params: FormFields
-) -> Response:
-    result = receive_inbound(
+async def twilio_inbound(request: Request, session: SessionDep) -> Response:
+    # The busiest route takes its settings and form from the request itself (each dependency
+    # costs a step of FastAPI's solving), then does its work in one thread.
+    settings = settings_of(request)
+    params = await form_fields(request)
+    result = await run_in_threadpool(
+        receive_inbound,
         settings,
         session,
         url=public_url(settings, request.url.path, request.url.query),
