@@ -183,18 +183,30 @@ def add_inserted(session: Session, obj: Any) -> None:
     A third of the work of a flush for one new object (the unit of work sorts, compares and
     copies). For models without relationships; the caller's transaction holds the row.
     """
-    mapper = sa.inspect(type(obj))
-    table = mapper.local_table
+    table = sa.inspect(type(obj)).local_table
     assert isinstance(table, sa.Table)
-    keys = [column.key for column in table.primary_key.columns]
-    values = {
-        prop.columns[0].key: getattr(obj, prop.key)
-        for prop in mapper.column_attrs
-        if prop.columns[0].key not in keys or getattr(obj, prop.key) is not None
-    }
-    row = session.connection().execute(_insert_returning_key(table), values).one()
-    for key, value in zip(keys, row, strict=True):
-        setattr(obj, key, value)
+    row = session.connection().execute(_insert_returning_key(table), insert_values(obj)).one()
+    hold_as_flushed(session, obj, row._mapping)
+
+
+def insert_values(obj: Any) -> dict[str, Any]:
+    """The values of ``obj``'s row for its INSERT, by column (a key the database makes left
+    out)."""
+    mapper = sa.inspect(type(obj))
+    keys = {column.key for column in mapper.local_table.primary_key.columns}
+    values = {}
+    for prop in mapper.column_attrs:
+        value = getattr(obj, prop.key)
+        if value is not None or prop.columns[0].key not in keys:
+            values[prop.columns[0].key] = value
+    return values
+
+
+def hold_as_flushed(session: Session, obj: Any, key: Mapping[str, Any] | sa.RowMapping) -> None:
+    """Hold ``obj``, whose row a plain INSERT stored, in ``session`` as though flushed, its key
+    columns set from ``key`` (the INSERT's RETURNING)."""
+    for name, value in key.items():
+        setattr(obj, name, value)
     make_transient_to_detached(obj)
     session.add(obj)
 

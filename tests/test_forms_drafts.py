@@ -6,6 +6,7 @@ import json
 import uuid
 from typing import Any
 
+import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -82,3 +83,58 @@ def test_answers_sent_with_mistakes_are_kept_as_a_draft(
     assert json.loads(draft.answers)["staff_minutes"] == "30"
     assert client.post(f"/forms/drafts/{instance_id}/discard").status_code == 303
     assert stored_drafts(engine) == []
+
+
+def _submit(session: Session, user: Any, instance_id: str, **answers: Any) -> Any:
+    from assistant.forms.capture import submissions
+    from tests.forms_data import flag_payload
+
+    body = flag_payload(**answers)
+    return submissions.submit(
+        session,
+        form=load_form("flag_problem"),
+        user=user,
+        instance_id=instance_id,
+        form_version=body["form_version"],
+        lang="en",
+        answers=body["answers"],
+    )
+
+
+def test_a_stored_submission_ends_its_draft_and_a_refused_one_keeps_it(
+    session: Session, engine: Engine
+) -> None:
+    """The draft goes with the submission it became; a copy refused as a conflict (the same
+    instance sent before with other answers) leaves the draft as it was, even when the page
+    that refused it commits what else it saved."""
+    from assistant.forms.capture import submissions
+
+    staff = factories.user(session, Role.practice_staff)
+    form = load_form("flag_problem")
+    sent = str(uuid.uuid4())
+    drafts.save_draft(
+        session, form=form, user=staff, instance_id=sent, lang="en", answers={}, page=0
+    )
+    session.commit()
+    assert _submit(session, staff, sent).created
+    session.commit()
+    assert stored_drafts(engine) == []
+
+    # A draft of the same instance saved meanwhile on another device (its check came before
+    # the submission was stored), then sent with other answers: refused, the draft kept.
+    assert staff.id is not None
+    session.add(
+        FormDraft(
+            instance_id=sent,
+            form_id=form.id,
+            form_version=form.version,
+            owner_id=staff.id,
+            lang="en",
+            answers='{"staff_minutes": "45"}',
+        )
+    )
+    session.commit()
+    with pytest.raises(submissions.InstanceConflict):
+        _submit(session, staff, sent, staff_minutes="45")
+    session.commit()
+    assert [d.answers for d in stored_drafts(engine)] == ['{"staff_minutes": "45"}']

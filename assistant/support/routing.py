@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
-from sqlalchemy import bindparam
-from sqlmodel import Session, col, select
+import sqlalchemy as sa
+from sqlmodel import Session
 
+from assistant import db
 from assistant.clock import to_local, utcnow
 from assistant.knowledge import get_knowledge_base
 from assistant.people.cover import cover_for
@@ -50,11 +51,14 @@ def topic_team(topic_id: str | None) -> str | None:
     return entry.owning_team if entry is not None else None
 
 
-# Built once: asked for every new ticket.
+_USERS = User.metadata.tables["user"]
+_PORTFOLIOS = PortfolioAssignment.metadata.tables["portfolioassignment"]
+# Built once, asked for every new ticket: the practice's portfolio and its liaison's row (a
+# plain SELECT; the liaison is built as the ORM would load it).
 _PORTFOLIO = (
-    select(PortfolioAssignment.practice_id, User)
-    .outerjoin(User, col(User.id) == PortfolioAssignment.liaison_id)
-    .where(PortfolioAssignment.practice_id == bindparam("practice_id"))
+    sa.select(_PORTFOLIOS.c.practice_id, _USERS)
+    .outerjoin(_USERS, _USERS.c.id == _PORTFOLIOS.c.liaison_id)
+    .where(_PORTFOLIOS.c.practice_id == sa.bindparam("practice_id"))
 )
 
 
@@ -64,12 +68,14 @@ def route(
     if owning_team in (TeamKind.coordination, TeamKind.mso):
         return Route(TeamKind(owning_team), None, RouteReason.owning_team)
     # The practice's portfolio and its liaison in one query.
-    found_portfolio = session.exec(_PORTFOLIO, params={"practice_id": practice_id}).first()
-    if found_portfolio is None:
+    found_portfolio = session.connection().execute(_PORTFOLIO, {"practice_id": practice_id})
+    portfolio = found_portfolio.first()
+    if portfolio is None:
         return Route(TeamKind.liaison, None, RouteReason.no_portfolio)
-    liaison: User | None = found_portfolio[1]  # None when the outer join found no one
-    if liaison is None:
+    row = portfolio._mapping
+    if row[_USERS.c.id] is None:  # the outer join found no one
         return Route(TeamKind.liaison, None, RouteReason.no_cover)
+    liaison = db.loaded(User, {column.key: row[column] for column in _USERS.c})
     found = cover_for(session, liaison, today or to_local(utcnow()).date())
     if found.holder is None:
         return Route(TeamKind.liaison, None, RouteReason.no_cover)

@@ -7,13 +7,14 @@ owns the transaction and commits it.
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from assistant import audit
 from assistant.clock import to_local, utcnow
-from assistant.db import add_inserted, build
+from assistant.db import add_inserted, build, hold_as_flushed, insert_values
 from assistant.errors import Conflict, Invalid
 from assistant.i18n import _
 from assistant.people.models import Role, TeamKind, User
@@ -29,7 +30,34 @@ ROLE_TEAMS: dict[Role, str] = {
 }
 
 
-_INSERT_EVENT = sa.insert(TicketEvent.metadata.tables["support_ticket_event"])
+_TICKETS = Ticket.metadata.tables["support_ticket"]
+_EVENTS = TicketEvent.metadata.tables["support_ticket_event"]
+_INSERT_EVENT = sa.insert(_EVENTS)
+_FIRST_EVENT_COLUMNS = ("kind", "author_id", "body", "to_team", "to_user_id", "created_at")
+
+
+@cache
+def _insert_with_first_event() -> sa.Select[tuple[int]]:
+    """PostgreSQL: a new ticket and its first event in one statement (data-modifying WITHs),
+    returning the ticket's id. The ticket's values are bound by column name, the event's as
+    ``event_<column>``."""
+    columns = [c for c in _TICKETS.c if c.name != "id"]
+    ticket = (
+        sa.insert(_TICKETS)
+        .values({c.name: sa.bindparam(c.name, type_=c.type) for c in columns})
+        .returning(_TICKETS.c.id)
+        .cte("new_ticket")
+    )
+    event_values = sa.select(
+        ticket.c.id,
+        *(sa.bindparam(f"event_{n}", type_=_EVENTS.c[n].type) for n in _FIRST_EVENT_COLUMNS),
+    )
+    first_event = (
+        sa.insert(_EVENTS)
+        .from_select(["ticket_id", *_FIRST_EVENT_COLUMNS], event_values)
+        .cte("first_event")
+    )
+    return sa.select(ticket.c.id).add_cte(first_event)
 
 
 def create_ticket(
@@ -73,21 +101,24 @@ def create_ticket(
         created_at=now,
         updated_at=now,
     )
-    add_inserted(session, ticket)  # later changes in this session (a demo reply) still flush
-    assert ticket.id is not None
     # The first event as a plain INSERT: nothing in this request reads it back.
-    session.connection().execute(
-        _INSERT_EVENT,
-        {
-            "ticket_id": ticket.id,
-            "kind": EventKind.created.value,
-            "author_id": asker_id,
-            "body": "",
-            "to_team": where.team.value,
-            "to_user_id": where.assignee_id,
-            "created_at": now,
-        },
-    )
+    first_event = {
+        "kind": EventKind.created.value,
+        "author_id": asker_id,
+        "body": "",
+        "to_team": where.team.value,
+        "to_user_id": where.assignee_id,
+        "created_at": now,
+    }
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":  # both in one statement
+        params = insert_values(ticket) | {f"event_{k}": v for k, v in first_event.items()}
+        ticket_id = conn.execute(_insert_with_first_event(), params).scalar_one()
+        hold_as_flushed(session, ticket, {"id": ticket_id})
+    else:
+        add_inserted(session, ticket)  # later changes in this session (a demo reply) flush
+        conn.execute(_INSERT_EVENT, {"ticket_id": ticket.id} | first_event)
+    assert ticket.id is not None
     audit.record(
         session,
         actor_id=asker_id,

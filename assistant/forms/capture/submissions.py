@@ -84,13 +84,31 @@ def can_fill(form: FormDefinition, user: User) -> bool:
 
 
 _SUBMISSIONS = FormSubmission.metadata.tables["form_submission"]
+_DRAFTS = FormDraft.metadata.tables["form_draft"]
 _SUBMISSION_COLUMNS = tuple(c.name for c in _SUBMISSIONS.c if c.name != "id")
 
 
 @cache
-def _insert_submission(dialect: str) -> sa.Insert:
-    """``INSERT ... ON CONFLICT (instance_id) DO NOTHING RETURNING id``, built once."""
-    return insert_or_skip(dialect, FormSubmission, ("instance_id",)).returning(_SUBMISSIONS.c.id)
+def _insert_submission(dialect: str) -> sa.Insert | sa.Select[tuple[int]]:
+    """``INSERT ... ON CONFLICT (instance_id) DO NOTHING RETURNING id``, built once. On
+    PostgreSQL the DELETE of the draft it came from rides with it, done only when the
+    submission was stored (data-modifying WITHs: one round trip); elsewhere ``_delete_draft``
+    follows it."""
+    insert = insert_or_skip(dialect, FormSubmission, ("instance_id",))
+    if dialect != "postgresql":
+        return insert.returning(_SUBMISSIONS.c.id)
+    stored = (
+        insert.values({name: bindparam(name) for name in _SUBMISSION_COLUMNS})
+        .returning(_SUBMISSIONS.c.id)
+        .cte("stored")
+    )
+    draft_done = (
+        _DRAFTS.delete()
+        .where(_DRAFTS.c.instance_id == bindparam("draft_instance_id"))
+        .where(sa.exists(sa.select(stored.c.id)))
+        .cte("draft_done")
+    )
+    return sa.select(stored.c.id).add_cte(draft_done)
 
 
 def submit(
@@ -156,7 +174,8 @@ def submit(
             # id stored already (a retry from the same phone, stored before or a moment ago):
             # no row, and the stored one is the answer.
             conn = session.connection()
-            new_id = conn.execute(_insert_submission(conn.dialect.name), row).scalar()
+            params = row | {"draft_instance_id": instance_id}
+            new_id = conn.execute(_insert_submission(conn.dialect.name), params).scalar()
             if new_id is None:
                 existing = _existing(session, instance_id, digest)
                 if existing is not None:
@@ -180,7 +199,8 @@ def submit(
                 raise
             time.sleep(0.05 * (attempt + 1))
     assert submission.id is not None
-    _delete_draft(session, instance_id)  # the draft it came from is done
+    if conn.dialect.name != "postgresql":  # there, done with the INSERT
+        _delete_draft(session, instance_id)  # the draft it came from is done
     with audit.batched(session):  # its event and those of what it sets off: one INSERT
         audit.record(
             session,
@@ -211,7 +231,6 @@ def _existing(session: Session, instance_id: str, digest: str) -> Outcome | None
     return Outcome(found, created=False)
 
 
-_DRAFTS = FormDraft.metadata.tables["form_draft"]
 _DELETE_DRAFT = _DRAFTS.delete().where(_DRAFTS.c.instance_id == bindparam("instance_id"))
 
 
