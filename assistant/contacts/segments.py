@@ -10,6 +10,7 @@ GSM7_BASIC = frozenset(
     "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
 )
 GSM7_EXTENSION = frozenset("^{}\\[~]|€\f")  # two septets each
+_GSM7 = GSM7_BASIC | GSM7_EXTENSION
 
 MAX_SEGMENTS = 2
 # Units in one text alone, and in each part of a longer one (a part carries a header).
@@ -25,7 +26,7 @@ class SegmentCount:
 
 
 def is_gsm7(text: str) -> bool:
-    return all(ch in GSM7_BASIC or ch in GSM7_EXTENSION for ch in text)
+    return _GSM7.issuperset(text)
 
 
 def count(text: str) -> SegmentCount:

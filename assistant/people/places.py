@@ -117,7 +117,7 @@ def find_place(text: str) -> Place | None:
     ]
     unspaced = "".join(tokens)
     named = [gram for gram in grams if gram in names] + [
-        name for name in names if not name.isascii() and name.replace(" ", "") in unspaced
+        name for name, joined in _unspaced_other_script_names() if joined in unspaced
     ]
     # A suburb says more than the city's name beside it ("new in Christchurch, living in
     # Riccarton"); then the longest name ("Upper Riccarton" over "Riccarton").
@@ -161,6 +161,13 @@ def _other_script_names_by_key() -> dict[str, str]:
 @cache
 def _other_script_names() -> tuple[str, ...]:
     return tuple(_other_script_names_by_key())
+
+
+@cache
+def _unspaced_other_script_names() -> tuple[tuple[str, str], ...]:
+    """Names not in Latin letters, each with its spaces taken out (looked for in a message
+    with its own taken out: such scripts are often written without them)."""
+    return tuple((n, n.replace(" ", "")) for n in _names() if not n.isascii())
 
 
 @cache

@@ -231,7 +231,9 @@ def _needles_of(phrase: str, *, whole: bool = False) -> tuple[str, ...]:
 
 
 def _any_in(folded_text: str, needles: tuple[str, ...]) -> bool:
-    return any(needle in folded_text for needle in needles)
+    # map over the bound method: the loop runs in C (every message is checked against a few
+    # hundred needles).
+    return any(map(folded_text.__contains__, needles))
 
 
 @dataclass(frozen=True)

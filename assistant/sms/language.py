@@ -49,6 +49,7 @@ _KNOWN_WORDS: tuple[tuple[str, str], ...] = (
 )
 # The same, folded as messages are, a space at each end.
 _KNOWN_FOLDED = tuple((f" {fold(phrase)} ", lang) for phrase, lang in _KNOWN_WORDS)
+_GREETINGS = tuple(phrase for phrase, _lang in _KNOWN_FOLDED)
 
 
 def by_script(text: str) -> str | None:
@@ -85,4 +86,4 @@ def is_greeting(text: str) -> bool:
     if not words or len(words) > 4:
         return False
     joined = f" {' '.join(words)} "
-    return any(joined.startswith(phrase) for phrase, _lang in _KNOWN_FOLDED)
+    return joined.startswith(_GREETINGS)
