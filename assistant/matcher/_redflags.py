@@ -203,6 +203,16 @@ class RedFlags:
                     items = frozenset(i for i in map(self._concept_item, entries) if i is not None)
                     groups.append(_Group(items, is_negation, is_act))
                 self._rules.append((kind, groups))
+        # Each rule under the items of its smallest group: a rule can hold only where one of
+        # them is found, so a message is checked against those rules alone (in their order).
+        self._rules_by_item: dict[_Item, list[int]] = {}
+        self._rules_always: list[int] = []  # a rule of no groups (none today) is always checked
+        for n, (_kind, groups) in enumerate(self._rules):
+            if not groups:
+                self._rules_always.append(n)
+                continue
+            for item in min(groups, key=lambda group: len(group.items)).items:
+                self._rules_by_item.setdefault(item, []).append(n)
         guards = lexicon.safety_guards
         self._negations = self._items(concepts.get(NEGATION, []), short=True)
         self._intents = self._items(concepts.get(INTENT, []), short=True)
@@ -452,8 +462,8 @@ class RedFlags:
                     found.add(kind)
                     break
         hit = {item for clause in live for item in clause.hits}
-        for kind, groups in self._rules:
-            if kind in found or any(group.items.isdisjoint(hit) for group in groups):
+        for kind, groups in self._rules_hit(hit):
+            if kind in found:
                 continue
             outcome = self._rule(groups, live)
             if outcome is True:
@@ -468,12 +478,22 @@ class RedFlags:
     def _any_flag(self, clause: _Clause) -> bool:
         if any(item in self._phrase_kind for item in clause.hits):
             return True
-        hit = set(clause.hits)
         return any(
             self._rule(groups, [clause]) is not False
-            for _k, groups in self._rules
-            if not any(group.items.isdisjoint(hit) for group in groups)
+            for _k, groups in self._rules_hit(set(clause.hits))
         )
+
+    def _rules_hit(self, hit: set[_Item]) -> list[tuple[str, list[_Group]]]:
+        """The rules with an item of every group in ``hit``, in the lexicon's order."""
+        candidates = set(self._rules_always)
+        for item in hit:
+            candidates.update(self._rules_by_item.get(item, ()))
+        rules = (self._rules[n] for n in sorted(candidates))
+        return [(kind, groups) for kind, groups in rules if self._all_hit(groups, hit)]
+
+    @staticmethod
+    def _all_hit(groups: list[_Group], hit: set[_Item]) -> bool:
+        return not any(group.items.isdisjoint(hit) for group in groups)
 
     def _close_together(self, groups: list[_Group], clause: _Clause) -> bool:
         """One item of every group in one clause, all within a few words of each other
