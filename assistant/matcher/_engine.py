@@ -477,7 +477,7 @@ class Matcher:
             share = OTHER_SCRIPT_UNKNOWN if matched[number] > 1 else 1.0
             # Ties go to the entry whose multi-word keyword or title appears whole in the
             # question, then to the entry whose title the question covers most.
-            whole = sum(1 for phrase in index.phrases[number] if phrase <= query_set)
+            whole = sum(map(query_set.issuperset, index.phrases[number]))
             title = index.title_tokens[number]
             covered = len(title & query_set) / len(title) if title else 0.0
             # ...then to the entry most about those words (how many of its titles and
