@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -78,7 +79,51 @@ def make_engine(
         return engine
     engine = create_engine(url, **pool)
     _ping_when_idle(engine, ping_after_idle)
+    _note_writes(engine)
     return engine
+
+
+_WROTE = "wrote"  # in a connection's ``info``: its transaction wrote, or a statement failed
+
+
+def _note_writes(engine: Engine) -> None:
+    """Mark each transaction that writes (any statement but a SELECT) or meets an error, so
+    one that only read can be ended with COMMIT (``close_session``)."""
+
+    @event.listens_for(engine, "begin")
+    def _begun(conn: sa.Connection) -> None:
+        conn.info[_WROTE] = False
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _statement(conn, _cursor, statement, _params, _context, _many):  # type: ignore[no-untyped-def]
+        if not conn.info.get(_WROTE) and statement.lstrip()[:6].upper() != "SELECT":
+            conn.info[_WROTE] = True
+
+    @event.listens_for(engine, "handle_error")
+    def _failed(context: sa.engine.ExceptionContext) -> None:
+        if context.connection is not None:
+            context.connection.info[_WROTE] = True
+
+
+def close_session(session: Session) -> None:
+    """Close ``session``, ending its transaction as leaving it open would: undone. On
+    PostgreSQL a transaction that only read (no write, no error, nothing waiting to be
+    flushed) is ended with COMMIT instead, which undoes nothing either and keeps the
+    connection's prepared statements: psycopg drops every one of them after a ROLLBACK, so
+    each page that only read cost the next requests on its connection theirs."""
+    with contextlib.suppress(sa.exc.SQLAlchemyError):  # closing undoes what is left
+        if _only_read(session):
+            session.commit()
+    session.close()
+
+
+def _only_read(session: Session) -> bool:
+    if not session.in_transaction() or not session.is_active:  # none, or failed
+        return False
+    if session.new or session.dirty or session.deleted:
+        return False
+    conn = session.connection()
+    return conn.dialect.name == "postgresql" and conn.info.get(_WROTE) is False
 
 
 def _ping_when_idle(engine: Engine, idle_seconds: float) -> None:

@@ -12,7 +12,7 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from assistant import i18n
-from assistant.db import get_engine
+from assistant.db import close_session, get_engine
 from assistant.errors import Forbidden, LoginRequired
 from assistant.people.accounts import user_for_token
 from assistant.people.models import Role, User
@@ -54,7 +54,7 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
         if session.in_transaction():
             # Its own threads: a session that holds SQLite's write lock must be able to close
             # while every thread of the pool waits for that lock (FastAPI does the same).
-            await to_thread.run_sync(session.close, limiter=_CLOSING)
+            await to_thread.run_sync(close_session, session, limiter=_CLOSING)
         else:
             session.close()
 
@@ -81,7 +81,7 @@ def _signed_in(session: Session, token: str) -> User | None:
 def _signed_in_then_close(session: Session, token: str) -> User | None:
     user = _signed_in(session, token)
     # The connection goes back to the pool while the request waits for a thread for its route.
-    session.close()
+    close_session(session)
     return user
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from sqlalchemy import text
 
@@ -80,3 +82,30 @@ def test_a_twilio_retry_leaves_the_connections_prepared_statements(db_url: str) 
             assert prepared() > 0  # 0 when the retry ended with ROLLBACK
     finally:
         engine.dispose()
+
+
+def test_pages_that_only_read_leave_the_connections_prepared_statements(
+    client: Any, session: Any, login: Any, engine: dbmod.Engine
+) -> None:
+    """A page that only reads ends its transaction with COMMIT, not ROLLBACK (after which
+    psycopg drops every prepared statement of the connection): the texts, questions and
+    submissions that come after it on the same connection keep theirs."""
+    from assistant.people.models import Role
+    from tests import factories
+
+    login(factories.user(session, Role.practice_staff))
+    for _ in range(8):
+        assert client.get("/chat").status_code == 200
+    idle = engine.pool.checkedin()  # type: ignore[attr-defined]
+    conns = [engine.connect() for _ in range(idle)]  # every connection the pages used
+    try:
+        counts = []
+        for conn in conns:
+            counts.append(
+                conn.execute(text("SELECT count(*) FROM pg_prepared_statements")).scalar_one()
+            )
+            conn.commit()
+    finally:
+        for conn in conns:
+            conn.close()
+    assert max(counts) > 0  # 0 when each page ended with ROLLBACK

@@ -93,3 +93,36 @@ def test_a_loaded_row_reads_without_a_session_and_saves_only_when_added(
     session.expire_all()
     assert session.get(User, user.id).name == "Not saved"  # type: ignore[union-attr]
     assert session.scalar(sa.select(sa.func.count()).select_from(User)) == 1
+
+
+def test_closing_a_session_undoes_what_it_wrote_and_keeps_nothing_pending(
+    session: Session, engine: sa.Engine
+) -> None:
+    """``close_session`` ends a transaction the route left open: whatever it wrote (a plain
+    INSERT, a flushed or a pending row) is undone, and one whose flush failed is closed
+    without an error, on PostgreSQL too, where one that only read is committed instead."""
+    conversation_id = _conversation(session)
+    session.commit()
+    table = ChatMessage.metadata.tables["support_message"]
+    row = {"conversation_id": conversation_id, "sender": "bot", "text": "x", "created_at": AT}
+    with Session(engine) as wrote:
+        wrote.connection().execute(sa.insert(table), row | {"text": "written"})
+        db.close_session(wrote)
+    with Session(engine) as flushed:
+        flushed.add(db.build(ChatMessage, **(row | {"text": "flushed"})))
+        flushed.flush()
+        db.close_session(flushed)
+    with Session(engine) as pending:
+        pending.exec(select(ChatMessage)).all()  # a read, then a row not yet flushed
+        pending.add(db.build(ChatMessage, **(row | {"text": "pending"})))
+        db.close_session(pending)
+    with Session(engine) as failed:
+        failed.add(db.build(ChatMessage, **(row | {"conversation_id": 999_999})))
+        with pytest.raises(sa.exc.IntegrityError):
+            failed.flush()  # no such conversation: the session must be rolled back
+        db.close_session(failed)
+    with Session(engine) as read_only:
+        assert read_only.exec(select(ChatMessage)).all() == []
+        db.close_session(read_only)
+        assert not read_only.in_transaction()
+    assert session.scalar(sa.select(sa.func.count()).select_from(table)) == 0

@@ -35,6 +35,7 @@ ENTRY_POINTS = {
     "assistant/security/throttle.py": "sign-in counters must be counted whatever the request does",
     "assistant/sms/conversation.py": "an inbound text and its reply, retried as one transaction",
     "assistant/forms/capture/submissions.py": "a submission, retried as one transaction",
+    "assistant/db.py": "a request's session closed: one that only read ends with COMMIT",
 }
 # Domain modules whose functions only flush: their callers commit.
 FLUSH_ONLY = [
