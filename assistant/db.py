@@ -79,38 +79,22 @@ def make_engine(
         return engine
     engine = create_engine(url, **pool)
     _ping_when_idle(engine, ping_after_idle)
-    _note_writes(engine)
     return engine
 
 
-_WROTE = "wrote"  # in a connection's ``info``: its transaction wrote, or a statement failed
-
-
-def _note_writes(engine: Engine) -> None:
-    """Mark each transaction that writes (any statement but a SELECT) or meets an error, so
-    one that only read can be ended with COMMIT (``close_session``)."""
-
-    @event.listens_for(engine, "begin")
-    def _begun(conn: sa.Connection) -> None:
-        conn.info[_WROTE] = False
-
-    @event.listens_for(engine, "before_cursor_execute")
-    def _statement(conn, _cursor, statement, _params, _context, _many):  # type: ignore[no-untyped-def]
-        if not conn.info.get(_WROTE) and statement.lstrip()[:6].upper() != "SELECT":
-            conn.info[_WROTE] = True
-
-    @event.listens_for(engine, "handle_error")
-    def _failed(context: sa.engine.ExceptionContext) -> None:
-        if context.connection is not None:
-            context.connection.info[_WROTE] = True
+# NULL while the transaction has written nothing (PostgreSQL gives a transaction its id at its
+# first write or row lock).
+_WRITTEN = sa.text("SELECT pg_current_xact_id_if_assigned()")
 
 
 def close_session(session: Session) -> None:
     """Close ``session``, ending its transaction as leaving it open would: undone. On
-    PostgreSQL a transaction that only read (no write, no error, nothing waiting to be
-    flushed) is ended with COMMIT instead, which undoes nothing either and keeps the
-    connection's prepared statements: psycopg drops every one of them after a ROLLBACK, so
-    each page that only read cost the next requests on its connection theirs."""
+    PostgreSQL a transaction that only read (the server gave it no id: no write, no row lock;
+    no error; nothing waiting to be flushed) is ended with COMMIT instead, which undoes nothing
+    either and keeps the connection's prepared statements: psycopg drops every one of them
+    after a ROLLBACK, so each page that only read cost the next requests on its connection
+    theirs. Asked only here, at the end of a transaction the request left open (a page that
+    read): the paths that commit pay nothing for it."""
     with contextlib.suppress(sa.exc.SQLAlchemyError):  # closing undoes what is left
         if _only_read(session):
             session.commit()
@@ -123,7 +107,7 @@ def _only_read(session: Session) -> bool:
     if session.new or session.dirty or session.deleted:
         return False
     conn = session.connection()
-    return conn.dialect.name == "postgresql" and conn.info.get(_WROTE) is False
+    return conn.dialect.name == "postgresql" and conn.execute(_WRITTEN).scalar() is None
 
 
 def _ping_when_idle(engine: Engine, idle_seconds: float) -> None:
