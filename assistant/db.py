@@ -87,16 +87,17 @@ def make_engine(
 _WRITTEN = sa.text("SELECT pg_current_xact_id_if_assigned()")
 
 
-def close_session(session: Session) -> None:
+def close_session(session: Session, *, only_read: bool = False) -> None:
     """Close ``session``, ending its transaction as leaving it open would: undone. On
     PostgreSQL a transaction that only read (the server gave it no id: no write, no row lock;
     no error; nothing waiting to be flushed) is ended with COMMIT instead, which undoes nothing
     either and keeps the connection's prepared statements: psycopg drops every one of them
     after a ROLLBACK, so each page that only read cost the next requests on its connection
     theirs. Asked only here, at the end of a transaction the request left open (a page that
-    read): the paths that commit pay nothing for it."""
+    read): the paths that commit pay nothing for it. ``only_read``: the caller knows it did
+    (one SELECT), so the server is not asked."""
     with contextlib.suppress(sa.exc.SQLAlchemyError):  # closing undoes what is left
-        if _only_read(session):
+        if (only_read and session.in_transaction()) or _only_read(session):
             session.commit()
     session.close()
 

@@ -74,14 +74,10 @@ async def load_user(request: Request, session: SessionDep) -> User | None:
     return user
 
 
-def _signed_in(session: Session, token: str) -> User | None:
-    return user_for_token(session, token)
-
-
 def _signed_in_then_close(session: Session, token: str) -> User | None:
-    user = _signed_in(session, token)
+    user = user_for_token(session, token)
     # The connection goes back to the pool while the request waits for a thread for its route.
-    close_session(session)
+    close_session(session, only_read=True)
     return user
 
 
@@ -148,7 +144,7 @@ class SignIn:
         """The user, read in the request's ``session``, if signed in with one of the route's
         roles; else LoginRequired or Forbidden, as ``require_roles`` would have raised."""
         token = self.request.cookies.get(SESSION_COOKIE)
-        user = _signed_in(session, token) if token else None
+        user = user_for_token(session, token)
         _seen(self.request, user)
         if user is None:
             raise LoginRequired()

@@ -68,8 +68,7 @@ def route(
     if owning_team in (TeamKind.coordination, TeamKind.mso):
         return Route(TeamKind(owning_team), None, RouteReason.owning_team)
     # The practice's portfolio and its liaison in one query.
-    found_portfolio = session.connection().execute(_PORTFOLIO, {"practice_id": practice_id})
-    portfolio = found_portfolio.first()
+    portfolio = session.connection().execute(_PORTFOLIO, {"practice_id": practice_id}).first()
     if portfolio is None:
         return Route(TeamKind.liaison, None, RouteReason.no_portfolio)
     row = portfolio._mapping

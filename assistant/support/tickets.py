@@ -101,7 +101,7 @@ def create_ticket(
         created_at=now,
         updated_at=now,
     )
-    # The first event as a plain INSERT: nothing in this request reads it back.
+    # The first event: nothing in this request reads it back.
     first_event = {
         "kind": EventKind.created.value,
         "author_id": asker_id,

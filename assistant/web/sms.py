@@ -59,8 +59,8 @@ _TWIML_HEAD = '<?xml version="1.0" encoding="UTF-8"?>'
 
 def twiml(reply: str) -> str:
     """The TwiML that sends ``reply`` back (none: empty), as twilio's ``MessagingResponse``
-    writes it (tested against it): written directly, as building the XML tree for one
-    message cost more than the rest of the reply's sending."""
+    writes it (tested against it): written directly, without building an XML tree for one
+    element on every text."""
     if not reply:
         return _TWIML_HEAD + "<Response />"
     return f"{_TWIML_HEAD}<Response><Message>{escape(reply, quote=False)}</Message></Response>"
