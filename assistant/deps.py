@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -41,12 +42,18 @@ SettingsDep = Annotated[Settings, Depends(current_settings)]
 _CLOSING = CapacityLimiter(4)
 
 
-async def get_session(request: Request) -> AsyncIterator[Session]:
+def _open_session(request: Request) -> Session:
     """The request's one database session (the sign-in check, the route and the page's
-    navigation badges share it); it connects only when first used, and a session that did
-    connect is closed in the thread pool (closing it ends its transaction in the database)."""
+    navigation badges share it); it connects only when first used."""
     session = Session(get_engine(settings_of(request).database_url))
     request.state.db = session
+    return session
+
+
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """The request's session (``_open_session``); one that did connect is closed in the
+    thread pool (closing it ends its transaction in the database)."""
+    session = _open_session(request)
     try:
         yield session
     finally:
@@ -60,6 +67,20 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
+
+
+@contextmanager
+def request_session(request: Request) -> Iterator[Session]:
+    """The request's session for a route that does all its work in one thread: opened, used
+    and closed there (as ``close_session`` ends it), instead of ``SessionDep``. The busiest
+    routes use it: a dependency that yields costs FastAPI's solving an exit stack and a
+    shielded exit on every request, about a tenth of what the event loop does for a text."""
+    session = _open_session(request)
+    try:
+        yield session
+    finally:
+        request.state.db = None
+        close_session(session)
 
 
 async def load_user(request: Request, session: SessionDep) -> User | None:

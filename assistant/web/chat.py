@@ -6,9 +6,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlmodel import Session
 
 from assistant import i18n
-from assistant.deps import SessionDep, SignIn, require_roles, sign_in_later
+from assistant.deps import SessionDep, SignIn, request_session, require_roles, sign_in_later
 from assistant.errors import Invalid
 from assistant.htmx import is_htmx, trigger
 from assistant.people.models import Role, User
@@ -69,10 +70,15 @@ def chat_page(request: Request, session: SessionDep, user: PracticeUser) -> Resp
 @router.post("/ask")
 def ask(
     request: Request,
-    session: SessionDep,
     sign_in: PracticeSignIn,
     q: Annotated[str, Form(max_length=4000)] = "",
 ) -> Response:
+    # The busiest route: its session is opened and closed in this thread (request_session).
+    with request_session(request) as session:
+        return _ask(request, session, sign_in, q)
+
+
+def _ask(request: Request, session: Session, sign_in: SignIn, q: str) -> Response:
     user = sign_in.user(session)
     try:
         turn = chat.ask(session, user=user, text=q, lang=i18n.current_locale())

@@ -16,7 +16,14 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from assistant import audit, i18n
-from assistant.deps import CurrentUser, SessionDep, SignIn, require_roles, sign_in_later
+from assistant.deps import (
+    CurrentUser,
+    SessionDep,
+    SignIn,
+    request_session,
+    require_roles,
+    sign_in_later,
+)
 from assistant.enrolment import on_behalf
 from assistant.errors import Forbidden, NotFound
 from assistant.forms.capture import actions, drafts, filling, hooks, submissions
@@ -100,16 +107,18 @@ def _language(value: object) -> str:
         }
     },
 )
-async def api_submit(
-    request: Request,
-    session: SessionDep,
-    form_id: str,
-    sign_in: FillerSignIn,
-) -> Response:
+async def api_submit(request: Request, form_id: str, sign_in: FillerSignIn) -> Response:
     raw = await request.body()
-    # Signing in, parsing, checking and storing block: off the event loop, in one thread, so
-    # other requests go on.
-    return await run_in_threadpool(_store_submission, session, sign_in, form_id, raw)
+    # Signing in, parsing, checking and storing block: off the event loop, in one thread (with
+    # the request's session, opened and closed there), so other requests go on.
+    return await run_in_threadpool(_store_in_request_session, request, sign_in, form_id, raw)
+
+
+def _store_in_request_session(
+    request: Request, sign_in: SignIn, form_id: str, raw: bytes
+) -> Response:
+    with request_session(request) as session:
+        return _store_submission(session, sign_in, form_id, raw)
 
 
 def _store_submission(session: Session, sign_in: SignIn, form_id: str, raw: bytes) -> Response:

@@ -17,7 +17,14 @@ from starlette.concurrency import run_in_threadpool
 from assistant import audit
 from assistant.contacts import segments
 from assistant.contacts.phone import InvalidPhone, is_test_number, mask_phone, to_e164
-from assistant.deps import SessionDep, SettingsDep, form_fields, require_roles, settings_of
+from assistant.deps import (
+    SessionDep,
+    SettingsDep,
+    form_fields,
+    request_session,
+    require_roles,
+    settings_of,
+)
 from assistant.i18n import _
 from assistant.people.models import Role, User
 from assistant.settings import Settings
@@ -105,16 +112,28 @@ def receive_inbound(
     return WebhookResult(200, twiml(reply), reply)
 
 
+def _receive_in_request_session(
+    request: Request,
+    settings: Settings,
+    *,
+    url: str,
+    params: Mapping[str, str],
+    signature: str | None,
+) -> WebhookResult:
+    with request_session(request) as session:
+        return receive_inbound(settings, session, url=url, params=params, signature=signature)
+
+
 @router.post(WEBHOOK_PATH)
-async def twilio_inbound(request: Request, session: SessionDep) -> Response:
-    # The busiest route takes its settings and form from the request itself (each dependency
-    # costs a step of FastAPI's solving), then does its work in one thread.
+async def twilio_inbound(request: Request) -> Response:
+    # The busiest route takes its settings, form and session from the request itself (each
+    # dependency costs a step of FastAPI's solving), then does its work in one thread.
     settings = settings_of(request)
     params = await form_fields(request)
     result = await run_in_threadpool(
-        receive_inbound,
+        _receive_in_request_session,
+        request,
         settings,
-        session,
         url=public_url(settings, request.url.path, request.url.query),
         params=params,
         signature=request.headers.get("X-Twilio-Signature"),
