@@ -20,6 +20,12 @@ SECURITY_HEADERS = (
 )
 
 
+# As sent (lower-case names, latin-1): each response adds those it does not set itself.
+_RAW_SECURITY_HEADERS = tuple(
+    (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in SECURITY_HEADERS
+)
+
+
 class SecurityMiddleware:
     def __init__(self, app: ASGIApp, *, secure_cookies: bool) -> None:
         self.app = app
@@ -36,8 +42,8 @@ class SecurityMiddleware:
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                for name, value in SECURITY_HEADERS:
-                    headers.setdefault(name, value)
+                present = {name for name, _ in headers.raw}
+                headers.raw.extend(h for h in _RAW_SECURITY_HEADERS if h[0] not in present)
                 new_csrf = state.get("new_csrf_token")
                 if new_csrf:
                     secure = "; Secure" if self.secure_cookies else ""
