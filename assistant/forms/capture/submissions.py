@@ -25,7 +25,7 @@ from sqlmodel import Session, col, select
 
 from assistant import audit
 from assistant.clock import utcnow
-from assistant.db import build, insert_or_skip
+from assistant.db import build, insert_or_skip, loaded
 from assistant.forms.engine import validation
 from assistant.forms.engine.definition import FormDefinition
 from assistant.forms.models import FormDraft, FormSubmission
@@ -216,16 +216,19 @@ def submit(
     return Outcome(submission, created=True)
 
 
-# Built once: asked for every submission.
-_BY_INSTANCE = select(FormSubmission).where(
-    col(FormSubmission.instance_id) == bindparam("instance_id")
+# Built once: asked for every copy of a submission stored before.
+_BY_INSTANCE = sa.select(*_SUBMISSIONS.columns).where(
+    _SUBMISSIONS.c.instance_id == bindparam("instance_id")
 )
 
 
 def _existing(session: Session, instance_id: str, digest: str) -> Outcome | None:
-    found = session.exec(_BY_INSTANCE, params={"instance_id": instance_id}).first()
-    if found is None:
+    """The submission stored with ``instance_id``, read as a row (``db.loaded``): nothing in
+    the request changes it."""
+    row = session.connection().execute(_BY_INSTANCE, {"instance_id": instance_id}).first()
+    if row is None:
         return None
+    found = loaded(FormSubmission, row._mapping)
     if found.content_hash != digest:
         raise InstanceConflict()
     return Outcome(found, created=False)
