@@ -279,17 +279,17 @@ class Turn:
     def transcript(self, reply: str) -> str:
         rows = list(
             self.session.exec(
-                select(SmsInbound)
+                select(SmsInbound.body, SmsInbound.reply)
                 .where(SmsInbound.contact_id == self.contact.id)
                 .order_by(col(SmsInbound.received_at).desc(), col(SmsInbound.id).desc())
                 .limit(TRANSCRIPT_MESSAGES)
             )
         )
         lines = []
-        for row in reversed(rows):
-            lines.append(f"> {row.body}")
-            if row.reply:
-                lines.append(f"< {row.reply}")
+        for body, earlier_reply in reversed(rows):
+            lines.append(f"> {body}")
+            if earlier_reply:
+                lines.append(f"< {earlier_reply}")
         lines.append(f"> {self.body}")
         if reply:
             lines.append(f"< {reply}")
