@@ -78,45 +78,30 @@ def enqueue_emails(
             rows[o.dedupe_key[:120]] = _row(o, now)
     if not rows:
         return 0
-    # Plain statements (no object in the session: nothing in the request reads the rows
-    # back), each for up to BATCH emails: a new referral tells every community worker.
+    # A plain statement built once (no object in the session: nothing in the request reads
+    # the rows back). INSERT ... SELECT cannot return rows for several at once: one each.
     conn = session.connection()
-    batches = list(rows.values())
-    queued = 0
-    for start in range(0, len(batches), BATCH):
-        batch = batches[start : start + BATCH]
-        insert = _insert_unless_turned_off(conn.dialect.name, len(batch))
-        params = {f"{name}_{n}": v for n, row in enumerate(batch) for name, v in row.items()}
-        queued += len(conn.execute(insert, params).all())
-    return queued
+    insert = _insert_unless_turned_off(conn.dialect.name)
+    return sum(len(conn.execute(insert, row).all()) for row in rows.values())
 
 
 _EMAILS = QueuedEmail.metadata.tables["email_outbox"]
 _PREFERENCES = NotificationPreference.metadata.tables["notify_preference"]
-BATCH = 50  # emails a statement (SQLite allows 500 SELECTs in a UNION ALL)
 
 
 @cache
-def _insert_unless_turned_off(dialect: str, count: int) -> Insert:
-    """``INSERT INTO email_outbox (...) SELECT <row 0> WHERE NOT EXISTS (<its recipient turned
-    its kind off>) UNION ALL ... <row count-1> ... ON CONFLICT (dedupe_key) DO NOTHING RETURNING
-    id``: ``count`` emails in one statement, the parameters of row n named ``<column>_<n>``.
-    Built once for each database and count."""
-    wanted = []
-    for n in range(count):
-        row = {
-            name: sa.bindparam(f"{name}_{n}", type_=_EMAILS.c[name].type) for name in _ROW_COLUMNS
-        }
-        turned_off = sa.select(_PREFERENCES.c.user_id).where(
-            _PREFERENCES.c.user_id == row["user_id"],
-            _PREFERENCES.c.kind == row["kind"],
-            _PREFERENCES.c.enabled.is_(False),
-        )
-        wanted.append(sa.select(*row.values()).where(~sa.exists(turned_off)))
-    # Several: from a subquery, so the columns with defaults can be added to the SELECT;
-    # its WHERE tells SQLite's parser that the ON after it is the ON CONFLICT.
-    rows = wanted[0] if count == 1 else sa.select(sa.union_all(*wanted).subquery()).where(sa.true())
-    insert = conflict_insert(dialect, _EMAILS).from_select(list(_ROW_COLUMNS), rows)
+def _insert_unless_turned_off(dialect: str) -> Insert:
+    """``INSERT INTO email_outbox (...) SELECT <the row> WHERE NOT EXISTS (<its recipient
+    turned its kind off>) ON CONFLICT (dedupe_key) DO NOTHING RETURNING id``, built once for
+    each database."""
+    row = {name: sa.bindparam(name, type_=_EMAILS.c[name].type) for name in _ROW_COLUMNS}
+    turned_off = sa.select(_PREFERENCES.c.user_id).where(
+        _PREFERENCES.c.user_id == row["user_id"],
+        _PREFERENCES.c.kind == row["kind"],
+        _PREFERENCES.c.enabled.is_(False),
+    )
+    wanted = sa.select(*row.values()).where(~sa.exists(turned_off))
+    insert = conflict_insert(dialect, _EMAILS).from_select(list(row), wanted)
     return insert.on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(_EMAILS.c.id)
 
 
