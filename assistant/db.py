@@ -224,9 +224,10 @@ def insert_values(obj: Any) -> dict[str, Any]:
     out)."""
     mapper = sa.inspect(type(obj))
     keys = {column.key for column in mapper.local_table.primary_key.columns}
+    state = obj.__dict__  # the values as set (an attribute not there is read as usual)
     values = {}
     for prop in mapper.column_attrs:
-        value = getattr(obj, prop.key)
+        value = state[prop.key] if prop.key in state else getattr(obj, prop.key)
         if value is not None or prop.columns[0].key not in keys:
             values[prop.columns[0].key] = value
     return values
