@@ -55,8 +55,8 @@ i18n: $(STAMP)
 	$(BIN)/python -m assistant i18n update
 	$(BIN)/python -m assistant i18n compile
 
-# Benchmarks, each figure against a baseline measured in the same run (a few minutes; not part
-# of `make test`). bench_http serves the app for real to concurrent keep-alive clients, on SQLite
+# Benchmarks, each figure against a baseline measured in the same run (the HTTP figures take
+# about 12 minutes with PostgreSQL; not part of `make test`). bench_http serves the app for real to concurrent keep-alive clients, on SQLite
 # and, when BENCH_DATABASE_URL or TEST_DATABASE_URL is set, on PostgreSQL.
 bench: setup
 	$(BIN)/python -m benchmarks
