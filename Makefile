@@ -56,8 +56,9 @@ i18n: $(STAMP)
 	$(BIN)/python -m assistant i18n compile
 
 # Benchmarks, each figure against a baseline measured in the same run (the HTTP figures take
-# about 12 minutes with PostgreSQL; not part of `make test`). bench_http serves the app for real to concurrent keep-alive clients, on SQLite
-# and, when BENCH_DATABASE_URL or TEST_DATABASE_URL is set, on PostgreSQL.
+# about 12 minutes with PostgreSQL; not part of `make test`). bench_http serves the app for
+# real to concurrent keep-alive clients, on SQLite and, when BENCH_DATABASE_URL or
+# TEST_DATABASE_URL is set, on PostgreSQL.
 bench: setup
 	$(BIN)/python -m benchmarks
 
