@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from anyio import CapacityLimiter, to_thread
 from fastapi import Depends, Request
@@ -68,19 +67,24 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
 
 SessionDep = Annotated[Session, Depends(get_session)]
 
+T = TypeVar("T")
 
-@contextmanager
-def request_session(request: Request) -> Iterator[Session]:
-    """The request's session for a route that does all its work in one thread: opened, used
-    and closed there (as ``close_session`` ends it), instead of ``SessionDep``. The busiest
-    routes use it: a dependency that yields costs FastAPI's solving an exit stack and a
-    shielded exit on every request (for a text, a fifth of the event loop's Python calls)."""
-    session = _open_session(request)
-    try:
-        yield session
-    finally:
-        request.state.db = None
-        close_session(session)
+
+async def in_request_thread(request: Request, work: Callable[[Session], T]) -> T:
+    """``work(session)`` in the thread pool, with the request's session opened, used and
+    closed in that thread (ended as ``close_session`` ends it), instead of ``SessionDep``. The
+    busiest routes use it: a dependency that yields costs FastAPI's solving an exit stack and
+    a shielded exit on every request (for a text, a fifth of the event loop's Python calls)."""
+
+    def run() -> T:
+        session = _open_session(request)
+        try:
+            return work(session)
+        finally:
+            request.state.db = None
+            close_session(session)
+
+    return await run_in_threadpool(run)
 
 
 async def load_user(request: Request, session: SessionDep) -> User | None:

@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
 from assistant import i18n
-from assistant.deps import SessionDep, SignIn, request_session, require_roles, sign_in_later
+from assistant.deps import SessionDep, SignIn, in_request_thread, require_roles, sign_in_later
 from assistant.errors import Invalid
 from assistant.htmx import is_htmx, trigger
 from assistant.people.models import Role, User
@@ -68,14 +68,13 @@ def chat_page(request: Request, session: SessionDep, user: PracticeUser) -> Resp
 
 
 @router.post("/ask")
-def ask(
+async def ask(
     request: Request,
     sign_in: PracticeSignIn,
     q: Annotated[str, Form(max_length=4000)] = "",
 ) -> Response:
-    # The busiest route: its session is opened and closed in this thread (request_session).
-    with request_session(request) as session:
-        return _ask(request, session, sign_in, q)
+    # The busiest route: its work and its session in one thread (in_request_thread).
+    return await in_request_thread(request, lambda session: _ask(request, session, sign_in, q))
 
 
 def _ask(request: Request, session: Session, sign_in: SignIn, q: str) -> Response:

@@ -20,7 +20,7 @@ from assistant.deps import (
     CurrentUser,
     SessionDep,
     SignIn,
-    request_session,
+    in_request_thread,
     require_roles,
     sign_in_later,
 )
@@ -111,14 +111,9 @@ async def api_submit(request: Request, form_id: str, sign_in: FillerSignIn) -> R
     raw = await request.body()
     # Signing in, parsing, checking and storing block: off the event loop, in one thread (with
     # the request's session, opened and closed there), so other requests go on.
-    return await run_in_threadpool(_store_in_request_session, request, sign_in, form_id, raw)
-
-
-def _store_in_request_session(
-    request: Request, sign_in: SignIn, form_id: str, raw: bytes
-) -> Response:
-    with request_session(request) as session:
-        return _store_submission(session, sign_in, form_id, raw)
+    return await in_request_thread(
+        request, lambda session: _store_submission(session, sign_in, form_id, raw)
+    )
 
 
 def _store_submission(session: Session, sign_in: SignIn, form_id: str, raw: bytes) -> Response:

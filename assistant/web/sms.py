@@ -12,7 +12,6 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
-from starlette.concurrency import run_in_threadpool
 
 from assistant import audit
 from assistant.contacts import segments
@@ -21,7 +20,7 @@ from assistant.deps import (
     SessionDep,
     SettingsDep,
     form_fields,
-    request_session,
+    in_request_thread,
     require_roles,
     settings_of,
 )
@@ -112,31 +111,19 @@ def receive_inbound(
     return WebhookResult(200, twiml(reply), reply)
 
 
-def _receive_in_request_session(
-    request: Request,
-    settings: Settings,
-    *,
-    url: str,
-    params: Mapping[str, str],
-    signature: str | None,
-) -> WebhookResult:
-    with request_session(request) as session:
-        return receive_inbound(settings, session, url=url, params=params, signature=signature)
-
-
 @router.post(WEBHOOK_PATH)
 async def twilio_inbound(request: Request) -> Response:
     # The busiest route takes its settings, form and session from the request itself (each
     # dependency costs a step of FastAPI's solving), then does its work in one thread.
     settings = settings_of(request)
     params = await form_fields(request)
-    result = await run_in_threadpool(
-        _receive_in_request_session,
+    url = public_url(settings, request.url.path, request.url.query)
+    signature = request.headers.get("X-Twilio-Signature")
+    result = await in_request_thread(
         request,
-        settings,
-        url=public_url(settings, request.url.path, request.url.query),
-        params=params,
-        signature=request.headers.get("X-Twilio-Signature"),
+        lambda session: receive_inbound(
+            settings, session, url=url, params=params, signature=signature
+        ),
     )
     if result.status_code == 403:
         return Response("Forbidden", status_code=403, media_type="text/plain")
