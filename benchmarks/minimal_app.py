@@ -77,12 +77,18 @@ submissions = sa.Table(
 )
 
 
+# Its routes' blocking work runs on anyio's default thread pool, as a plain FastAPI app's does.
+THREADS = 40
+
+
 def engine_for(url: str) -> Engine:
-    """An engine with ours' settings (``assistant.db.make_engine``): the same pool, and for
-    SQLite the same WAL mode, busy timeout and queue of writers."""
+    """An engine with ours' settings (``assistant.db.make_engine``): a connection kept for each
+    thread (ours keeps one for each of its ``WEB_THREADS``), the same extra ones, and for
+    SQLite the same WAL mode, busy timeout and queue of writers. Its pool follows its own
+    threads, not ours: with fewer connections than threads, its requests would wait for one."""
     from assistant.db import make_engine
 
-    return make_engine(url)
+    return make_engine(url, kept=THREADS)
 
 
 def _digest(token: str) -> str:
