@@ -46,6 +46,7 @@ from assistant.web import (
     sms,
     sms_status,
 )
+from assistant.web.head import HeadMiddleware
 from assistant.web.language import LanguageMiddleware
 from assistant.web.middleware import SecurityMiddleware
 from assistant.web.static import STATIC_DIR, VersionedStaticFiles
@@ -131,6 +132,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SecurityMiddleware, secure_cookies=settings.https)
     # HTML, CSS and JavaScript compress well (the form page: 112 KB as sent, 31 KB gzipped).
     app.add_middleware(GZipMiddleware, minimum_size=1024)
+    # Outermost: a HEAD request is answered as its GET would be, headers and all, without a body.
+    app.add_middleware(HeadMiddleware)
     app.mount("/static", VersionedStaticFiles(directory=STATIC_DIR), name="static")
 
     @app.get("/favicon.ico", include_in_schema=False)
@@ -164,8 +167,12 @@ def _install_error_handlers(app: FastAPI) -> None:
         if request.url.path.startswith("/api/"):
             from fastapi.responses import JSONResponse
 
-            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
-        return _error_page(request, exc.status_code, "")
+            return JSONResponse(
+                {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
+            )
+        page = _error_page(request, exc.status_code, "")
+        page.headers.update(exc.headers or {})  # 405's Allow, say
+        return page
 
     async def unstorable(request: Request, exc: Exception) -> Response:
         """Input the database cannot hold (an id beyond 64 bits, a NUL character) or cannot

@@ -2,50 +2,29 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 
 import httpx
 import pytest
-import uvicorn
 from sqlalchemy import Engine, event
 from sqlmodel import Session, select
 
-from assistant.app import create_app
 from assistant.people.models import Role
 from assistant.security.csrf import CSRF_COOKIE, CSRF_FIELD
 from assistant.security.throttle import LoginFailure
 from assistant.settings import Settings
 from tests import factories
 from tests.forms_data import flag_payload
+from tests.serving import serving
 
 
 @pytest.fixture
 def server(settings: Settings) -> Iterator[str]:
-    with _serving(settings) as base:
+    with serving(settings) as base:
         yield base
-
-
-@contextmanager
-def _serving(settings: Settings) -> Iterator[str]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-    running = uvicorn.Server(config)
-    thread = threading.Thread(target=running.run, daemon=True)
-    thread.start()
-    for _ in range(200):
-        if running.started:
-            break
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    running.should_exit = True
-    thread.join(timeout=10)
 
 
 def _signed_in(base: str, email: str) -> httpx.Client:
@@ -141,7 +120,7 @@ def test_slowed_sign_in_attempts_leave_the_server_answering(
         update={"web_threads": 2, "login_slow_after": 1, "login_slow_delay_seconds": 3.0}
     )
     user = factories.user(session, Role.practice_staff)
-    with _serving(slow) as base, ThreadPoolExecutor(max_workers=2) as pool:
+    with serving(slow) as base, ThreadPoolExecutor(max_workers=2) as pool:
 
         def wrong_password() -> int:
             with httpx.Client(base_url=base, timeout=60) as client:
