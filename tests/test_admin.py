@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from assistant.audit import AuditEvent, events_for
@@ -450,6 +453,33 @@ def test_admin_cannot_deactivate_themselves_through_the_form(
     assert response.status_code == 422
     assert "You cannot deactivate your own account." in response.text
     assert as_admin.get("/admin").status_code == 200
+
+
+RECORDS: dict[str, Callable[[Session], Practice | Team | Agency | User]] = {
+    "users": lambda session: factories.user(session, Role.liaison),
+    "practices": factories.practice,
+    "teams": factories.team,
+    "agencies": factories.agency,
+}
+
+
+@pytest.mark.parametrize("resource", list(RECORDS))
+def test_deactivate_button_works_as_a_plain_form(
+    app: FastAPI, as_admin: Client, session: Session, resource: str
+) -> None:
+    record = RECORDS[resource](session)
+    url = f"/admin/{resource}/{record.id}"
+    form = parse(as_admin.get(url).text).find(f'form[action="{url}/active"]')
+    assert form.find("button[type=submit]").text() == "Deactivate"
+    # A browser without JavaScript (and htmx, for a form it does not handle) sends the form's
+    # fields and its cookies, no X-CSRF-Token header: the token must be in the form.
+    with TestClient(app, cookies=as_admin.cookies, follow_redirects=False) as browser:
+        response = browser.post(form.attr("action"), data=dict(form.form_data()))
+        assert response.status_code == 303
+        shown = parse(browser.get(url).text).find(f'form[action="{url}/active"]')
+    assert shown.find("button[type=submit]").text() == "Reactivate"
+    session.refresh(record)
+    assert record.active is False
 
 
 def test_portfolio_page_assigns_practices_and_marks_away(

@@ -6,6 +6,7 @@ import json
 import uuid
 from typing import Any
 
+import pytest
 from sqlmodel import Session, select
 
 from assistant.audit import AuditEvent
@@ -297,6 +298,29 @@ def test_pages_need_a_signed_in_form_user(client: Client, session: Session, logi
     assert client.get("/forms").status_code == 302
     login(factories.user(session, Role.liaison))
     assert client.get("/forms").status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("role", "not_theirs"),
+    [
+        (Role.pcw, "flag_problem"),
+        (Role.practice_staff, "barrier_assessment"),
+        (Role.coordinator, "barrier_assessment"),
+        (Role.admin, "flag_problem"),
+    ],
+)
+def test_an_unknown_form_is_not_found_and_another_roles_form_is_refused(
+    client: Client, session: Session, login: Any, role: Role, not_theirs: str
+) -> None:
+    login(factories.user(session, role))
+    missing = client.get("/forms/bogus/fill")
+    assert missing.status_code == 404
+    assert parse(missing.text).find("h1").text() == "We could not find that page."
+    assert client.post("/forms/bogus/fill", data={"action": "next"}).status_code == 404
+    refused = client.get(f"/forms/{not_theirs}/fill")
+    assert refused.status_code == 403
+    assert parse(refused.text).find("h1").text() == "You do not have access to this page."
+    assert client.post(f"/forms/{not_theirs}/fill", data={"action": "next"}).status_code == 403
 
 
 def test_service_worker_is_served_from_the_root(client: Client) -> None:

@@ -10,10 +10,12 @@ from sqlmodel import Session, select
 
 from assistant.audit import events_for
 from assistant.knowledge import get_knowledge_base
+from assistant.notify.models import EmailKind, QueuedEmail
 from assistant.people.models import Practice, Role, User
 from assistant.support import tickets
 from assistant.support.models import KnowledgeDraft, Ticket, TicketEvent, TicketStatus
 from tests import factories
+from tests.clock import FIXED_NOW
 from tests.conftest import Client
 from tests.html import parse
 
@@ -313,3 +315,68 @@ def test_reply_and_resolve_in_one_action(
         e.kind for e in session.exec(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id))
     ]
     assert kinds[-2:] == ["reply", "resolved"]
+
+
+def reply_emails(session: Session) -> list[QueuedEmail]:
+    session.expire_all()
+    kind = EmailKind.ticket_reply.value
+    return list(session.exec(select(QueuedEmail).where(QueuedEmail.kind == kind)))
+
+
+def practice_sees(client: Client, login: Any, asker: User, ticket: Ticket) -> list[str]:
+    """The replies the asker reads on their question's page in the chat."""
+    login(asker)
+    page = parse(client.get(f"/chat/questions/{ticket.id}").text)
+    return page.find("ol.timeline").texts("li.event-reply .reply-text")
+
+
+def test_a_reply_sent_twice_is_one_reply(
+    client: Client, login: Any, liaison: User, ticket: Ticket, session: Session
+) -> None:
+    login(liaison)
+    url = f"/inbox/tickets/{ticket.id}/reply"
+    first = client.post(url, data={"body": "Use the transfer form."})
+    again = client.post(url, data={"body": "Use the transfer form."})  # a double click
+    for response in (first, again):
+        assert (response.status_code, response.headers["location"]) == (
+            303,
+            f"/inbox/tickets/{ticket.id}",
+        )
+    with_htmx = client.post(url, data={"body": "Use the transfer form."}, headers=HX)
+    assert with_htmx.status_code == 200 and not parse(with_htmx.text).has("p.error")
+    timeline = parse(with_htmx.text).find("ol.timeline")
+    assert len(timeline.find_all("li.event-reply")) == 1
+    [email] = reply_emails(session)
+    assert email.user_id == ticket.asker_id
+    asker = session.get(User, ticket.asker_id)
+    assert asker is not None
+    assert practice_sees(client, login, asker, ticket) == ["Use the transfer form."]
+
+
+@pytest.mark.parametrize(
+    ("second", "later"),
+    [
+        ("Use the transfer form, then call us.", timedelta(minutes=1)),
+        ("Use the transfer form.", timedelta(minutes=11)),
+    ],
+    ids=["different words", "after ten minutes"],
+)
+def test_another_reply_or_the_same_one_later_is_a_new_reply(
+    client: Client,
+    login: Any,
+    liaison: User,
+    ticket: Ticket,
+    session: Session,
+    time_machine: Any,
+    second: str,
+    later: timedelta,
+) -> None:
+    login(liaison)
+    url = f"/inbox/tickets/{ticket.id}/reply"
+    assert client.post(url, data={"body": "Use the transfer form."}).status_code == 303
+    time_machine.move_to(FIXED_NOW + later)
+    assert client.post(url, data={"body": second}).status_code == 303
+    assert len(reply_emails(session)) == 2
+    asker = session.get(User, ticket.asker_id)
+    assert asker is not None
+    assert practice_sees(client, login, asker, ticket) == ["Use the transfer form.", second]

@@ -179,8 +179,13 @@ EXPECTED: dict[tuple[str, str], Access] = {
     # forms: filling page by page, drafts, submissions, the API and the service worker
     ("GET", "/sw.js"): ANYONE,
     ("GET", "/forms"): allow(Role.pcw, Role.practice_staff, Role.coordinator, Role.admin),
-    ("GET", "/forms/{form_id}/fill"): allow(Role.pcw, Role.practice_staff),
-    ("POST", "/forms/{form_id}/fill"): allow(Role.pcw, Role.practice_staff),
+    # (open to every form user, so an unknown form is 404; the form's roles say who fills it)
+    ("GET", "/forms/{form_id}/fill"): allow(
+        Role.pcw, Role.practice_staff, Role.coordinator, Role.admin
+    ),
+    ("POST", "/forms/{form_id}/fill"): allow(
+        Role.pcw, Role.practice_staff, Role.coordinator, Role.admin
+    ),
     ("GET", "/forms/drafts/{instance_id}"): allow(Role.pcw, Role.practice_staff),
     ("POST", "/forms/drafts/{instance_id}/discard"): allow(Role.pcw, Role.practice_staff),
     ("GET", "/forms/submissions/{submission_id}"): allow(

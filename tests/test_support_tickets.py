@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from assistant.audit import events_for
 from assistant.clock import NZ
 from assistant.errors import Conflict, Forbidden, Invalid
 from assistant.matcher import match
+from assistant.notify.models import EmailKind, QueuedEmail
 from assistant.people.models import Practice, Role, User
 from assistant.schedule import escalation_step
 from assistant.settings import Settings
@@ -309,3 +314,90 @@ def test_escalate_overdue_command(
     assert "Escalated 0 overdue question(s)." in again.output
     session.refresh(late)
     assert late.assignee_id is None and late.escalated_at is not None
+
+
+def reply_emails(session: Session) -> list[QueuedEmail]:
+    session.expire_all()
+    kind = EmailKind.ticket_reply.value
+    return list(session.exec(select(QueuedEmail).where(QueuedEmail.kind == kind)))
+
+
+def test_the_same_reply_sent_again_soon_is_the_reply_already_stored(
+    session: Session, world: World
+) -> None:
+    ticket = new_ticket(session, world)
+    first = tickets.reply(
+        session, ticket=ticket, author=world.liaison, body="Resubmit it.", now=MONDAY_10AM
+    )
+    session.commit()
+    again = tickets.reply(
+        session,
+        ticket=ticket,
+        author=world.liaison,
+        body="  Resubmit it.\n",
+        now=MONDAY_10AM + timedelta(minutes=9),
+        and_resolve=True,
+    )
+    session.commit()
+    assert again.id == first.id
+    practice_view = inbox.events(session, ticket=ticket, for_practice=True)
+    assert [e.body for e in practice_view if e.kind == EventKind.reply] == ["Resubmit it."]
+    assert len(reply_emails(session)) == 1
+    assert ticket.status == TicketStatus.resolved  # the second copy also asked to resolve it
+    tickets.save_draft(session, ticket=ticket, event=first, author=world.liaison)
+    tickets.save_draft(session, ticket=ticket, event=again, author=world.liaison)
+    assert len(session.exec(select(KnowledgeDraft)).all()) == 1
+
+
+@pytest.mark.parametrize(
+    ("author", "body", "later"),
+    [
+        ("liaison", "Resubmit it with the NHI.", timedelta(minutes=1)),
+        ("other_liaison", "Resubmit it.", timedelta(minutes=1)),
+        ("liaison", "Resubmit it.", timedelta(minutes=10, seconds=1)),
+    ],
+    ids=["other words", "another person", "after the window"],
+)
+def test_another_reply_is_stored_and_emailed(
+    session: Session, world: World, author: str, body: str, later: timedelta
+) -> None:
+    ticket = new_ticket(session, world)
+    tickets.reply(
+        session, ticket=ticket, author=world.liaison, body="Resubmit it.", now=MONDAY_10AM
+    )
+    second = getattr(world, author)
+    tickets.reply(session, ticket=ticket, author=second, body=body, now=MONDAY_10AM + later)
+    session.commit()
+    practice_view = inbox.events(session, ticket=ticket, for_practice=True)
+    assert [e.body for e in practice_view if e.kind == EventKind.reply] == ["Resubmit it.", body]
+    assert len(reply_emails(session)) == 2
+
+
+def test_two_copies_of_a_reply_at_the_same_moment_store_one(
+    engine: Engine, session: Session, world: World
+) -> None:
+    """A double click: the second request arrives while the first has not committed yet."""
+    ticket = new_ticket(session, world)
+    first_stored, commit_first = threading.Event(), threading.Event()
+
+    def send(*, first: bool) -> int | None:
+        with Session(engine) as own:
+            mine, liaison = own.get(Ticket, ticket.id), own.get(User, world.liaison.id)
+            assert mine is not None and liaison is not None
+            event = tickets.reply(own, ticket=mine, author=liaison, body="Resubmit it.")
+            if first:
+                first_stored.set()
+                assert commit_first.wait(30)
+            own.commit()
+            return event.id
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        first = pool.submit(send, first=True)
+        assert first_stored.wait(30)
+        second = pool.submit(send, first=False)
+        time.sleep(0.5)  # the second copy reaches the reply while the first is uncommitted
+        commit_first.set()
+        assert first.result(timeout=30) == second.result(timeout=30)
+    practice_view = inbox.events(session, ticket=ticket, for_practice=True)
+    assert [e.body for e in practice_view if e.kind == EventKind.reply] == ["Resubmit it."]
+    assert len(reply_emails(session)) == 1

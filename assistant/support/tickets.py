@@ -6,7 +6,7 @@ owns the transaction and commits it.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cache
 
 import sqlalchemy as sa
@@ -34,6 +34,16 @@ _TICKETS = Ticket.metadata.tables["support_ticket"]
 _EVENTS = TicketEvent.metadata.tables["support_ticket_event"]
 _INSERT_EVENT = sa.insert(_EVENTS)
 _FIRST_EVENT_COLUMNS = ("kind", "author_id", "body", "to_team", "to_user_id", "created_at")
+# Takes the ticket row's lock (PostgreSQL) or the database's write lock (SQLite) before the
+# ticket is read again: a second copy of a request waits here until the first has committed.
+_HOLD_TICKET = (
+    sa.update(_TICKETS)
+    .where(_TICKETS.c.id == sa.bindparam("ticket_id"))
+    .values(updated_at=_TICKETS.c.updated_at)
+)
+# The same reply by the same person on the same ticket within this time is one reply sent twice
+# (a double click, a form sent again after a slow answer), not a second reply.
+SAME_REPLY_WINDOW = timedelta(minutes=10)
 
 
 @cache
@@ -190,15 +200,47 @@ def reply(
     and_resolve: bool = False,
 ) -> TicketEvent:
     """A reply the practice sees in its chat (and, with ``and_resolve``, the question marked
-    resolved in the same transaction)."""
+    resolved in the same transaction). The same reply sent again by its author within
+    ``SAME_REPLY_WINDOW`` is the reply already stored: no second event, no second email."""
     now = now or utcnow()
-    event = _event(session, ticket, EventKind.reply, actor_id=author.id, now=now, body=_text(body))
-    notifications.replied(session, ticket=ticket, event=event)
+    text = _text(body)
+    _hold(session, ticket)
+    event = _same_reply(session, ticket=ticket, author=author, body=text, now=now)
+    if event is None:
+        event = _event(session, ticket, EventKind.reply, actor_id=author.id, now=now, body=text)
+        notifications.replied(session, ticket=ticket, event=event)
     if and_resolve and ticket.status == TicketStatus.open:
         ticket.status, ticket.resolved_at = TicketStatus.resolved, now
         _event(session, ticket, EventKind.resolved, actor_id=author.id, now=now)
     session.flush()
     return event
+
+
+def _hold(session: Session, ticket: Ticket) -> None:
+    """Lock the ticket for the rest of the transaction and read it again as it now stands
+    (what this transaction changed is flushed first, so nothing of it is lost)."""
+    session.flush()
+    session.execute(_HOLD_TICKET, {"ticket_id": ticket.id})
+    session.refresh(ticket)
+
+
+def _same_reply(
+    session: Session, *, ticket: Ticket, author: User, body: str, now: datetime
+) -> TicketEvent | None:
+    """The author's reply with this text on this ticket within ``SAME_REPLY_WINDOW``, if any."""
+    stmt = (
+        select(TicketEvent)
+        .where(
+            TicketEvent.ticket_id == ticket.id,
+            TicketEvent.kind == EventKind.reply,
+            TicketEvent.author_id == author.id,
+            TicketEvent.body == body,
+            col(TicketEvent.created_at) >= now - SAME_REPLY_WINDOW,
+        )
+        .order_by(col(TicketEvent.id).desc())
+        .limit(1)
+    )
+    return session.exec(stmt).first()
 
 
 def follow_up(
@@ -341,6 +383,9 @@ def save_draft(
     if event.ticket_id != ticket.id or event.kind != EventKind.reply:
         raise Invalid(_("Only a reply can be saved as a draft answer."))
     assert ticket.id is not None
+    saved = session.exec(select(KnowledgeDraft).where(KnowledgeDraft.event_id == event.id)).first()
+    if saved is not None:  # asked again (a reply sent twice with the box ticked): kept once
+        return saved
     draft = KnowledgeDraft(
         ticket_id=ticket.id,
         event_id=event.id,

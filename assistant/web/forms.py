@@ -219,9 +219,11 @@ def forms_home(request: Request, session: SessionDep, user: FormUser) -> Respons
 def new_form(
     request: Request,
     form_id: str,
-    user: Filler,
+    user: FormUser,
     lang: str | None = None,
 ) -> Response:
+    """A blank copy of the form. Open to every form user, so an unknown form is 404 for each;
+    the form's own roles decide who fills it in (403 for the rest)."""
     form = _fillable(_form(form_id), user)
     form_lang = lang if lang in i18n.LANGUAGES else i18n.current_locale()
     return _render_fill(
@@ -269,7 +271,7 @@ async def post_page(
     request: Request,
     session: SessionDep,
     form_id: str,
-    user: Filler,
+    user: FormUser,
 ) -> Response:
     """Every button of the fill page: next, back, language, add/remove a row, send."""
     form = _fillable(_form(form_id), user)
