@@ -308,8 +308,102 @@ def test_exports_page_lists_each_form(
     assert "/dashboard/exports/flag_problem/questionnaire.json" in html
     assert f"/dashboard/submissions/{sub.instance_id}/fhir.json" in html
     assert "Ana Faleolo" not in html
-    dated = client.get("/dashboard/exports?since=2026-01-01&until=bad").text
-    assert "/dashboard/exports/barrier_assessment/xlsx?since=2026-01-01" in dated
+    dated = parse(client.get("/dashboard/exports?since=2026-01-01&until=").text)
+    assert "/dashboard/exports/barrier_assessment/xlsx?since=2026-01-01" in dated.links()
+
+
+EXPORT_URLS = (
+    "/dashboard/exports/barrier_assessment/xlsx",
+    "/dashboard/exports/barrier_assessment/csv.zip",
+    "/dashboard/exports/barrier_assessment/tables/main.csv",
+    "/dashboard/exports/barrier_assessment/tables/household_members.csv",
+    "/dashboard/exports/barrier_assessment/fhir.ndjson",
+)
+BAD_PERIODS = [
+    ("since=2026-12-31&until=2026-01-01", "The start date is after the end date."),
+    ("since=2026-13-01", "Enter dates as year-month-day, for example 2026-11-24."),
+    ("until=31%2F12%2F2026", "Enter dates as year-month-day, for example 2026-11-24."),
+]
+
+
+@pytest.mark.parametrize(("query", "message"), BAD_PERIODS)
+def test_the_exports_page_says_what_is_wrong_with_the_dates(
+    session: Session, client: Any, login: Any, pcws: tuple[User, User], query: str, message: str
+) -> None:
+    add_submission(session, pcws[0], ANA)
+    login(factories.user(session, Role.coordinator))
+    response = client.get(f"/dashboard/exports?{query}")
+    assert response.status_code == 422
+    page = parse(response.text)
+    assert page.one('[role="alert"]').text() == message
+    since = page.by_id("since")
+    assert since.get("aria-invalid") == "true"
+    assert since.get("aria-describedby") == "exports-error"
+    # the links carry the dates as typed, so they refuse them too (not every date instead)
+    xlsx = [u for u in page.links() if u.startswith(EXPORT_URLS[0])]
+    assert xlsx == [f"{EXPORT_URLS[0]}?{query}"]
+
+
+def test_the_exports_page_shows_the_date_error_in_the_users_language(
+    session: Session, client: Any, login: Any
+) -> None:
+    login(factories.user(session, Role.coordinator, locale="mi"))
+    response = client.get("/dashboard/exports?since=2026-12-31&until=2026-01-01")
+    assert response.status_code == 422
+    alert = parse(response.text).one('[role="alert"]').text()
+    assert alert == "Kei muri te rā tīmata i te rā mutunga."
+
+
+@pytest.mark.parametrize(("query", "message"), BAD_PERIODS)
+@pytest.mark.parametrize("url", EXPORT_URLS)
+def test_downloads_refuse_a_bad_period(
+    session: Session,
+    client: Any,
+    login: Any,
+    pcws: tuple[User, User],
+    url: str,
+    query: str,
+    message: str,
+) -> None:
+    add_submission(session, pcws[0], ANA)
+    login(factories.user(session, Role.coordinator))
+    response = client.get(f"{url}?{query}")
+    assert response.status_code == 422
+    assert "attachment" not in response.headers.get("content-disposition", "")
+    assert message in response.text
+    assert exported(session) == []  # nothing was downloaded, so nothing is recorded
+
+
+def test_the_exports_page_says_which_files_hold_names(
+    session: Session, client: Any, login: Any, pcws: tuple[User, User]
+) -> None:
+    sub = add_submission(session, pcws[0], ANA)
+    login(factories.user(session, Role.coordinator))
+    page = parse(client.get("/dashboard/exports").text)
+    intro = page.one("h1 + p").text()
+    assert "The Excel workbooks and CSV files leave out names, phone numbers" in intro
+    notice = page.by_id("fhir-identifies").text()
+    assert "NDJSON, and one file per submission" in notice
+    assert "names, phone numbers and dates of birth included" in notice
+    for href in (
+        "/dashboard/exports/barrier_assessment/fhir.ndjson",
+        f"/dashboard/submissions/{sub.instance_id}/fhir.json",
+    ):
+        link = page.one(f'a[href="{href}"]')
+        assert link.get("aria-describedby") == "fhir-identifies"
+    # and so they do: the FHIR files name the person, the spreadsheets do not
+    for href in (
+        "/dashboard/exports/barrier_assessment/fhir.ndjson",
+        f"/dashboard/submissions/{sub.instance_id}/fhir.json",
+    ):
+        fhir_text = client.get(href).content.decode("utf-8")
+        assert "Ana Faleolo" in fhir_text and "1984-03-09" in fhir_text
+    with zipfile.ZipFile(
+        io.BytesIO(client.get("/dashboard/exports/barrier_assessment/csv.zip").content)
+    ) as zf:
+        everything = "".join(zf.read(n).decode("utf-8-sig") for n in zf.namelist())
+    assert sub.instance_id in everything
+    assert "Ana Faleolo" not in everything and "1984-03-09" not in everything
 
 
 def test_csv_and_xlsx_downloads(

@@ -7,19 +7,24 @@ import io
 import json
 import zipfile
 from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
 
 import pytest
 from openpyxl import load_workbook
 from sqlmodel import Session
 
-from assistant.forms.engine.definition import FormDefinition, load_form
+from assistant.forms.engine.definition import FormDefinition, load_form, parse_definition
+from assistant.forms.models import FormSubmission
 from assistant.forms.reporting.exports import (
     META_COLUMNS,
+    BadPeriod,
     build_tables,
     codebook,
     csv_zip,
     export_csv,
     export_xlsx,
+    parse_period,
     submissions_for,
     table_csv,
     workbook_bytes,
@@ -298,3 +303,154 @@ def test_codebook_explains_every_column_of_every_table(
     assert "sm = Gagana Sāmoa" in book[("barrier_assessment", "lang")][4]
     consent_question = form.fields["consent"].label_text("en")
     assert book[("barrier_assessment", "consent")][3] == consent_question
+
+
+# --- one column per name: a question never shares a built-in column's name -----------------
+
+
+def test_the_practice_asked_about_is_not_the_practice_sent_for(
+    session: Session, form: FormDefinition
+) -> None:
+    """The barrier form asks "Which practice?" in a question named ``practice_name``; the
+    export's own ``practice_name`` is the practice the form was sent for."""
+    clinic = factories.practice(session, name="Riccarton Clinic")
+    sender = factories.user(session, Role.pcw, practice_id=clinic.id)
+    add_submission(
+        session,
+        sender,
+        ANA | {"enrolment_status": "enrolled_seen", "practice_name": "Hornby Health"},
+    )
+    files = _csv_tables(export_csv(session, form=form))
+    header, row = files["barrier_assessment.csv"]
+    assert len(header) == len({c.lower() for c in header})
+    cells = dict(zip(header, row, strict=True))
+    assert cells["practice_name"] == "Riccarton Clinic"
+    assert cells["practice_name_answer"] == "Hornby Health"
+    book = {(r[0], r[1]): r for r in files["barrier_assessment-codebook.csv"][1:]}
+    assert book[("barrier_assessment", "practice_name")][3] == (
+        "The practice the form was sent for (name)."
+    )
+    assert book[("barrier_assessment", "practice_name_answer")][2:4] == ["text", "Which practice?"]
+    assert len(files["barrier_assessment-codebook.csv"][1:]) == len(book)  # each column once
+
+    wb = load_workbook(io.BytesIO(export_xlsx(session, form=form)), read_only=True)
+    sheet_header, sheet_row = list(wb["barrier_assessment"].iter_rows(values_only=True))
+    assert sheet_header.count("practice_name") == 1
+    assert sheet_row[sheet_header.index("practice_name_answer")] == "Hornby Health"
+    wb.close()
+
+
+CLASHING_FORM: dict[str, Any] = {
+    "id": "clashing",
+    "version": "1",
+    "title": {"en": "Clashing"},
+    "consent_field": "agreed",
+    "pages": [
+        {
+            "name": "only",
+            "title": {"en": "Only"},
+            "fields": [
+                {"name": "agreed", "type": "yes_no", "label": {"en": "Agreed?"}},
+                {"name": "Lang", "type": "text", "label": {"en": "Language at home"}},
+                {"name": "lang_answer", "type": "text", "label": {"en": "Answer in full"}},
+                {"name": "consent", "type": "yes_no", "label": {"en": "Photos allowed?"}},
+                {"name": "weight", "type": "decimal", "label": {"en": "Weight"}},
+                {
+                    "name": "visits",
+                    "type": "repeat",
+                    "label": {"en": "Visits"},
+                    "fields": [
+                        {"name": "row", "type": "integer", "label": {"en": "Room number"}},
+                        {"name": "instance_id", "type": "text", "label": {"en": "Visit id"}},
+                    ],
+                },
+            ],
+        }
+    ],
+}
+
+
+def test_any_question_named_like_a_built_in_column_gets_its_own_column() -> None:
+    form = parse_definition(CLASHING_FORM, Path("clashing.yaml"))
+    answers = {
+        "agreed": "yes",
+        "Lang": "Tongan",
+        "lang_answer": "Mostly Tongan",
+        "consent": "no",
+        "weight": "70.5",
+        "visits": [{"row": 12, "instance_id": "v-1"}],
+    }
+    sub = FormSubmission(
+        instance_id="sub-1",
+        form_id=form.id,
+        form_version="1",
+        lang="to",
+        answers=json.dumps(answers),
+        content_hash="x",
+        submitted_by_id=1,
+        consent=True,
+        created_at=datetime(2026, 11, 2, tzinfo=UTC),
+    )
+    main, visits = build_tables(form, [sub])
+    # the built-in columns keep their names; a free name (weight, lang_answer) is kept too
+    assert main.headers == [
+        *META_COLUMNS,
+        "Lang_answer_2",
+        "lang_answer",
+        "consent_answer",
+        "weight",
+    ]
+    cells = dict(zip(main.headers, main.rows[0], strict=True))
+    assert (cells["lang"], cells["Lang_answer_2"], cells["lang_answer"]) == (
+        "to",
+        "Tongan",
+        "Mostly Tongan",
+    )
+    assert (cells["consent"], cells["consent_answer"]) == ("yes", "no")
+    assert visits.headers == ["instance_id", "row", "row_answer", "instance_id_answer"]
+    assert visits.rows == [["sub-1", 1, 12, "v-1"]]
+    # the same names whatever the data: an export with no rows has them too
+    assert [t.headers for t in build_tables(form, [])] == [main.headers, visits.headers]
+
+    labels = {(r[0], r[1]): r[3] for r in codebook(form, [main, visits]).rows}
+    assert labels[("clashing", "lang")] == "The language the form was filled in."
+    assert labels[("clashing", "Lang_answer_2")] == "Language at home"
+    assert labels[("clashing", "consent")] == "Agreed?"
+    assert labels[("clashing", "consent_answer")] == "Photos allowed?"
+    assert labels[("visits", "row")] == "The row's number within its submission."
+    assert labels[("visits", "row_answer")] == "Room number"
+    assert labels[("visits", "instance_id_answer")] == "Visit id"
+
+
+# --- the period to export ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("since", "until", "period"),
+    [
+        (None, None, (None, None)),
+        ("", " ", (None, None)),
+        ("2026-10-01", None, (date(2026, 10, 1), None)),
+        (None, "2026-10-31", (None, date(2026, 10, 31))),
+        (" 2026-10-01 ", "2026-10-01", (date(2026, 10, 1), date(2026, 10, 1))),
+    ],
+)
+def test_a_period_may_be_open_at_either_end(
+    since: str | None, until: str | None, period: tuple[date | None, date | None]
+) -> None:
+    assert parse_period(since=since, until=until) == period
+
+
+@pytest.mark.parametrize(
+    ("since", "until", "message"),
+    [
+        ("2026-12-31", "2026-01-01", "The start date is after the end date."),
+        ("2026-13-01", None, "Enter dates as year-month-day, for example 2026-11-24."),
+        (None, "31/12/2026", "Enter dates as year-month-day, for example 2026-11-24."),
+        ("1900-01-01", None, "Choose dates between 2000-01-01 and 2100-12-31."),
+    ],
+)
+def test_a_bad_period_is_refused(since: str | None, until: str | None, message: str) -> None:
+    with pytest.raises(BadPeriod) as caught:
+        parse_period(since=since, until=until)
+    assert caught.value.message == message

@@ -148,15 +148,6 @@ def _date(day: date) -> str:
     return format_date(day)
 
 
-def _parse_day(value: str | None) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        return None
-
-
 # --- the enrolment funnel ---------------------------------------------------------------------
 
 FUNNEL_PRESETS = (4, 12, 52)  # weeks, offered as links beside the date fields
@@ -300,7 +291,18 @@ def exports_page(
     since: str | None = None,
     until: str | None = None,
 ) -> Response:
-    start, end = _parse_day(since), _parse_day(until)
+    error = ""
+    try:
+        start, end = exports.parse_period(since=since, until=until)
+        dates = {
+            "since": start.isoformat() if start else "",
+            "until": end.isoformat() if end else "",
+        }
+    except exports.BadPeriod as exc:
+        error = exc.message
+        # The form keeps what was typed, and so do the links: they refuse it too, rather than
+        # download every date.
+        dates = {"since": (since or "").strip(), "until": (until or "").strip()}
     counts = dict(
         session.exec(
             select(FormSubmission.form_id, func.count()).group_by(col(FormSubmission.form_id))
@@ -316,22 +318,21 @@ def exports_page(
     }
     forms = all_forms()
     titles = {f.id: f.title_text(current_locale()) for f in forms}
-    query = "&".join(
-        f"{k}={v.isoformat()}" for k, v in (("since", start), ("until", end)) if v is not None
-    )
+    query = urlencode({k: v for k, v in dates.items() if v})
     ctx: dict[str, Any] = {
         "forms": forms,
         "counts": counts,
         "titles": titles,
         "recent": recent,
         "agencies": agencies,
-        "since": start.isoformat() if start else "",
-        "until": end.isoformat() if end else "",
+        "error": error,
+        "since": dates["since"],
+        "until": dates["until"],
         "query": f"?{query}" if query else "",
         "tables": {f.id: [t.name for t in exports.build_tables(f, [])[1:]] for f in forms},
         "funnel_weeks": funnel_report.DEFAULT_WEEKS,
     }
-    return render(request, "forms_data/exports.html", ctx)
+    return render(request, "forms_data/exports.html", ctx, status_code=422 if error else 200)
 
 
 def _download(body: bytes, media_type: str, filename: str) -> Response:
@@ -365,9 +366,9 @@ def _audit_export(session: SessionDep, user: User, form: FormDefinition, fmt: st
 def _tables(
     session: SessionDep, form: FormDefinition, since: str | None, until: str | None
 ) -> tuple[list[exports.Table], int]:
-    return exports.export_tables(
-        session, form=form, since=_parse_day(since), until=_parse_day(until)
-    )
+    """The form's tables for the period (a bad period is a 422)."""
+    start, end = exports.parse_period(since=since, until=until)
+    return exports.export_tables(session, form=form, since=start, until=end)
 
 
 @router.get("/dashboard/exports/{form_id}/csv.zip")
@@ -528,12 +529,9 @@ def export_fhir_bulk(
 ) -> Response:
     """Every submission of a form in the period as QuestionnaireResponses (FHIR Bulk Data)."""
     form = _form_or_404(form_id)
+    start, end = exports.parse_period(since=since, until=until)
     body, n = exports.export_fhir_ndjson(
-        session,
-        form=form,
-        base_url=settings.public_base_url,
-        since=_parse_day(since),
-        until=_parse_day(until),
+        session, form=form, base_url=settings.public_base_url, since=start, until=end
     )
     _audit_export(session, user, form, "fhir-ndjson", n)
     return _download(

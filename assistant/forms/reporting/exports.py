@@ -6,6 +6,13 @@ and practice, is given by name beside each id. The consent answer is the ``conse
 only (not a second time among the form's columns). Fields marked ``personal`` (names, phone
 numbers, dates of birth) are left out unless asked for. Text that a spreadsheet would run as a
 formula is neutralised with a leading apostrophe.
+
+Column names are unique in each table, ignoring case. A question is exported under its own
+name, except where that name is one of the built-in columns (``practice_name``, say, which
+always means the practice the form was sent for): then it is ``<name>_answer`` (numbered on
+if that is a question's name too). The built-in columns keep their names and meaning in every
+form, so scripts that read several forms' exports keep working; the renaming depends on the
+form definition only, never on the data, so a form's columns are the same in every download.
 """
 
 from __future__ import annotations
@@ -22,12 +29,13 @@ from typing import Any
 from openpyxl import Workbook
 from sqlmodel import Session, col, select
 
+from assistant.errors import Invalid
 from assistant.forms.engine import values
 from assistant.forms.engine.definition import Field, FormDefinition
 from assistant.forms.engine.expressions import scope
 from assistant.forms.interop import fhir
 from assistant.forms.models import FormSubmission
-from assistant.i18n import LANGUAGE_NAMES, gettext, use_locale
+from assistant.i18n import LANGUAGE_NAMES, _, gettext, use_locale
 from assistant.people.models import Agency, Practice, User
 
 META_COLUMNS = (
@@ -47,6 +55,12 @@ ROW_META = ("instance_id", "row")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
+EARLIEST = date(2000, 1, 1)
+LATEST = date(2100, 12, 31)
+
+
+class BadPeriod(Invalid):
+    """Dates the exports cannot be filtered by: not dates, out of range, or the wrong way round."""
 
 
 @dataclass
@@ -54,6 +68,37 @@ class Table:
     name: str
     headers: list[str]
     rows: list[list[Any]] = field(default_factory=list)
+    # The question behind each column of answers, by column name (see the module docstring).
+    questions: dict[str, Field] = field(default_factory=dict)
+
+
+def _day(text: str | None) -> date | None:
+    text = (text or "").strip()
+    if not text:
+        return None
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        raise BadPeriod(_("Enter dates as year-month-day, for example 2026-11-24.")) from None
+    if not EARLIEST <= day <= LATEST:
+        raise BadPeriod(
+            _(
+                "Choose dates between %(start)s and %(end)s.",
+                start=EARLIEST.isoformat(),
+                end=LATEST.isoformat(),
+            )
+        )
+    return day
+
+
+def parse_period(*, since: str | None, until: str | None) -> tuple[date | None, date | None]:
+    """The first and last day to export, from query-string text; a day left out leaves that
+    end open. Text that is not a date, a day out of range, or a start after the end raise
+    ``BadPeriod``: an export is never quietly empty or unfiltered because of a typo."""
+    start, end = _day(since), _day(until)
+    if start is not None and end is not None and start > end:
+        raise BadPeriod(_("The start date is after the end date."))
+    return start, end
 
 
 @dataclass(frozen=True)
@@ -116,6 +161,35 @@ def _columns(
     ]
 
 
+def column_names(fields: Sequence[Field], *, built_in: Sequence[str]) -> list[str]:
+    """Each question's column name beside the ``built_in`` columns, in the order of ``fields``:
+    its own name where that is free (ignoring case), else ``<name>_answer`` (``_answer_2``...)."""
+    taken = {c.lower() for c in built_in}
+    names: dict[str, str] = {}
+    for f in fields:
+        if f.name.lower() not in taken:
+            taken.add(f.name.lower())
+            names[f.name] = f.name
+    for f in fields:
+        if f.name in names:
+            continue
+        column, n = f"{f.name}_answer", 2
+        while column.lower() in taken:
+            column, n = f"{f.name}_answer_{n}", n + 1
+        taken.add(column.lower())
+        names[f.name] = column
+    return [names[f.name] for f in fields]
+
+
+def _table(name: str, built_in: Sequence[str], fields: Sequence[Field]) -> Table:
+    columns = column_names(fields, built_in=built_in)
+    return Table(
+        name,
+        [*built_in, *columns],
+        questions=dict(zip(columns, fields, strict=True)),
+    )
+
+
 def _cell(f: Field, value: Any) -> Any:
     """A typed cell value: numbers as numbers, dates as ISO text, choices as their codes."""
     if values.is_blank(value):
@@ -168,11 +242,11 @@ def build_tables(
     top = form.top_fields()
     main_fields = _columns(top, include_personal, leave_out=form.consent_field)
     repeats = [f for f in top if f.is_repeat]
-    main = Table(form.id, [*META_COLUMNS, *(f.name for f in main_fields)])
+    main = _table(form.id, META_COLUMNS, main_fields)
     repeat_tables: list[tuple[Field, list[Field], Table]] = []
     for rep in repeats:
         kids = _columns(rep.children, include_personal)
-        repeat_tables.append((rep, kids, Table(rep.name, [*ROW_META, *(k.name for k in kids)])))
+        repeat_tables.append((rep, kids, _table(rep.name, ROW_META, kids)))
     pages = {f.name: page for page in form.pages for f in page.fields}
     for sub in submissions:
         env = values.with_calculations(form, values.load_answers(sub))
@@ -258,12 +332,12 @@ def codebook(form: FormDefinition, tables: Sequence[Table], *, lang: str = "en")
     for i, table in enumerate(tables):
         own = META_COLUMNS if i == 0 else ROW_META
         for name in table.headers:
-            f = form.fields.get(name)
-            if name in own:
-                kind, label, choices = meta[name]
-            elif f is not None:
-                kind, label = f.type, f.label_text(lang) or name
+            f = table.questions.get(name)
+            if f is not None:
+                kind, label = f.type, f.label_text(lang) or f.name
                 choices = "; ".join(f"{c.value} = {c.text(lang)}" for c in f.choices)
+            elif name in own:
+                kind, label, choices = meta[name]
             else:
                 continue
             book.rows.append([table.name, name, kind, _text(label), _text(choices)])
