@@ -7,10 +7,11 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import date
+from typing import Any
 
 from anyio import to_thread
 from fastapi import Depends, FastAPI, Request
-from fastapi.exceptions import HTTPException
+from fastapi.exceptions import HTTPException, RequestValidationError
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from sqlalchemy.exc import DataError, StatementError
 from sqlalchemy.orm import configure_mappers
@@ -188,12 +189,24 @@ def _install_error_handlers(app: FastAPI) -> None:
             return JSONResponse({"detail": message}, status_code=400)
         return _error_page(request, 400, message)
 
+    async def invalid_request(request: Request, exc: Exception) -> Response:
+        """A request whose address, query or form does not fit the route (the two JSON routes
+        read their bodies themselves): a page in the person's language (a 404 for an address
+        that names no record), never the raw error, and never what was typed (a password)
+        echoed back."""
+        assert isinstance(exc, RequestValidationError)
+        errors = list(exc.errors())
+        if any(error["loc"][:1] == ("path",) for error in errors):
+            return _error_page(request, 404, "")
+        return _error_page(request, 422, _invalid_message(errors))
+
     async def database_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StatementError)
         if isinstance(exc, DataError) or isinstance(exc.orig, (OverflowError, ValueError)):
             return await unstorable(request, exc)
         raise exc
 
+    app.add_exception_handler(RequestValidationError, invalid_request)
     app.add_exception_handler(OverflowError, unstorable)
     app.add_exception_handler(RecursionError, unstorable)
     app.add_exception_handler(StatementError, database_error)
@@ -203,11 +216,24 @@ def _install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, http_error)
 
 
+def _invalid_message(errors: list[Any]) -> str:
+    """What was wrong with a request's fields, said plainly (the first problem found)."""
+    for error in errors:
+        if error.get("type") == "string_too_long":
+            limit = (error.get("ctx") or {}).get("max_length")
+            if isinstance(limit, int):
+                return _("That is too long: please keep it under %(n)s characters.", n=limit)
+    if any(error.get("type") == "missing" for error in errors):
+        return _("Something the form needs is missing. Go back, fill it in and try again.")
+    return _("Something in what was sent is not valid. Go back, check it and try again.")
+
+
 def _error_page(request: Request, status: int, message: str) -> Response:
     # The request's language as last settled (a route that read the signed-in user in its own
     # thread settled it there).
     i18n.set_locale(getattr(request.state, "locale", i18n.current_locale()))
     titles = {
+        422: _("Please check what you sent."),
         403: _("You do not have access to this page."),
         404: _("We could not find that page."),
         409: _("That conflicts with a change someone else made."),

@@ -6,14 +6,17 @@ its integer range and NUL characters; on SQLite, ids beyond 64 bits.
 
 from __future__ import annotations
 
+import html
 import json
 from typing import Any
 
 import pytest
 from sqlmodel import Session, select
 
+from assistant import i18n
 from assistant.people.models import Agency, PortfolioAssignment, Role, Team, User
 from assistant.support import tickets
+from assistant.support.models import TicketEvent
 from tests import factories
 from tests.conftest import Client
 
@@ -186,3 +189,63 @@ def test_a_superscript_digit_as_a_tickets_new_assignee_is_refused_not_a_crash(
     assert "Choose a person or a team." in response.text
     session.refresh(ticket)
     assert (ticket.team, ticket.assignee_id) == before
+
+
+# --- requests that do not fit a route: a page in the person's language, never the raw error ---
+
+
+@pytest.mark.parametrize(
+    ("role", "path"),
+    [
+        (Role.liaison, "/inbox/tickets/abc"),
+        (Role.coordinator, "/pcw/referrals/abc"),
+        (Role.practice_staff, "/chat/questions/1.5"),
+    ],
+)
+def test_an_address_naming_no_record_is_a_page_not_found_in_the_persons_language(
+    client: Client, login: Any, session: Session, role: Role, path: str
+) -> None:
+    login(factories.user(session, role))
+    client.cookies.set(i18n.LOCALE_COOKIE, "mi")
+    response = client.get(path)
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("text/html")
+    assert 'lang="mi"' in response.text
+    with i18n.use_locale("mi"):
+        assert html.escape(i18n._("We could not find that page.")) in response.text
+    assert "int_parsing" not in response.text
+
+
+def test_a_password_too_long_is_refused_in_the_persons_language_and_never_shown(
+    client: Client,
+) -> None:
+    client.cookies.set(i18n.LOCALE_COOKIE, "sm")
+    password = "secret-" + "x" * 1100
+    response = client.post("/login", data={"email": "someone@example.nz", "password": password})
+    assert response.status_code == 422
+    assert "secret-" not in response.text
+    assert 'lang="sm"' in response.text
+    with i18n.use_locale("sm"):
+        too_long = i18n._("That is too long: please keep it under %(n)s characters.", n=1024)
+    assert html.escape(too_long) in response.text
+
+
+def test_a_reply_too_long_is_refused_with_the_limit_and_nothing_is_stored(
+    client: Client, login: Any, session: Session
+) -> None:
+    practice = factories.practice(session)
+    asker = factories.user(session, Role.practice_staff, practice_id=practice.id)
+    liaison = factories.user(session, Role.liaison)
+    factories.portfolio(session, practice, liaison)
+    ticket = tickets.create_ticket(
+        session, practice_id=practice.id, asker_id=asker.id, question="Where is the form?"
+    )
+    session.commit()
+    login(liaison)
+    response = client.post(f"/inbox/tickets/{ticket.id}/reply", data={"body": "y" * 8001})
+    assert response.status_code == 422
+    assert "under 8000 characters" in response.text
+    assert "y" * 100 not in response.text
+    session.expire_all()
+    stored = session.exec(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id)).all()
+    assert [event.kind for event in stored] == ["created"]
