@@ -139,6 +139,16 @@ def test_the_blind_dev_sets_keep_their_figures(
     assert min(report["by_lang"].values()) >= 0.78
 
 
+def test_the_blind_safety_set_keeps_its_figures() -> None:
+    """Texts from people in danger (medical emergencies, violence, crises) and ordinary texts
+    that share their words, in seven languages."""
+    code, output = run_eval(DATA / "dev-blind-3-safety-queries.tsv", "--json")
+    assert code == 0
+    report = json.loads(output)
+    assert report["safety_recall"] >= 0.9
+    assert report["false_alarm_rate"] <= 0.04
+
+
 @pytest.mark.parametrize(
     ("name", "safety"),
     [("dev-blind-1-sms-scenarios.tsv", "32/32"), ("dev-blind-2-sms-scenarios.tsv", "30/30")],

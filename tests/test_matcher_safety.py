@@ -149,6 +149,26 @@ def test_near_misses_of_short_red_flags_are_not_alarms(query: str) -> None:
     assert match(query, audience="practice").status != "safety"
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        "can you fit me in this week",
+        "my son hurt his knee playing rugby, can he see a doctor",
+        "she hurt her ankle, which clinic is open",
+        "I hit the wrong number sorry. what does a visit cost",
+        "my husband wants to enrol with me",
+        "he never hit me, we just need a doctor",
+        "my back is killing me, how much is a visit",
+        "孩子发烧了，周末哪里能看医生",
+        "可以打我电话吗",
+        "he kicked me out of the flat, where can I enrol now",
+        "do I need to bring the kids' passports",
+    ],
+)
+def test_ordinary_patient_texts_are_not_alarms(query: str) -> None:
+    assert match(query, audience="patient").status != "safety"
+
+
 def _red_flags() -> list[tuple[str, str]]:
     path = Path(__file__).parent / "data" / "red-flags.tsv"
     rows = path.read_text(encoding="utf-8").splitlines()[1:]

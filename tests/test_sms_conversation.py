@@ -139,9 +139,14 @@ def test_stop_opts_out_and_nothing_more_is_sent_until_start(
     assert is_opted_out(session, phone=text.phone)
     assert text("1") == ""
     assert text("HELP") == ""
-    assert text("my chest pain is bad") == ""  # not even safety replies: they asked us to stop
-    [urgent] = text.referrals()  # but a community worker hears of it
+    # An emergency still gets 111 in reply to that text, and a community worker hears of it;
+    # the number stays opted out.
+    assert text("my chest pain is bad") == said(lang, msg.emergency)
+    [urgent] = text.referrals()
     assert urgent.urgent and urgent.reason == "safety"
+    assert text("i want to die") == said(lang, msg.crisis_support)
+    assert is_opted_out(session, phone=text.phone)
+    assert text("hello") == ""
     assert text("START") == said(lang, msg.opted_in)
     assert not is_opted_out(session, phone=text.phone)
     assert text("1") == said(lang, msg.eligibility_citizen)
@@ -184,6 +189,7 @@ def test_help_explains_the_service_with_the_pho_phone(
     reply = text(word)
     assert reply == said(lang, msg.help_text, PHO_PHONE)
     assert PHO_PHONE in reply
+    assert "111" in reply and "1737" in reply  # "help!" may be a cry for help
 
 
 @pytest.mark.parametrize("word", ["MENU", "menu", "0", "菜单"])

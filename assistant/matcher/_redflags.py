@@ -12,7 +12,9 @@ A message is read clause by clause (split at punctuation and at "but", "and"...)
 - **Rules** combine concepts (named word lists, every language in one list): one item of every
   group anywhere in the message's remaining clauses ("@self_harm_act" and "@reflexive";
   "@want", "@die"). A rule that names the negation concept itself ("@negation", "@want",
-  "@live": "don't want to live") is not undone by it. An act of taking or (not) waking
+  "@live": "don't want to live") is not undone by it. A rule that names a concept of ``CLOSE``
+  ("@violence": someone, an act of violence, the person) holds only with its words close
+  together in one clause, none of them negated. An act of taking or (not) waking
   ("@took", "@unresponsive") right after an intent ("@want": "going to take them all", "don't
   want to wake up") has not happened yet: it is no emergency (the intent rules make it a crisis).
 
@@ -75,6 +77,10 @@ _ARABIC_SUFFIXES = (
 )
 _HAN_OR_DEVANAGARI = re.compile("[\u0900-\u097f\u3400-\u4dbf\u4e00-\u9fff]")
 NEGATION = "negation"
+# A rule naming one of these concepts holds only with its words close together in one clause,
+# none of them negated: "my husband is hitting me", not "my husband wants to enrol ... I hit the
+# wrong button ... call me".
+CLOSE = ("violence", "emergency_number")
 INTENT = "want"  # an intent right before an act ...
 NOT_YET = ("took", "unresponsive")  # ... of taking, or of (not) waking: not happened yet
 
@@ -161,6 +167,7 @@ class _Group:
     items: frozenset[_Item]
     negation: bool = False  # this group is the negation concept itself
     act: bool = False  # this group is an act that an intent just before puts off ("@took")
+    close: bool = False  # the rule's words must be close together (``CLOSE``)
 
     def spans(self, clause: _Clause) -> list[tuple[int, int, int, int]]:
         hits = clause.hits
@@ -189,19 +196,20 @@ class RedFlags:
             for rule in lexicon.together.get(kind, []):
                 groups = []
                 for group in rule:
-                    is_negation = is_act = False
+                    is_negation = is_act = is_close = False
                     entries: list[str] = []
                     for entry in group:
                         if entry.startswith("@"):
                             name = entry[1:]
                             is_negation = is_negation or name == NEGATION
+                            is_close = is_close or name in CLOSE
                             # (an overdose only once taken; a crisis already in the intent)
                             is_act = is_act or (name in NOT_YET and kind == "emergency")
                             entries.extend(f"@{word}" for word in concepts.get(name, []))
                         else:
                             entries.append(entry)
                     items = frozenset(i for i in map(self._concept_item, entries) if i is not None)
-                    groups.append(_Group(items, is_negation, is_act))
+                    groups.append(_Group(items, is_negation, is_act, is_close))
                 self._rules.append((kind, groups))
         # Each rule under the items of its smallest group: a rule can hold only where one of
         # them is found, so a message is checked against those rules alone (in their order).
@@ -462,14 +470,24 @@ class RedFlags:
                     found.add(kind)
                     break
         hit = {item for clause in live for item in clause.hits}
+        # Kinds raised only by a rule of words close together (someone about to kill): when the
+        # message is also a crisis ("wants to kill himself"), the crisis answer (1737, and 111
+        # in danger) is the one to give.
+        close_only: set[str] = set()
         for kind, groups in self._rules_hit(hit):
             if kind in found:
                 continue
             outcome = self._rule(groups, live)
             if outcome is True:
-                found.add(kind)
+                if any(group.close for group in groups):
+                    close_only.add(kind)
+                else:
+                    found.add(kind)
             elif outcome is None:
                 held_back = True
+        if "crisis-support" in found | close_only:
+            close_only.discard("emergency")
+        found |= close_only
         for kind in SAFETY_KINDS:
             if kind in found:
                 return kind, held_back  # type: ignore[return-value]
@@ -495,15 +513,20 @@ class RedFlags:
     def _all_hit(groups: list[_Group], hit: set[_Item]) -> bool:
         return not any(group.items.isdisjoint(hit) for group in groups)
 
-    def _close_together(self, groups: list[_Group], clause: _Clause) -> bool:
+    def _close_together(
+        self, groups: list[_Group], clause: _Clause, *, unless_negated: bool = False
+    ) -> bool:
         """One item of every group in one clause, all within a few words of each other
-        ("not breathing", "saans nahi", "don't want to live", "jeena nahi chahta")."""
+        ("not breathing", "saans nahi", "don't want to live", "jeena nahi chahta"). With
+        ``unless_negated``, none of them right after a negation ("he never hit me"), and each
+        in words of its own: "my son hurt his knee" has no one hurting "my son"."""
         found = [
             sorted(
                 {
-                    span[0]
+                    (span[0], span[2], span[3])
                     for span in group.spans(clause)
                     if not (group.act and self._intended(clause, span))
+                    and not (unless_negated and self._negated(clause, span))
                 }
             )
             for group in groups
@@ -512,8 +535,12 @@ class RedFlags:
             return False
         reach = _content_positions(clause)
         for combo in itertools.product(*found):
-            if reach[max(combo)] - reach[min(combo)] <= NEGATION_REACH + 1:
-                return True
+            words = [word for word, _start, _end in combo]
+            if reach[max(words)] - reach[min(words)] > NEGATION_REACH + 1:
+                continue
+            if unless_negated and _overlapping([(start, end) for _w, start, end in combo]):
+                continue
+            return True
         return False
 
     def _rule(self, groups: list[_Group], clauses: list[_Clause]) -> bool | None:
@@ -524,6 +551,10 @@ class RedFlags:
             # "don't want to live": the negation belongs to the rule, so it is not undone by
             # it; its words must be close together, in one clause.
             return any(self._close_together(groups, clause) for clause in clauses)
+        if any(group.close for group in groups):
+            return any(
+                self._close_together(groups, clause, unless_negated=True) for clause in clauses
+            )
         taken_back = False
         for group in groups:
             seen = clean = False
@@ -542,6 +573,12 @@ class RedFlags:
             if not clean:
                 taken_back = True
         return None if taken_back else True
+
+
+def _overlapping(ranges: list[tuple[int, int]]) -> bool:
+    """Whether any two of these (first, last) character ranges share a character."""
+    ordered = sorted(ranges)
+    return any(later[0] <= earlier[1] for earlier, later in itertools.pairwise(ordered))
 
 
 def _phrase_end(

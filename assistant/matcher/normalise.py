@@ -15,7 +15,11 @@ from functools import lru_cache
 import snowballstemmer
 
 _APOSTROPHES = dict.fromkeys(map(ord, "'’‘`´ʻʼ‛"), None)
-_ARABIC = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ة": "ه", "ـ": None})
+# Arabic letter variants; and digits of the Arabic and Devanagari scripts as 0-9 ("٩٩٩", "१११").
+_ARABIC = str.maketrans(
+    {"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ة": "ه", "ـ": None}
+    | {chr(base + n): str(n) for base in (0x0660, 0x06F0, 0x0966) for n in range(10)}
+)
 _ARABIC_MARKS = re.compile("[\u064b-\u065f\u0670]")
 _PUNCT = re.compile(r"[^\w\u0900-\u0963\u0966-\u097f]+")  # keeps Devanagari signs, not ।
 # Phrasal verbs people write apart or together: "log in" = "login", "sign up" = "signup".

@@ -3,10 +3,11 @@
 ``Turn.run()`` reads the contact's state (language, step, answers, last activity), decides the
 reply to one message and updates the state; it never commits (the caller writes the new state
 back and stores the message and the reply, in one transaction). Order of precedence for every
-message: STOP, then an opted-out contact (silence), the language question, safety (111 / 1737
-and an urgent referral), HELP, LANG, a language's name, MENU, a fresh start after 24 hours
-idle, what the message carries (a practice named, a place, a request for a call, barriers), the
-current step's expected answer, and last a free-text question for the knowledge base.
+message: STOP, then an opted-out contact (silence, but for 111 / 1737 and an urgent referral),
+the language question, safety (111 / 1737 and an urgent referral), HELP, LANG, a language's
+name, MENU, a fresh start after 24 hours idle, what the message carries (a practice named, a
+place, a request for a call, barriers), the current step's expected answer, and last a
+free-text question for the knowledge base.
 
 Asking a practice to enrol the person: they pick one from the list by its number (or name one
 at any step), text their name, and agree to share their details with that practice and a
@@ -335,10 +336,10 @@ class Turn:
                     return self.say(msg.language_menu)
                 self.goto(Step.menu)
                 return self.say(msg.opted_in)
-            # Nothing is ever texted to an opted-out number, but a PCW still hears of an
-            # emergency or a crisis (a phone call is not a text).
-            self._safety(silent=True)
-            return ""
+            # Nothing else is texted to an opted-out number. An emergency or a crisis they text
+            # us still gets 111 / 1737 in reply to that message (it stays opted out), and a
+            # community worker hears of it: silence there could cost a life.
+            return self._safety() or ""
         if not self.body.strip():  # a picture without words, say
             if contact.step in (Step.new, Step.lang):
                 self.goto(Step.lang)
@@ -361,7 +362,7 @@ class Turn:
             return safety
 
         if kw is Keyword.help:
-            return self.say(msg.help_text, self.pho_phone)
+            return self.say(msg.help_text, self.pho_phone)  # with 111 and 1737
         if kw is Keyword.lang:
             self.goto(Step.lang)
             return self.say(msg.language_menu)
@@ -406,14 +407,14 @@ class Turn:
             return reply
         return self._free_text()
 
-    def _safety(self, *, silent: bool = False) -> str | None:
+    def _safety(self) -> str | None:
         if self.message.is_reply_to_a_menu:
             return None
         result = self.match()
         if result.status != "safety":
             return None
         build = msg.crisis_support if result.safety == "crisis-support" else msg.emergency
-        reply = "" if silent else self.say(build)
+        reply = self.say(build)
         self.refer(reason="safety", reply=reply, urgent=True)
         return reply
 

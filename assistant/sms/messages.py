@@ -63,10 +63,11 @@ def opted_out() -> str:
 
 
 def help_text(pho_phone: str) -> str:
-    # Translators: SMS; keep 0, LANG and STOP in English letters.
+    # Translators: SMS; keep 0, LANG and STOP in English letters, and 111 and 1737. "Help!"
+    # may be a cry for help: the emergency and crisis numbers come with the service's help.
     return _(
-        "We help people enrol with a GP. Call us on %(phone)s. Text 0 for the menu, "
-        "LANG for language, STOP to stop texts.",
+        "We help people enrol with a GP. Call us on %(phone)s. Emergency: 111. Crisis: 1737. "
+        "Text 0 for the menu, LANG for language, STOP to stop texts.",
         phone=pho_phone,
     )
 
