@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 
+import time_machine
 from sqlmodel import Session, select
 
 from assistant.audit import events_for
@@ -13,6 +14,7 @@ from assistant.pcw.models import Referral
 from assistant.pcw.referrals import create_referral
 from assistant.pcw.tasks import create_task
 from assistant.people.models import Role
+from assistant.sms.conversation import handle_inbound
 from tests import factories
 from tests.conftest import Client
 from tests.html import parse
@@ -278,3 +280,25 @@ def test_demo_sms_referrals_show_their_reason_in_the_workers_language(
     page = html.unescape(client.get("/pcw/referrals").text)
     assert "Na talosaga ia toe vala'au atu." in page  # "Asked for a call back."
     assert "callback" not in page
+
+
+def test_a_persons_answer_to_a_workers_text_shows_on_the_referral(
+    client: Client, login: object, session: Session
+) -> None:
+    """The person answers the worker's text; the worker sees the answer on the referral (and
+    nothing the number texted before the referral was made)."""
+    handle_inbound(session, phone=PHONE, body="hello before", message_sid="SM-before")
+    session.commit()
+    pcw = factories.user(session, Role.pcw)
+    referral = _referral(session)
+    url = f"/pcw/referrals/{referral.id}"
+    login(pcw)  # type: ignore[operator]
+    assert client.post(f"{url}/claim").status_code == 303
+    assert client.post(f"{url}/sms", data={"body": "Are you safe tonight?"}).status_code == 303
+    with time_machine.travel(referral.created_at + dt.timedelta(minutes=5), tick=False):
+        handle_inbound(session, phone=PHONE, body="yes safe now, thank you", message_sid="SM-1")
+        session.commit()
+    page = parse(client.get(url).text)
+    [answer] = page.find_all("li[data-inbound]")
+    assert "yes safe now, thank you" in answer.text()
+    assert "hello before" not in client.get(url).text

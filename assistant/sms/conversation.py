@@ -200,16 +200,19 @@ def _store(
     conn.execute(_STORE, message)
 
 
-def conversation_for(session: Session, *, phone: str, limit: int = 50) -> list[SmsInbound]:
-    """The latest messages from ``phone`` with our replies, oldest first (the simulator)."""
+def conversation_for(
+    session: Session, *, phone: str, since: datetime | None = None, limit: int = 50
+) -> list[SmsInbound]:
+    """The latest messages from ``phone`` with our replies, oldest first (the simulator; on a
+    referral, those received after ``since``, when it was made)."""
     contact = session.exec(select(SmsContact).where(SmsContact.phone == phone)).first()
     if contact is None or contact.id is None:
         return []
+    stmt = select(SmsInbound).where(SmsInbound.contact_id == contact.id)
+    if since is not None:
+        stmt = stmt.where(col(SmsInbound.received_at) > since)
     rows = session.exec(
-        select(SmsInbound)
-        .where(SmsInbound.contact_id == contact.id)
-        .order_by(col(SmsInbound.received_at).desc(), col(SmsInbound.id).desc())
-        .limit(limit)
+        stmt.order_by(col(SmsInbound.received_at).desc(), col(SmsInbound.id).desc()).limit(limit)
     )
     return list(reversed(list(rows)))
 

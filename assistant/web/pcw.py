@@ -31,6 +31,7 @@ from assistant.pcw import inbox, labels
 from assistant.pcw.models import FollowUpTask, Referral, ReferralStatus
 from assistant.pcw.tasks import page_of_tasks, set_task_done
 from assistant.people.models import Practice, Role, User
+from assistant.sms.conversation import conversation_for
 from assistant.templating import render
 
 router = APIRouter(prefix="/pcw")
@@ -106,6 +107,12 @@ def _detail(
     made = enrolment.requests_about(session, referral_id=referral.id, phone=referral.phone)
     notes = inbox.notes_for(session, referral_id=referral.id)
     messages = inbox.messages_for(session, referral_id=referral.id)
+    # What the person texted after the referral was made (an answer to a worker's text, say).
+    texts_in = (
+        conversation_for(session, phone=referral.phone, since=referral.created_at)
+        if referral.phone
+        else []
+    )
     names = _names(session, {n.author_id for n in notes} | {referral.claimed_by_id})
     ctx = (
         _common()
@@ -113,6 +120,7 @@ def _detail(
             "referral": referral,
             "notes": notes,
             "messages": messages,
+            "texts_in": texts_in,
             "tasks": inbox.tasks_for(session, referral_id=referral.id),
             "today": to_local(utcnow()).date(),
             "names": names,
