@@ -461,3 +461,40 @@ def test_a_referral_says_in_words_when_its_request_went_unanswered(
         "Riccarton Family Health has not answered the enrolment request in 2 working days." in note
     )
     assert "Marked as" not in note
+
+
+def test_a_landline_is_refused_because_the_practices_answers_are_texted(
+    client: Client, login: Any, session: Session
+) -> None:
+    practice = _practice(session)
+    referral = _referral(session)
+    login(factories.user(session, Role.pcw))
+    for landline in ("03 348 1000", "0800 123 456"):
+        response = client.post(
+            f"/pcw/referrals/{referral.id}/enrolment", data=_form(practice, phone=landline)
+        )
+        assert response.status_code == 422
+        assert "Enter a mobile number" in response.text
+        assert parse(response.text).field("phone").attr("value") == landline
+    assert _requests(session) == []
+
+
+def test_the_same_referral_with_its_phone_corrected_makes_no_second_request(
+    session: Session,
+) -> None:
+    practice = _practice(session)
+    referral = _referral(session)
+    pcw = factories.user(session, Role.pcw)
+    first = on_behalf.make_for_referral(
+        session, user=pcw, referral=referral, fields=_form(practice), now=FIXED_NOW
+    )
+    corrected = on_behalf.make_for_referral(
+        session,
+        user=pcw,
+        referral=referral,
+        fields=_form(practice, phone="+64215551234"),
+        now=FIXED_NOW,
+    )
+    assert first.created and not corrected.created
+    assert corrected.request.id == first.request.id
+    assert len(_requests(session)) == 1

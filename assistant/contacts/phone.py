@@ -26,6 +26,29 @@ def to_e164(raw: str, region: str = DEFAULT_REGION) -> str:
     return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
 
 
+# Numbers no text reaches: landlines and service numbers (0800, premium, shared cost...).
+_NOT_FOR_TEXTS = frozenset(
+    {
+        phonenumbers.PhoneNumberType.FIXED_LINE,
+        phonenumbers.PhoneNumberType.TOLL_FREE,
+        phonenumbers.PhoneNumberType.PREMIUM_RATE,
+        phonenumbers.PhoneNumberType.SHARED_COST,
+        phonenumbers.PhoneNumberType.UAN,
+        phonenumbers.PhoneNumberType.VOICEMAIL,
+    }
+)
+
+
+def takes_texts(e164: str) -> bool:
+    """False for a number known to be a landline or a service number; True for a mobile, and
+    for a number the numbering plan cannot place (a new range, an unusual foreign number)."""
+    try:
+        number = phonenumbers.parse(e164, DEFAULT_REGION)
+    except phonenumbers.NumberParseException:
+        return False
+    return phonenumbers.number_type(number) not in _NOT_FOR_TEXTS
+
+
 # Numbers the SMS simulator texts from: +64 21 0000 0000 to +64 21 0000 9999, a block no real
 # phone has here. The simulator uses nothing else, and the webhook stores nothing real from it,
 # so trying the service can never touch, or reveal, a real person's conversation.

@@ -12,10 +12,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from assistant import audit
-from assistant.contacts.phone import InvalidPhone, to_e164
+from assistant.contacts.phone import InvalidPhone, takes_texts, to_e164
 from assistant.enrolment.models import OPEN_STATUSES, EnrolmentRequest, RequestSource
 from assistant.enrolment.requests import NoConsent, clean_name, create_request
 from assistant.errors import Forbidden, Invalid, NotFound
@@ -283,9 +284,18 @@ def _phone(raw: str) -> str | None:
     if not raw.strip():
         return None
     try:
-        return to_e164(raw)
+        phone = to_e164(raw)
     except InvalidPhone:
         raise Problem("phone", _("Enter a phone number, like 021 123 4567.")) from None
+    if not takes_texts(phone):  # the practice's answers are texted to it
+        raise Problem(
+            "phone",
+            _(
+                "Enter a mobile number, like 021 123 4567: the practice's answers are texted "
+                "to it. Leave it empty if the person has none."
+            ),
+        )
+    return phone
 
 
 def _open_request(
@@ -296,19 +306,23 @@ def _open_request(
     referral_id: int | None,
     submission_id: int | None,
 ) -> EnrolmentRequest | None:
-    """The open request to this practice for the same person: the same phone, or (without
-    one) made from the same referral or assessment."""
-    if phone:
-        same = col(EnrolmentRequest.phone) == phone
-    elif referral_id is not None:
-        same = col(EnrolmentRequest.referral_id) == referral_id
-    elif submission_id is not None:
-        same = col(EnrolmentRequest.submission_id) == submission_id
-    else:
+    """The open request to this practice for the same person: the same phone, or made from
+    the same referral or assessment (a phone corrected between two presses is the same
+    person)."""
+    same = [
+        condition
+        for value, condition in (
+            (phone, col(EnrolmentRequest.phone) == phone),
+            (referral_id, col(EnrolmentRequest.referral_id) == referral_id),
+            (submission_id, col(EnrolmentRequest.submission_id) == submission_id),
+        )
+        if value
+    ]
+    if not same:
         return None
     return session.exec(
         select(EnrolmentRequest).where(
-            same,
+            sa.or_(*same),
             EnrolmentRequest.practice_id == practice_id,
             col(EnrolmentRequest.status).in_([s.value for s in OPEN_STATUSES]),
         )
