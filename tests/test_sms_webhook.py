@@ -20,6 +20,7 @@ from assistant import db as dbmod
 from assistant.app import create_app
 from assistant.contacts.models import SmsContact
 from assistant.i18n import use_locale
+from assistant.outbox.queue import enqueue_sms
 from assistant.pcw.models import Referral
 from assistant.people.models import Role
 from assistant.settings import Settings
@@ -377,6 +378,20 @@ def test_simulated_messages_are_listed_oldest_first(staff_client: Client, sessio
     assert page.index(en(msg.eligibility_citizen)) < page.index(en(msg.eligible).split(":")[0])
     rows = session.exec(select(SmsInbound).order_by(col(SmsInbound.id))).all()
     assert [r.body for r in rows] == ["hello", "1", "yes"]
+
+
+def test_texts_the_number_was_sent_show_in_the_simulators_thread(
+    staff_client: Client, session: Session
+) -> None:
+    """What a practice or a worker texted the test number shows in its thread, in order."""
+    staff_client.post("/sms/simulator", data={"phone": "+642100000195", "body": "hello"})
+    enqueue_sms(session, to="+642100000195", body="Riccarton Clinic can see you", purpose="test")
+    enqueue_sms(session, to="+642100000194", body="Someone else's text", purpose="test")
+    session.commit()
+    page = staff_client.get("/sms/simulator?phone=%2B642100000195").text
+    assert page.index("5 Call me back") < page.index("Riccarton Clinic can see you")
+    assert "Waiting to send" in page
+    assert "Someone else's text" not in page
 
 
 def test_a_nul_in_a_text_is_dropped_and_the_rest_kept(twilio: Any, session: Session) -> None:

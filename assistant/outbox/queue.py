@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from assistant.clock import utcnow
 from assistant.contacts.optout import is_opted_out
@@ -50,3 +50,15 @@ def enqueue_sms(
     session.add(message)
     session.flush()
     return message
+
+
+def messages_to(session: Session, *, phone: str, limit: int = 50) -> list[OutboxMessage]:
+    """The latest messages queued for ``phone`` (a practice's answer, a worker's text), oldest
+    first."""
+    rows = session.exec(
+        select(OutboxMessage)
+        .where(OutboxMessage.to == phone)
+        .order_by(col(OutboxMessage.created_at).desc(), col(OutboxMessage.id).desc())
+        .limit(limit)
+    )
+    return list(reversed(list(rows)))

@@ -6,6 +6,7 @@ import logging
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from html import escape
 from typing import Annotated
 
@@ -25,6 +26,9 @@ from assistant.deps import (
     settings_of,
 )
 from assistant.i18n import _
+from assistant.outbox.models import OutboxMessage
+from assistant.outbox.queue import messages_to
+from assistant.pcw import labels
 from assistant.people.models import Role, User
 from assistant.settings import Settings
 from assistant.sms.conversation import conversation_for, handle_inbound
@@ -154,26 +158,34 @@ def _simulator_page(
 ) -> Response:
     phone = ""
     rows: list[SmsInbound] = []
+    sent: list[OutboxMessage] = []
     if phone_raw:
         phone = _test_number(phone_raw) or ""
         if not phone:
             error = error or _not_a_test_number()
     if phone and not error:
         rows = conversation_for(session, phone=phone)
-    turns = [
-        {
-            "row": row,
-            "count": segments.count(row.reply) if row.reply else None,
-            "dir": "rtl" if row.language == "ar" else "ltr",
-        }
+        sent = messages_to(session, phone=phone)  # a practice's answer, a worker's text
+    timed: list[tuple[datetime, dict[str, object]]] = [
+        (
+            row.received_at,
+            {
+                "row": row,
+                "count": segments.count(row.reply) if row.reply else None,
+                "dir": "rtl" if row.language == "ar" else "ltr",
+            },
+        )
         for row in rows
     ]
+    timed += [(message.created_at, {"sent": message}) for message in sent]
+    turns = [turn for _at, turn in sorted(timed, key=lambda pair: pair[0])]
     return render(
         request,
         "sms/simulator.html",
         {
             "phone": phone or phone_raw or DEFAULT_SIM_PHONE,
             "turns": turns,
+            "labels": labels,
             "error": error,
         },
         block="conversation",
