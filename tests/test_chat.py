@@ -150,7 +150,7 @@ def test_unhelpful_answer_hand_off_counts_for_the_entry(session: Session, asker:
 def test_choosing_one_of_two_shows_that_answer(session: Session, asker: User) -> None:
     offered = offer_choice(session, asker)
     assert offered.id is not None
-    assert chat.best_guess_topic(offered) == "payment-schedule"
+    assert chat.best_guess_topic(offered) is None  # sent from here, both were turned down
     with pytest.raises(Invalid):
         chat.choose(session, user=asker, message_id=offered.id, entry_id="training")
     answer = chat.choose(session, user=asker, message_id=offered.id, entry_id=KNOWN_ID)
@@ -181,16 +181,24 @@ def test_empty_hand_off_is_refused(session: Session, asker: User) -> None:
     assert session.exec(select(Ticket)).all() == []
 
 
-def test_a_hand_off_after_suggestions_keeps_the_closest_topic(
-    session: Session, asker: User
+@pytest.mark.parametrize(
+    ("text", "status"),
+    [("newborn form signing rules", "suggest"), ("when are claims paid", "choose")],
+)
+def test_a_hand_off_after_turning_down_what_was_offered_goes_to_the_practices_liaison(
+    session: Session, asker: User, text: str, status: str
 ) -> None:
-    """What the matcher knew goes with the question: the inbox shows a topic, not "unknown"."""
-    turn = chat.ask(session, user=asker, text="newborn form signing rules", lang="en")
-    assert turn.reply.status == "suggest" and turn.reply.id is not None
-    ticket, _sent = chat.hand_off(
-        session, user=asker, question=turn.reply.text, message_id=turn.reply.id
-    )
-    assert ticket.topic_id == chat.candidates_of(turn.reply)[0].entry_id == "enrolment-register"
+    """Sent with "Neither: ask the liaison team": the entries offered were turned down, so none
+    of them is the question's topic or decides its team (one owned by the MSO sent it to the
+    MSO's queue, out of the practice's liaison's sight); the transcript shows what was offered."""
+    liaison = session.exec(select(User).where(User.role == Role.liaison)).one()  # Mere
+    turn = chat.ask(session, user=asker, text=text, lang="en")
+    assert turn.reply.status == status and turn.reply.id is not None
+    offered = chat.candidates_of(turn.reply)
+    ticket, _sent = chat.hand_off(session, user=asker, question=text, message_id=turn.reply.id)
+    assert ticket.topic_id is None
+    assert (ticket.team, ticket.assignee_id) == ("liaison", liaison.id)
+    assert all(f"[{c.entry_id}]" in ticket.transcript for c in offered)
 
 
 def test_a_hand_off_stores_the_ticket_and_its_chat_note_together(

@@ -156,6 +156,23 @@ def test_feedback_buttons_record_and_thank(client: Client, login: Any, asker: Us
     assert after.find('textarea[name="question"]').text() == KNOWN
 
 
+def test_an_answer_found_not_helpful_then_sent_says_where_it_went_after_a_reload(
+    client: Client, login: Any, asker: User, session: Session, liaison: User
+) -> None:
+    login(asker)
+    client.post("/chat/ask", data={"q": KNOWN})
+    page = parse(client.get("/chat").text)
+    form = page.find("div.feedback").find("form")
+    assert client.post(form.attrs["action"], data={"helpful": "no"}).status_code == 303
+    handoff = parse(client.get("/chat").text).find("div.feedback").find("form.handoff")
+    data = dict(handoff.form_data()) | {"question": KNOWN}
+    assert client.post(handoff.attrs["action"], data=data).status_code == 303
+    [ticket] = session.exec(select(Ticket)).all()
+    reply = parse(client.get("/chat").text).find("div.feedback")
+    assert reply.find_all("form.handoff") == []
+    assert f"#{ticket.id}" in reply.find("p.sent").text()
+
+
 def test_unknown_question_offers_a_prefilled_hand_off_then_sends_it(
     client: Client, login: Any, asker: User, session: Session, liaison: User
 ) -> None:

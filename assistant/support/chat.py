@@ -295,20 +295,16 @@ def _guess(result: MatchResult) -> str | None:
 
 
 def best_guess_topic(message: ChatMessage | None) -> str | None:
-    """The topic a hand-off is probably about: the answer shown, or the closer of two offered,
-    or the closest entry suggested.
+    """The topic a hand-off is about: the answer shown (and found not helpful, say).
 
-    When the matcher abstained with nothing close, the question is unknown (it goes to the
-    practice's liaison).
+    Sent from a choice or a suggestion, the person said "neither": the entries offered are the
+    ones they turned down, so the question is unknown and goes to the practice's own liaison,
+    as the button says (the transcript still shows what was offered). Sent when the matcher
+    abstained, the same.
     """
     if message is None:
         return None
-    if message.entry_id:
-        return message.entry_id
-    if message.status in (BotStatus.choose, BotStatus.suggest):
-        found = candidates_of(message)
-        return found[0].entry_id if found else None
-    return None
+    return message.entry_id or None
 
 
 def transcript(messages: list[ChatMessage]) -> str:
