@@ -231,6 +231,8 @@ def test_reply_appears_in_the_polled_fragment_with_a_badge(
     assert detail.status_code == 200
     assert "Sunny, then cold." in detail.text and "Odd one" not in detail.text
     assert "Mere Liaison" in detail.text
+    # The question says "Replied" as the list does.
+    assert parse(detail.text).find("div.card span.tag").text() == "Replied"
     assert not parse(client.get("/chat/updates", headers=HX).text).find_all("span#unread-badge")
     assert "viewed" in [e.action for e in events_for(session, "ticket", ticket.id)]
 
