@@ -438,9 +438,46 @@
     if (window.caches) caches.keys().then(function (keys) { keys.forEach(function (k) { caches.delete(k); }); });
   }, true);
 
+  /* ---- without signal: what this page needs, kept on the phone ---- */
+  /* The forms list, the blank form of each tile (or of this form) with its definition, and this
+     page's styles and scripts. Asked of the service worker once it is running: on a first visit
+     it is installed after this page loaded, so nothing of the page went through it, and a fetch
+     from here would not either. */
+  function offlineAddresses(controlled) {
+    var urls = ["/forms"];
+    Array.prototype.forEach.call(document.querySelectorAll("a[data-form-def]"), function (a) {
+      urls.push(a.getAttribute("href"), a.dataset.formDef);
+    });
+    var form = fillForm();
+    if (form) {
+      var id = encodeURIComponent(form.dataset.formId);
+      urls.push("/forms/" + id + "/fill", "/api/forms/" + id);
+    }
+    if (controlled) {
+      // This page and its files came through the worker, which kept them.
+      var here = window.location.pathname + window.location.search;
+      return urls.filter(function (u) { return u !== here; });
+    }
+    Array.prototype.forEach.call(document.querySelectorAll('link[rel="stylesheet"][href], script[src]'), function (el) {
+      urls.push(el.getAttribute("href") || el.getAttribute("src"));
+    });
+    return urls;
+  }
+  function keepForOffline() {
+    if (navigator.onLine === false) return;
+    // Read now: a worker installed by this visit takes the page over later.
+    var controlled = Boolean(navigator.serviceWorker.controller);
+    navigator.serviceWorker.ready.then(function (reg) {
+      if (reg.active) reg.active.postMessage({ keep: offlineAddresses(controlled) });
+    }).catch(function () {});
+  }
+
   window.addEventListener("online", flush);
   document.addEventListener("DOMContentLoaded", function () {
-    if ("serviceWorker" in navigator) navigator.serviceWorker.register("/sw.js").catch(function () {});
+    if ("serviceWorker" in navigator) {
+      navigator.serviceWorker.register("/sw.js").catch(function () {});
+      keepForOffline();
+    }
     setupFill();
     forgetSent();
     render();
@@ -450,11 +487,6 @@
         return Object.assign(i, { next: 0, state: i.state === "conflict" ? i.state : "waiting" });
       }));
       flush();
-    });
-    // Keep each form's definition in the phone's cache for use without signal.
-    Array.prototype.forEach.call(document.querySelectorAll("[data-form-def]"), function (a) {
-      fetch(a.dataset.formDef, { credentials: "same-origin" }).catch(function () {});
-      fetch(a.getAttribute("href"), { credentials: "same-origin" }).catch(function () {});
     });
     flush();
   });
