@@ -2,7 +2,7 @@
    phone so a form can be opened and filled without signal. Submissions never go through here:
    the page's outbox (forms.js) sends them and keeps them until the server confirms. */
 var CACHE = "forms-shell-v1";
-var SHELL = ["/static/app.css", "/static/vendor/htmx.min.js", "/static/forms/expr.js", "/static/forms/forms.js", "/static/forms/forms.css"];
+var SHELL = ["/static/app.css", "/static/vendor/htmx.min.js", "/static/focus.js", "/static/forms/expr.js", "/static/forms/forms.js", "/static/forms/forms.css"];
 
 self.addEventListener("install", function (ev) {
   ev.waitUntil(caches.open(CACHE).then(function (c) { return c.addAll(SHELL); }).then(function () { return self.skipWaiting(); }));
