@@ -19,8 +19,9 @@ from assistant.enrolment import report
 from assistant.enrolment import requests as req
 from assistant.enrolment.funnel import mark
 from assistant.enrolment.models import RequestSource, Stage
-from assistant.enrolment.report import BadPeriod, FunnelFilters, funnel, parse_filters
+from assistant.enrolment.report import FunnelFilters, funnel, parse_filters
 from assistant.people.models import Practice, Role
+from assistant.periods import BadPeriod
 from tests import factories
 from tests.clock import FIXED_NOW
 from tests.conftest import Client

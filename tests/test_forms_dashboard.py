@@ -254,9 +254,12 @@ def test_dashboard_page_shows_charts_and_tables(
     assert ("Northside Whānau Trust", "1") in counted
     assert ("Lea faka-Tonga", "1") in counted
     assert ("Housing", "1") in counted
-    # no chart script: the only script is htmx
+    # no chart script: only the scripts every page has (htmx, and focus after its updates)
     scripts = [s.attr("src") or "" for s in page.find_all("script[src]")]
-    assert [src.split("?")[0] for src in scripts] == ["/static/vendor/htmx.min.js"]
+    assert [src.split("?")[0] for src in scripts] == [
+        "/static/vendor/htmx.min.js",
+        "/static/focus.js",
+    ]
     assert "Dashboard" in page.find("nav").text()  # in the navigation
     assert "/dashboard" in page.links()
 

@@ -18,18 +18,17 @@ from assistant.forms.engine.definition import FormDefinition, load_form, parse_d
 from assistant.forms.models import FormSubmission
 from assistant.forms.reporting.exports import (
     META_COLUMNS,
-    BadPeriod,
     build_tables,
     codebook,
     csv_zip,
     export_csv,
     export_xlsx,
-    parse_period,
     submissions_for,
     table_csv,
     workbook_bytes,
 )
 from assistant.people.models import Role, User
+from assistant.periods import BadPeriod, parse_period
 from tests import factories
 from tests.forms_data import ANA, NO_CONSENT, add_submission
 

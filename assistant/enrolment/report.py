@@ -34,9 +34,9 @@ from sqlmodel import Session, col, or_, select
 
 from assistant.clock import NZ, as_utc, to_local
 from assistant.enrolment.models import STAGES, FunnelMark, Stage
-from assistant.errors import Invalid
-from assistant.i18n import LANGUAGE_NAMES, _, lazy_gettext
+from assistant.i18n import LANGUAGE_NAMES, lazy_gettext
 from assistant.people.models import Practice
+from assistant.periods import check_order, day_from_text
 
 # Stages a practice is part of: from the person choosing one to being enrolled there.
 PRACTICE_STAGES: tuple[Stage, ...] = (
@@ -56,8 +56,6 @@ STAGE_LABELS: dict[Stage, Any] = {
 DEFAULT_WEEKS = 12
 # Periods up to about a quarter are shown week by week; longer ones month by month.
 WEEKLY_UP_TO_DAYS = 92
-EARLIEST = date(2000, 1, 1)
-LATEST = date(2100, 12, 31)
 SECONDS_PER_DAY = 86400
 
 Grain = Literal["week", "month"]
@@ -77,10 +75,6 @@ MEASURE_PEOPLE = "people"
 MEASURE_MEDIAN = "median_days_first_text_to_enrolled"
 MEASURE_MEDIAN_PEOPLE = "people_in_median"
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-class BadPeriod(Invalid):
-    """Dates the funnel cannot be counted for: not dates, out of range, or the wrong way round."""
 
 
 @dataclass(frozen=True)
@@ -125,25 +119,6 @@ def default_period(today: date, *, weeks: int = DEFAULT_WEEKS) -> tuple[date, da
     return monday - timedelta(weeks=weeks - 1), today
 
 
-def _day(text: str | None) -> date | None:
-    text = (text or "").strip()
-    if not text:
-        return None
-    try:
-        day = date.fromisoformat(text)
-    except ValueError:
-        raise BadPeriod(_("Enter dates as year-month-day, for example 2026-11-24.")) from None
-    if not EARLIEST <= day <= LATEST:
-        raise BadPeriod(
-            _(
-                "Choose dates between %(start)s and %(end)s.",
-                start=EARLIEST.isoformat(),
-                end=LATEST.isoformat(),
-            )
-        )
-    return day
-
-
 def _positive_int(text: str | None) -> int | None:
     text = (text or "").strip()
     return int(text) if text.isascii() and text.isdigit() and 0 < int(text) < 2**31 else None
@@ -160,13 +135,12 @@ def parse_filters(
     """Filters from query-string text. Missing dates take the default period (ending today);
     dates that are not dates, out of range, or the wrong way round raise ``BadPeriod``. A
     language or practice that is not one of the choices is ignored, as on the dashboard."""
-    start, end = _day(since), _day(until)
+    start, end = day_from_text(since), day_from_text(until)
     if end is None:
         end = max(today, start) if start is not None else today
     if start is None:
         start = default_period(end)[0]
-    if start > end:
-        raise BadPeriod(_("The start date is after the end date."))
+    check_order(start, end)
     return FunnelFilters(
         since=start,
         until=end,

@@ -16,7 +16,7 @@ from fastapi.responses import Response
 from sqlalchemy import func
 from sqlmodel import col, select
 
-from assistant import audit
+from assistant import audit, periods
 from assistant.clock import to_local, utcnow
 from assistant.deps import SessionDep, SettingsDep, require_roles
 from assistant.enrolment import report as funnel_report
@@ -229,7 +229,7 @@ def enrolment_funnel(
         filters = funnel_report.parse_filters(
             today=today, since=since, until=until, language=language, practice=practice
         )
-    except funnel_report.BadPeriod as exc:
+    except periods.BadPeriod as exc:
         error = exc.message
         # The form keeps what was typed; the language and practice chosen stay chosen.
         filters = funnel_report.parse_filters(today=today, language=language, practice=practice)
@@ -293,12 +293,12 @@ def exports_page(
 ) -> Response:
     error = ""
     try:
-        start, end = exports.parse_period(since=since, until=until)
+        start, end = periods.parse_period(since=since, until=until)
         dates = {
             "since": start.isoformat() if start else "",
             "until": end.isoformat() if end else "",
         }
-    except exports.BadPeriod as exc:
+    except periods.BadPeriod as exc:
         error = exc.message
         # The form keeps what was typed, and so do the links: they refuse it too, rather than
         # download every date.
@@ -367,7 +367,7 @@ def _tables(
     session: SessionDep, form: FormDefinition, since: str | None, until: str | None
 ) -> tuple[list[exports.Table], int]:
     """The form's tables for the period (a bad period is a 422)."""
-    start, end = exports.parse_period(since=since, until=until)
+    start, end = periods.parse_period(since=since, until=until)
     return exports.export_tables(session, form=form, since=start, until=end)
 
 
@@ -529,7 +529,7 @@ def export_fhir_bulk(
 ) -> Response:
     """Every submission of a form in the period as QuestionnaireResponses (FHIR Bulk Data)."""
     form = _form_or_404(form_id)
-    start, end = exports.parse_period(since=since, until=until)
+    start, end = periods.parse_period(since=since, until=until)
     body, n = exports.export_fhir_ndjson(
         session, form=form, base_url=settings.public_base_url, since=start, until=end
     )

@@ -29,13 +29,12 @@ from typing import Any
 from openpyxl import Workbook
 from sqlmodel import Session, col, select
 
-from assistant.errors import Invalid
 from assistant.forms.engine import values
 from assistant.forms.engine.definition import Field, FormDefinition
 from assistant.forms.engine.expressions import scope
 from assistant.forms.interop import fhir
 from assistant.forms.models import FormSubmission
-from assistant.i18n import LANGUAGE_NAMES, _, gettext, use_locale
+from assistant.i18n import LANGUAGE_NAMES, gettext, use_locale
 from assistant.people.models import Agency, Practice, User
 
 META_COLUMNS = (
@@ -55,12 +54,6 @@ ROW_META = ("instance_id", "row")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
-EARLIEST = date(2000, 1, 1)
-LATEST = date(2100, 12, 31)
-
-
-class BadPeriod(Invalid):
-    """Dates the exports cannot be filtered by: not dates, out of range, or the wrong way round."""
 
 
 @dataclass
@@ -70,35 +63,6 @@ class Table:
     rows: list[list[Any]] = field(default_factory=list)
     # The question behind each column of answers, by column name (see the module docstring).
     questions: dict[str, Field] = field(default_factory=dict)
-
-
-def _day(text: str | None) -> date | None:
-    text = (text or "").strip()
-    if not text:
-        return None
-    try:
-        day = date.fromisoformat(text)
-    except ValueError:
-        raise BadPeriod(_("Enter dates as year-month-day, for example 2026-11-24.")) from None
-    if not EARLIEST <= day <= LATEST:
-        raise BadPeriod(
-            _(
-                "Choose dates between %(start)s and %(end)s.",
-                start=EARLIEST.isoformat(),
-                end=LATEST.isoformat(),
-            )
-        )
-    return day
-
-
-def parse_period(*, since: str | None, until: str | None) -> tuple[date | None, date | None]:
-    """The first and last day to export, from query-string text; a day left out leaves that
-    end open. Text that is not a date, a day out of range, or a start after the end raise
-    ``BadPeriod``: an export is never quietly empty or unfiltered because of a typo."""
-    start, end = _day(since), _day(until)
-    if start is not None and end is not None and start > end:
-        raise BadPeriod(_("The start date is after the end date."))
-    return start, end
 
 
 @dataclass(frozen=True)
