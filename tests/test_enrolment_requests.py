@@ -10,11 +10,12 @@ from sqlmodel import Session, col, select
 from assistant.audit import AuditEvent
 from assistant.contacts.optout import mark_opted_out
 from assistant.contacts.segments import fits
+from assistant.enrolment import notices
 from assistant.enrolment import requests as req
 from assistant.enrolment.escalation import escalate_unanswered
 from assistant.enrolment.funnel import mark
 from assistant.enrolment.models import EnrolmentRequest, FunnelMark, RequestStatus, Stage
-from assistant.errors import Conflict, Forbidden
+from assistant.errors import Conflict, Forbidden, Invalid
 from assistant.outbox.models import OutboxMessage, OutboxStatus
 from assistant.pcw.models import FollowUpTask, Referral
 from assistant.people.models import Practice, Role
@@ -182,6 +183,40 @@ def test_decline_names_the_nearest_listed_practices_and_offers_a_call(session: S
     (text,) = _texts(session)
     assert near.name in text.body and stale.name not in text.body
     assert "1 Yes 2 No" in text.body and fits(text.body)
+
+
+def test_a_practices_words_are_texted_whole_or_refused_never_cut(session: Session) -> None:
+    here, _near, _stale = _practices(session)
+    staff = factories.user(session, practice_id=here.id)
+    request = req.create_request(
+        session,
+        practice_id=here.id or 0,
+        name="Sina Tuilagi",
+        phone=PHONE,
+        language="sm",
+        consent=True,
+        now=FIXED_NOW,
+    )
+    session.commit()
+    question = (
+        "Talofa Sina, o fea lou tuatusi i le taimi nei? E iai sau kata CSC po o se pepa mai le "
+        "WINZ? Faʻamolemole aumai lau pasese po o se laisene avetaavale pe a e sau. Faʻafetai"
+    )
+    _plain, room = req.message_room(session, request, "info_needed")
+    too_long = f"{question} {question}"
+    with pytest.raises(Invalid) as refused:
+        req.ask_for_information(
+            session, user=staff, request=request, message=too_long, now=FIXED_NOW
+        )
+    assert refused.value.message == (f"Use at most {room} characters (you typed {len(too_long)}).")
+    assert request.status == RequestStatus.sent and request.practice_message == ""
+    assert _texts(session) == []
+
+    req.ask_for_information(session, user=staff, request=request, message=question, now=FIXED_NOW)
+    session.commit()
+    (text,) = _texts(session)
+    assert question in text.body and fits(text.body, notices.ANSWER_SEGMENTS)
+    assert request.status == RequestStatus.info_needed
 
 
 def test_stop_stops_the_practice_texts(session: Session) -> None:

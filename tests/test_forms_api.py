@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import uuid
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -18,8 +18,9 @@ from assistant.forms.engine.definition import load_form
 from assistant.forms.models import FormSubmission
 from assistant.people.models import Role
 from tests import factories
+from tests.clock import FIXED_NOW
 from tests.conftest import Client
-from tests.forms_data import flag_payload
+from tests.forms_data import BARRIER_ANSWERS, flag_payload
 
 
 def barrier_payload(**answers: Any) -> dict[str, Any]:
@@ -401,6 +402,45 @@ def test_a_whole_number_beyond_32_bits_is_refused_per_question(
     assert count(session) == 0
     fits = client.post(URL.format("flag_problem"), json=flag_payload(staff_minutes=1440.0))
     assert fits.status_code == 201, fits.text
+
+
+def test_an_impossible_phone_number_or_date_of_birth_is_refused_per_question(
+    client: Client, session: Session, login: Any, time_machine: Any
+) -> None:
+    pcw = factories.user(session, Role.pcw)
+    login(pcw)
+
+    def send(**answers: Any) -> Any:
+        body = barrier_payload(**(BARRIER_ANSWERS | answers)) | {"lang": "en"}
+        return client.post(URL.format("barrier_assessment"), json=body)
+
+    refused = send(phone="12345", date_of_birth="1800-01-01")
+    assert refused.status_code == 422
+    assert refused.json()["errors"] == {
+        "phone": "Enter a phone number, like 021 123 4567.",
+        "date_of_birth": (
+            "The date of birth cannot be in the future, and the person cannot be over 120 "
+            "years old."
+        ),
+    }
+    assert send(phone="09 123").json()["errors"] == {
+        "phone": "Enter a phone number, like 021 123 4567."
+    }
+    assert count(session) == 0
+
+    # A landline is a phone number; 120 is old but possible (by the server's clock: today is
+    # 24 November 2026 in New Zealand, so this person turns 121 tomorrow).
+    stored = send(phone="03 348 1000", date_of_birth="1905-11-25")
+    assert stored.status_code == 201, stored.text
+    submission = session.get(FormSubmission, stored.json()["id"])
+    assert submission is not None
+    answers = json.loads(submission.answers)
+    assert answers["phone"] == "+6433481000" and answers["age_years"] == 120
+    time_machine.move_to(FIXED_NOW + timedelta(days=1))
+    login(pcw)  # signed out overnight
+    late = send(date_of_birth="1905-11-25")
+    assert late.status_code == 422
+    assert set(late.json()["errors"]) == {"date_of_birth"}
 
 
 def test_the_api_description_shows_the_submission_body(client: Client) -> None:

@@ -56,6 +56,75 @@ def test_phone_numbers_become_e164(barrier: Any) -> None:
     assert "phone" in errors
 
 
+PHONE_ERROR = "Enter a phone number, like 021 123 4567."
+
+
+@pytest.mark.parametrize(
+    ("raw", "stored", "error"),
+    [
+        ("021 123 4567", "+64211234567", None),
+        ("027-555-0100", "+64275550100", None),
+        ("03 348 1000", "+6433481000", None),  # a landline: a household's number may be one
+        ("0800 123 456", "+64800123456", None),
+        ("+61 412 345 678", "+61412345678", None),  # family across the Tasman
+        ("12345", "12345", PHONE_ERROR),  # was stored as "+6412345"
+        ("09 123", "09 123", PHONE_ERROR),  # an Auckland number cut short
+        ("021 12", "021 12", PHONE_ERROR),
+        ("+64 99 999 9999", "+64 99 999 9999", PHONE_ERROR),  # no such area code
+    ],
+)
+def test_a_phone_answer_must_be_a_real_number(
+    barrier: Any, raw: str, stored: str, error: str | None
+) -> None:
+    answers, errors = v.normalise(barrier, {"phone": raw}, "en")
+    assert errors.get("phone") == error
+    assert answers["phone"] == stored
+    person = next(p for p in barrier.pages if p.name == "person")
+    page_errors = v.validate_page(barrier, person, {"consent": "yes", "phone": raw}, "en")
+    assert page_errors.get("phone") == error
+
+
+DOB_ERROR = (
+    "The date of birth cannot be in the future, and the person cannot be over 120 years old."
+)
+
+
+@pytest.mark.parametrize(
+    ("born", "error"),
+    [
+        ("1984-03-09", None),
+        ("2026-11-22", None),  # born today
+        ("1906-11-22", None),  # 120 today
+        ("1906-11-23", None),
+        ("2026-11-23", DOB_ERROR),  # tomorrow
+        ("1905-11-22", DOB_ERROR),  # 121 today
+        ("1800-01-01", DOB_ERROR),  # would be 226
+        ("0001-01-01", DOB_ERROR),
+    ],
+)
+def test_a_date_of_birth_is_neither_in_the_future_nor_implausibly_old(
+    barrier: Any, born: str, error: str | None
+) -> None:
+    person = next(p for p in barrier.pages if p.name == "person")
+    answers = {"consent": "yes", "date_of_birth": born}
+    assert v.validate_page(barrier, person, answers, "en", today=TODAY).get("date_of_birth") == (
+        error
+    )
+
+
+def test_an_implausible_date_of_birth_is_explained_in_the_forms_language(barrier: Any) -> None:
+    person = next(p for p in barrier.pages if p.name == "person")
+    answers = {"consent": "yes", "date_of_birth": "1800-01-01"}
+    errors = v.validate_page(barrier, person, answers, "sm", today=TODAY)
+    assert errors["date_of_birth"] == barrier.fields["date_of_birth"].message_text("sm")
+    assert "120" in errors["date_of_birth"] and errors["date_of_birth"] != DOB_ERROR
+    # The day decides: the same date of birth is fine the day before the person turns 121.
+    old = {"consent": "yes", "date_of_birth": "1905-11-23"}
+    assert "date_of_birth" not in v.validate_page(barrier, person, old, "en", today=TODAY)
+    later = v.validate_page(barrier, person, old, "en", today=date(2026, 11, 23))
+    assert later["date_of_birth"] == DOB_ERROR
+
+
 def test_unknown_question_is_an_error(flag: Any) -> None:
     _answers, errors = v.normalise(flag, {"shoe_size": "9"}, "en")
     assert errors == {"shoe_size": "This question is not part of the form."}

@@ -11,6 +11,8 @@ import time_machine
 from sqlmodel import Session, col, select
 
 from assistant.audit import AuditEvent
+from assistant.contacts import segments
+from assistant.enrolment import notices
 from assistant.enrolment import requests as req
 from assistant.enrolment.models import EnrolmentRequest, RequestSource, RequestStatus
 from assistant.outbox.models import OutboxMessage
@@ -313,6 +315,111 @@ def test_empty_message_is_refused_with_the_form_shown_again(
     assert doc.find("p#book_message-error").text() == "Write the message for the person."
     assert doc.find("textarea#book-message").attrs.get("aria-invalid") == "true"
     assert status_of(session, sina) == RequestStatus.sent and texts(session) == []
+
+
+# A practice's own words in full: what to bring, who to see, its actual question.
+LONG_ENGLISH = (
+    "Kia ora Sina, please come in on Thursday 26 November at 10:30am to see Dr Smith for your "
+    "first visit. Bring photo ID, your Community Services Card, any medicines you take (in "
+    "their boxes) and a power bill or letter with your address. Park at the back of the "
+    "building and come to the front desk. If you cannot come, call us and we will find "
+    "another time."
+)
+LONG_MAORI = (
+    "Kia ora Sina, come in Thursday 10:30am to see Dr Smith. Please bring photo ID, your "
+    "Community Services Card and any medicines you take. Park at the back and come to the "
+    "front desk. Ngā mihi nui, ngā mihi"
+)
+LONG_SAMOAN = (
+    "Talofa Sina, o ā ou fuafuaga mo le faʻaaogāina o le taavale? E mafai ona e taʻu mai pe o "
+    "fea lou tuatusi i le taimi nei, ma pe e iai sau kata CSC? Faʻamolemole telefoni mai. "
+    "Faʻafetai tele"
+)
+
+
+@pytest.mark.parametrize(
+    ("action", "language", "message", "purpose"),
+    [
+        ("book", "en", LONG_ENGLISH, "booked"),
+        ("book", "mi", LONG_MAORI, "booked"),
+        ("info", "sm", LONG_SAMOAN, "info_needed"),
+    ],
+)
+def test_a_long_message_reaches_the_person_whole(
+    client: Client,
+    login: Any,
+    session: Session,
+    reception: User,
+    riccarton: Practice,
+    action: str,
+    language: str,
+    message: str,
+    purpose: str,
+) -> None:
+    request = make_request(session, riccarton, "Sina Tuilagi", language=language)
+    login(reception)
+    response = client.post(
+        f"/practice/new-patients/{request.id}/{action}", data={"message": message}
+    )
+    assert response.status_code == 303
+    [sent] = texts(session)
+    assert sent.purpose == f"enrolment-{purpose}"
+    assert message in sent.body and "…" not in sent.body  # every word, nothing cut
+    assert "03 348 1000" in sent.body  # and the practice's phone after them
+    assert 2 < segments.count(sent.body).segments <= notices.ANSWER_SEGMENTS
+    journey = parse(client.get(response.headers["location"]).text)
+    assert message in journey.find(f'li[data-kind="{purpose}"] blockquote').text()
+
+
+@pytest.mark.parametrize(
+    ("action", "field", "message"),
+    [
+        ("book", "book", LONG_MAORI + " " + LONG_MAORI),  # macrons: UCS-2, 70 a part
+        ("info", "info", LONG_SAMOAN + " " + LONG_SAMOAN),
+        ("book", "book", f"{LONG_ENGLISH} {LONG_ENGLISH}"),  # plain letters, over the 480
+    ],
+)
+def test_a_message_too_long_for_a_text_is_refused_whole_and_nothing_is_sent(
+    client: Client,
+    login: Any,
+    session: Session,
+    reception: User,
+    sina: EnrolmentRequest,
+    action: str,
+    field: str,
+    message: str,
+) -> None:
+    login(reception)
+    kind = "booked" if action == "book" else "info_needed"
+    plain, other = req.message_room(session, sina, kind)
+    room = plain if segments.is_gsm7(message) else other
+    response = client.post(f"/practice/new-patients/{sina.id}/{action}", data={"message": message})
+    assert response.status_code == 422
+    doc = parse(response.text)
+    typed = len(" ".join(message.split()))
+    assert doc.find(f"p#{field}_message-error").text() == (
+        f"Use at most {room} characters (you typed {typed})."
+    )
+    assert doc.find(f"textarea#{field}-message").text() == message  # all of it, to shorten
+    assert status_of(session, sina) == RequestStatus.sent and texts(session) == []
+    # The hint under the box said so before anything was typed.
+    hint = doc.find(f"p#{field}-hint").text()
+    assert f"Up to {plain} characters" in hint and f"({other} if it uses letters such as ā" in hint
+    assert "a longer message is not sent until you shorten it" in hint
+
+
+def test_the_hint_gives_the_exact_room(
+    client: Client, login: Any, session: Session, reception: User, sina: EnrolmentRequest
+) -> None:
+    """As many characters as the hint says are sent whole; one more is refused."""
+    login(reception)
+    _plain, other = req.message_room(session, sina, "booked")
+    url = f"/practice/new-patients/{sina.id}/book"
+    over = client.post(url, data={"message": "ā" * (other + 1)})
+    assert over.status_code == 422 and texts(session) == []
+    assert client.post(url, data={"message": "ā" * other}).status_code == 303
+    [sent] = texts(session)
+    assert "ā" * other in sent.body
 
 
 def test_decline_without_a_reason_is_422_and_keeps_the_note(

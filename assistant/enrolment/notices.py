@@ -1,7 +1,9 @@
 """The texts a person gets when a practice answers their request, in their language.
 
-Each is one whole SMS of at most two segments: the practice's own words (in the language the
-practice wrote them) are shortened to fit, never the frame around them.
+Each is one whole SMS of at most two segments, except an answer with the practice's own words
+(in the language the practice wrote them): those are never cut, so such a text may take up to
+``ANSWER_SEGMENTS`` (phones show the parts as one message); a longer one is refused before
+anything is queued (``requests``).
 """
 
 from __future__ import annotations
@@ -11,6 +13,10 @@ from collections.abc import Sequence
 from assistant.contacts.segments import fits, shorten
 from assistant.i18n import _, lazy_gettext, use_locale
 from assistant.people.models import Practice
+
+# Twilio joins up to 10 segments; five hold a practice's 200-character message with macrons
+# (UCS-2) in every language's frame, within Twilio's advice to stay under about 320 characters.
+ANSWER_SEGMENTS = 5
 
 DECLINE_REASONS = {
     # Translators: why a practice cannot take a new patient (shown to the patient by SMS and
@@ -26,19 +32,9 @@ DECLINE_REASONS = {
 
 
 def _with_words(frame: str, words: str) -> str:
-    """``frame`` with the practice's ``words`` in place of {words}, the words cut (at a word,
-    marked with an ellipsis) so that the whole fits two segments."""
-    tokens = words.split()
+    """``frame`` with the practice's ``words``, whole, in place of {words}."""
     before, _sep, after = frame.partition("{words}")
-    whole = f"{before}{' '.join(tokens)}{after}"
-    if fits(whole):
-        return whole
-    while tokens:
-        tokens.pop()
-        cut = f"{before}{' '.join(tokens)}…{after}"
-        if fits(cut):
-            return cut
-    return shorten(f"{before}…{after}")
+    return f"{before}{words}{after}"
 
 
 def booked(language: str, practice: Practice, message: str) -> str:

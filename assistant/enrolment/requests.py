@@ -8,6 +8,7 @@ the outbox) and the audit record are stored together or not at all.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -18,7 +19,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 from assistant import audit
 from assistant.clock import as_utc
 from assistant.contacts.optout import find_contact
-from assistant.contacts.segments import GSM7_PART, MAX_SEGMENTS, UCS2_PART, count, is_gsm7
+from assistant.contacts.segments import GSM7_PART, UCS2_PART, count, fits, is_gsm7
 from assistant.enrolment import emails, notices
 from assistant.enrolment.funnel import first_mark, mark, person_of
 from assistant.enrolment.models import (
@@ -419,10 +420,33 @@ def _open_or_conflict(request: EnrolmentRequest) -> None:
 
 
 def _message(raw: str) -> str:
-    message = " ".join(raw.split())[:MESSAGE_MAX]
+    message = " ".join(raw.split())
     if not message:
         raise Invalid(_("Write the message for the person."))
+    if len(message) > MESSAGE_MAX:
+        raise _too_long(MESSAGE_MAX, len(message))
     return message
+
+
+def _too_long(room: int, typed: int) -> Invalid:
+    return Invalid(
+        _("Use at most %(max)d characters (you typed %(count)d).", max=room, count=typed)
+    )
+
+
+_Notice = Callable[[str, Practice, str], str]
+
+
+def _answer_text(make: _Notice, request: EnrolmentRequest, practice: Practice, message: str) -> str:
+    """The text to the person with the practice's ``message`` whole; refused (with how many
+    characters fit) when it would take more than ``notices.ANSWER_SEGMENTS``, never cut."""
+    text = make(request.language, practice, message)
+    if fits(text, notices.ANSWER_SEGMENTS):
+        return text
+    plain, other = _room(make(request.language, practice, ""))
+    if is_gsm7(text):
+        raise _too_long(plain, count(message).units)
+    raise _too_long(other, _ucs2_units(message))
 
 
 def book(
@@ -436,6 +460,7 @@ def book(
         return request
     _open_or_conflict(request)
     practice = _practice(session, request)
+    text = _answer_text(notices.booked, request, practice, message)
     request.booked_at = request.booked_at or now
     request.practice_message = message
     _changed(
@@ -446,7 +471,7 @@ def book(
         kind=EventKind.booked,
         now=now,
         message=message,
-        text=notices.booked(request.language, practice, message),
+        text=text,
     )
     _reached(session, request, Stage.accepted, now=now)
     return request
@@ -461,6 +486,7 @@ def ask_for_information(
         return request
     _open_or_conflict(request)
     practice = _practice(session, request)
+    text = _answer_text(notices.info_needed, request, practice, message)
     request.practice_message = message
     return _changed(
         session,
@@ -470,7 +496,7 @@ def ask_for_information(
         kind=EventKind.info_needed,
         now=now,
         message=message,
-        text=notices.info_needed(request.language, practice, message),
+        text=text,
     )
 
 
@@ -568,14 +594,23 @@ def _practice(session: Session, request: EnrolmentRequest) -> Practice:
 def message_room(
     session: Session, request: EnrolmentRequest, kind: Literal["booked", "info_needed"]
 ) -> tuple[int, int]:
-    """How many characters of the practice's own words fit the text to the person before they
-    are shortened: written in plain letters (GSM-7), and written with other letters (macrons,
-    other scripts: the whole text then counts as UCS-2)."""
+    """How many characters of the practice's own words fit the text to the person (a longer
+    message is refused, never cut): written in plain letters (GSM-7), and written with other
+    letters (macrons, other scripts: the whole text then counts as UCS-2)."""
     practice = _practice(session, request)
     make = notices.booked if kind == "booked" else notices.info_needed
-    frame = make(request.language, practice, "")
-    ucs2_units = len(frame.encode("utf-16-le")) // 2
-    other = max(MAX_SEGMENTS * UCS2_PART - ucs2_units, 0)
+    return _room(make(request.language, practice, ""))
+
+
+def _room(frame: str) -> tuple[int, int]:
+    """Units left beside ``frame`` within ``notices.ANSWER_SEGMENTS``: (GSM-7, UCS-2)."""
+    budget = notices.ANSWER_SEGMENTS
+    other = min(max(budget * UCS2_PART - _ucs2_units(frame), 0), MESSAGE_MAX)
     if not is_gsm7(frame):
         return other, other
-    return max(MAX_SEGMENTS * GSM7_PART - count(frame).units, 0), other
+    plain = min(max(budget * GSM7_PART - count(frame).units, 0), MESSAGE_MAX)
+    return plain, other
+
+
+def _ucs2_units(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2

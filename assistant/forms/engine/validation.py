@@ -93,7 +93,9 @@ def _coerce(f: Field, value: Any) -> Any:
             number = phonenumbers.parse(value, "NZ")
         except phonenumbers.NumberParseException:
             raise _Bad(_("Enter a phone number, like 021 123 4567.")) from None
-        if not phonenumbers.is_possible_number(number):
+        # A number that could exist, not just one of a possible length ("12345" is not one);
+        # landlines count: a household member's number may be one.
+        if not phonenumbers.is_valid_number(number):
             raise _Bad(_("Enter a phone number, like 021 123 4567."))
         return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     if t in ("select_one", "yes_no"):
