@@ -54,6 +54,28 @@ def _practices(session: Session) -> tuple[Practice, Practice, Practice]:
     return here, near, stale
 
 
+def _ask(
+    session: Session,
+    practice: Practice,
+    *,
+    name: str,
+    language: str,
+    now: datetime = FIXED_NOW,
+    barriers: list[str] | None = None,
+) -> EnrolmentRequest:
+    """A consented request by the test phone, as the SMS guide makes one."""
+    return req.create_request(
+        session,
+        practice_id=practice.id or 0,
+        name=name,
+        phone=PHONE,
+        language=language,
+        consent=True,
+        now=now,
+        barriers=barriers,
+    )
+
+
 def _texts(session: Session) -> list[OutboxMessage]:
     return list(session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id))))
 
@@ -85,25 +107,8 @@ def test_book_then_enrol_texts_the_person_once_each_in_their_language(session: S
         at=FIXED_NOW - timedelta(days=3),
         language="sm",
     )
-    request = req.create_request(
-        session,
-        practice_id=here.id or 0,
-        name="Sina Tuilagi",
-        phone=PHONE,
-        language="sm",
-        consent=True,
-        now=FIXED_NOW,
-        barriers=["transport"],
-    )
-    again = req.create_request(
-        session,
-        practice_id=here.id or 0,
-        name="Sina Tuilagi",
-        phone=PHONE,
-        language="sm",
-        consent=True,
-        now=FIXED_NOW,
-    )
+    request = _ask(session, here, name="Sina Tuilagi", language="sm", barriers=["transport"])
+    again = _ask(session, here, name="Sina Tuilagi", language="sm")
     assert again.id == request.id
     session.commit()
     assert request.interpreter and request.first_contact_at is not None
@@ -148,15 +153,7 @@ def test_another_practice_cannot_see_the_request(session: Session) -> None:
     here, near, _stale = _practices(session)
     other = factories.user(session, practice_id=near.id)
     pcw = factories.user(session, role=Role.pcw)
-    request = req.create_request(
-        session,
-        practice_id=here.id or 0,
-        name="Ali",
-        phone=PHONE,
-        language="ar",
-        consent=True,
-        now=FIXED_NOW,
-    )
+    request = _ask(session, here, name="Ali", language="ar")
     session.commit()
     with pytest.raises(Forbidden):
         req.get_for_practice(session, user=other, request_id=request.id or 0)
@@ -167,15 +164,7 @@ def test_another_practice_cannot_see_the_request(session: Session) -> None:
 def test_decline_names_the_nearest_listed_practices_and_offers_a_call(session: Session) -> None:
     here, near, stale = _practices(session)
     staff = factories.user(session, practice_id=here.id)
-    request = req.create_request(
-        session,
-        practice_id=here.id or 0,
-        name="Ali",
-        phone=PHONE,
-        language="en",
-        consent=True,
-        now=FIXED_NOW,
-    )
+    request = _ask(session, here, name="Ali", language="en")
     req.decline(
         session, user=staff, request=request, reason="full", note="Books closed", now=FIXED_NOW
     )
@@ -188,15 +177,7 @@ def test_decline_names_the_nearest_listed_practices_and_offers_a_call(session: S
 def test_a_practices_words_are_texted_whole_or_refused_never_cut(session: Session) -> None:
     here, _near, _stale = _practices(session)
     staff = factories.user(session, practice_id=here.id)
-    request = req.create_request(
-        session,
-        practice_id=here.id or 0,
-        name="Sina Tuilagi",
-        phone=PHONE,
-        language="sm",
-        consent=True,
-        now=FIXED_NOW,
-    )
+    request = _ask(session, here, name="Sina Tuilagi", language="sm")
     session.commit()
     question = (
         "Talofa Sina, o fea lou tuatusi i le taimi nei? E iai sau kata CSC po o se pepa mai le "
@@ -222,15 +203,7 @@ def test_a_practices_words_are_texted_whole_or_refused_never_cut(session: Sessio
 def test_stop_stops_the_practice_texts(session: Session) -> None:
     here, _near, _stale = _practices(session)
     staff = factories.user(session, practice_id=here.id)
-    request = req.create_request(
-        session,
-        practice_id=here.id or 0,
-        name="Ali",
-        phone=PHONE,
-        language="en",
-        consent=True,
-        now=FIXED_NOW,
-    )
+    request = _ask(session, here, name="Ali", language="en")
     mark_opted_out(session, phone=PHONE)
     session.commit()
     req.book(session, user=staff, request=request, message="Monday 9am", now=FIXED_NOW)
@@ -243,15 +216,7 @@ def test_unanswered_for_two_business_days_becomes_a_pcw_task(session: Session) -
     here, _near, _stale = _practices(session)
     # Friday 4 pm in New Zealand: due at close of business on Tuesday.
     friday = datetime(2026, 11, 27, 3, 0, tzinfo=UTC)
-    request = req.create_request(
-        session,
-        practice_id=here.id or 0,
-        name="Ali Hassan",
-        phone=PHONE,
-        language="ar",
-        consent=True,
-        now=friday,
-    )
+    request = _ask(session, here, name="Ali Hassan", language="ar", now=friday)
     session.commit()
     monday_evening = datetime(2026, 11, 30, 6, 0, tzinfo=UTC)
     assert escalate_unanswered(session, now=monday_evening) == []
@@ -283,15 +248,7 @@ def test_a_new_request_emails_the_practice_staff_who_want_it(session: Session) -
         enabled={EmailKind.enrolment_new: False},
     )
     for _ in range(2):  # the same request twice: one email
-        request = req.create_request(
-            session,
-            practice_id=here.id or 0,
-            name="Ali Hassan",
-            phone=PHONE,
-            language="ar",
-            consent=True,
-            now=FIXED_NOW,
-        )
+        request = _ask(session, here, name="Ali Hassan", language="ar")
     session.commit()
     emails = session.exec(select(QueuedEmail)).all()
     assert [(e.to, e.kind) for e in emails] == [(wants.email, "enrolment_new")]

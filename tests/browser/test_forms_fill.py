@@ -19,23 +19,16 @@ from tests.browser.conftest import (
     login_as,
     unlabelled_controls,
 )
+from tests.browser.form_steps import (
+    answer_about_the_person,
+    choose,
+    goto_page,
+    next_page,
+    resume_from_the_forms_list,
+)
 
 TALA = "pcw.tala@pacifictrust.example.nz"  # works in Samoan
 AMINA = "pcw.amina@refugeecentre.example.nz"  # works in Arabic
-
-
-def goto_page(page: Page, index: int) -> None:
-    expect(page.locator("input[name=page]")).to_have_value(str(index))
-    expect(page.locator(f'section.form-page[data-page="{index}"]')).to_be_visible()
-
-
-def choose(page: Page, name: str, value: str) -> None:
-    page.locator(f'input[name="{name}"][value="{value}"]').check()
-
-
-def next_page(page: Page, index: int) -> None:
-    page.locator("button[value=next]").click()
-    goto_page(page, index)
 
 
 def fill_barrier_assessment(page: Page, *, name: str) -> str:
@@ -319,18 +312,9 @@ def test_a_form_started_without_signal_can_be_reopened_from_the_phone(
     instance_id = page.locator("input[name=instance_id]").input_value()
     context: Any = page.context
     context.set_offline(True)
-    page.locator("#in-person_name").fill("Tavita")
-    choose(page, "main_language", "samoan")
-    choose(page, "interpreter_needed", "no")
-    next_page(page, 2)
+    assert answer_about_the_person(page, "Tavita") == instance_id
     # the tab is closed; later, still without signal, the forms page opens from the cache
-    page.goto("/forms")
-    started = page.locator("#local-drafts")
-    expect(started).to_be_visible()
-    started.locator("a").click()
-    goto_page(page, 2)
-    expect(page.locator("input[name=instance_id]")).to_have_value(instance_id)
-    expect(page.locator("#in-person_name")).to_have_value("Tavita")
+    resume_from_the_forms_list(page, instance_id=instance_id, name="Tavita")
     expect(page.locator('input[name=consent][value="yes"]')).to_be_checked()
     context.set_offline(False)
     page.locator("button[value=back]").click()  # online again: the server saves the draft

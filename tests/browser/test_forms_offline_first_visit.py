@@ -9,7 +9,13 @@ from typing import Any
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import login_as
-from tests.browser.test_forms_fill import choose, goto_page, next_page
+from tests.browser.form_steps import (
+    answer_about_the_person,
+    choose,
+    goto_page,
+    next_page,
+    resume_from_the_forms_list,
+)
 
 TALA = "pcw.tala@pacifictrust.example.nz"  # works in Samoan
 BARRIER = "/forms/barrier_assessment/fill"
@@ -64,20 +70,10 @@ def test_one_visit_to_the_forms_page_opens_its_forms_without_signal(mobile_page:
     goto_page(page, 0)
     choose(page, "consent", "yes")
     next_page(page, 1)  # turned on the phone, without signal
-    page.locator("#in-person_name").fill("Sefo")
-    choose(page, "main_language", "samoan")
-    choose(page, "interpreter_needed", "no")
-    next_page(page, 2)
+    instance_id = answer_about_the_person(page, "Sefo")
     expect(page.locator("#send-status")).to_be_visible()
-    instance_id = page.locator("input[name=instance_id]").input_value()
     # Back to the list, still without signal: the form started here resumes
-    page.goto("/forms")
-    started = page.locator("#local-drafts")
-    expect(started).to_be_visible()
-    started.locator("a").click()
-    goto_page(page, 2)
-    expect(page.locator("input[name=instance_id]")).to_have_value(instance_id)
-    expect(page.locator("#in-person_name")).to_have_value("Sefo")
+    resume_from_the_forms_list(page, instance_id=instance_id, name="Sefo")
     # Every other form on the list opens too
     for href in hrefs:
         page.goto(href)
@@ -96,18 +92,8 @@ def test_a_form_opened_with_signal_keeps_the_forms_page_for_use_without_it(
     wait_until_kept(page, ["/forms", BARRIER])
     context: Any = page.context
     context.set_offline(True)
-    page.locator("#in-person_name").fill("Lagi")
-    choose(page, "main_language", "samoan")
-    choose(page, "interpreter_needed", "no")
-    next_page(page, 2)
-    instance_id = page.locator("input[name=instance_id]").input_value()
-    page.goto("/forms")
-    started = page.locator("#local-drafts")
-    expect(started).to_be_visible()
-    started.locator("a").click()
-    goto_page(page, 2)
-    expect(page.locator("input[name=instance_id]")).to_have_value(instance_id)
-    expect(page.locator("#in-person_name")).to_have_value("Lagi")
+    instance_id = answer_about_the_person(page, "Lagi")
+    resume_from_the_forms_list(page, instance_id=instance_id, name="Lagi")
 
 
 def test_after_signing_out_and_in_again_one_visit_is_still_enough(mobile_page: Page) -> None:
