@@ -14,10 +14,12 @@ from assistant.pcw.models import Referral
 from assistant.pcw.referrals import create_referral
 from assistant.pcw.tasks import create_task
 from assistant.people.models import Role
+from assistant.sms import messages as msg
 from assistant.sms.conversation import handle_inbound
 from tests import factories
 from tests.conftest import Client
 from tests.html import parse
+from tests.sms_texting import said
 
 PHONE = "+64211234567"
 HTMX = {"HX-Request": "true"}
@@ -302,3 +304,27 @@ def test_a_persons_answer_to_a_workers_text_shows_on_the_referral(
     [answer] = page.find_all("li[data-inbound]")
     assert "yes safe now, thank you" in answer.text()
     assert "hello before" not in client.get(url).text
+
+
+def test_an_answer_to_a_workers_text_puts_a_task_in_their_list(
+    client: Client, login: object, session: Session
+) -> None:
+    """The worker who texted finds the person's answer in their task list, with the referral a
+    click away; the person was told once that it reached the worker."""
+    pcw = factories.user(session, Role.pcw)
+    referral = _referral(session)
+    url = f"/pcw/referrals/{referral.id}"
+    login(pcw)  # type: ignore[operator]
+    assert client.post(f"{url}/claim").status_code == 303
+    assert client.post(f"{url}/sms", data={"body": "Can I call you at 2?"}).status_code == 303
+    with time_machine.travel(referral.created_at + dt.timedelta(minutes=5), tick=False):
+        first = handle_inbound(session, phone=PHONE, body="yes 2 is good", message_sid="SM-1")
+        again = handle_inbound(session, phone=PHONE, body="at home", message_sid="SM-2")
+        session.commit()
+    assert first == said(referral.language, msg.passed_to_worker) and again == ""
+    page = parse(client.get("/pcw/tasks").text)
+    [task] = page.find_all("li[data-task]")
+    assert "texted back" in task.text()
+    assert task.find_all(f'a[href="{url}"]')
+    answers = [li.text() for li in parse(client.get(url).text).find_all("li[data-inbound]")]
+    assert len(answers) == 2 and "yes 2 is good" in answers[0]

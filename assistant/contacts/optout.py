@@ -11,7 +11,8 @@ from assistant.contacts.models import SmsContact
 from assistant.contacts.phone import InvalidPhone, to_e164
 
 
-def _normalise(phone: str) -> str:
+def normalise(phone: str) -> str:
+    """``phone`` in E.164 when it reads as a number, else as typed (trimmed)."""
     try:
         return to_e164(phone)
     except InvalidPhone:
@@ -19,14 +20,14 @@ def _normalise(phone: str) -> str:
 
 
 def find_contact(session: Session, *, phone: str) -> SmsContact | None:
-    return session.exec(select(SmsContact).where(SmsContact.phone == _normalise(phone))).first()
+    return session.exec(select(SmsContact).where(SmsContact.phone == normalise(phone))).first()
 
 
 def mark_opted_out(session: Session, *, phone: str, now: datetime | None = None) -> None:
     """Never send to ``phone`` again until it texts START (creates the contact if new)."""
     contact = find_contact(session, phone=phone)
     if contact is None:
-        contact = SmsContact(phone=_normalise(phone))
+        contact = SmsContact(phone=normalise(phone))
     if not contact.opted_out:
         contact.opted_out = True
         contact.opted_out_at = now or utcnow()

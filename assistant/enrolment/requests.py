@@ -7,7 +7,6 @@ the outbox) and the audit record are stored together or not at all.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Literal
@@ -18,7 +17,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from assistant import audit
 from assistant.clock import as_utc
-from assistant.contacts.optout import find_contact
+from assistant.contacts.awaiting import await_answer
 from assistant.contacts.segments import GSM7_PART, UCS2_PART, count, fits, is_gsm7
 from assistant.enrolment import emails, notices
 from assistant.enrolment.funnel import first_mark, mark, person_of
@@ -542,19 +541,13 @@ def decline(
 
 def _await_callback_answer(session: Session, request: EnrolmentRequest) -> None:
     """The person's next text answers the call-back offer in the decline message."""
-    if not request.phone:
-        return
-    contact = find_contact(session, phone=request.phone)
-    if contact is None or contact.opted_out:
-        return
-    try:
-        answers = json.loads(contact.answers or "{}")
-    except ValueError:
-        answers = {}
-    answers["callback_reason"] = "practice-declined"
-    contact.answers = json.dumps(answers, ensure_ascii=False, sort_keys=True)
-    contact.step = "offer_callback"
-    session.add(contact)
+    if request.phone:
+        await_answer(
+            session,
+            phone=request.phone,
+            step="offer_callback",
+            answers={"callback_reason": "practice-declined"},
+        )
 
 
 def mark_enrolled(

@@ -20,6 +20,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from assistant import audit
 from assistant.clock import utcnow
+from assistant.contacts.awaiting import WORKER_STEP, await_answer
 from assistant.contacts.optout import is_opted_out
 from assistant.errors import Conflict, Invalid, NotFound
 from assistant.i18n import _
@@ -27,7 +28,7 @@ from assistant.outbox.models import OutboxMessage
 from assistant.outbox.queue import enqueue_sms
 from assistant.paging import Page, fetch
 from assistant.pcw.models import FollowUpTask, NoteKind, Referral, ReferralNote, ReferralStatus
-from assistant.pcw.tasks import create_task
+from assistant.pcw.tasks import REPLY_KIND, create_task
 from assistant.people.models import Role, User
 
 Show = Literal["open", "mine", "closed", "all"]
@@ -193,6 +194,29 @@ def send_sms(session: Session, *, user: User, referral_id: int, body: str) -> Ou
         referral_id=referral_id,
         created_by_id=user.id,
     )
+    # Their next texts answer this one: they go to the worker, not to the guide's menu.
+    await_answer(
+        session,
+        phone=referral.phone,
+        step=WORKER_STEP,
+        answers={
+            "worker_at": (message.created_at or utcnow()).isoformat(),
+            "worker_referral": referral_id,
+            "worker_id": user.id,
+        },
+        drop=("asking", "callback_reason", "worker_told"),
+        language=referral.language,
+    )
+    # Texting them answers what they texted back: its task is done.
+    for task in session.exec(
+        select(FollowUpTask).where(
+            FollowUpTask.referral_id == referral_id,
+            FollowUpTask.kind == REPLY_KIND,
+            col(FollowUpTask.done).is_(False),
+        )
+    ):
+        task.done, task.done_at, task.done_by_id = True, utcnow(), user.id
+        session.add(task)
     session.add(
         ReferralNote(referral_id=referral_id, author_id=user.id, kind=NoteKind.sms, body=text)
     )

@@ -44,6 +44,7 @@ TASK_KIND_LABELS: dict[str, Any] = {
     "transport": lazy_gettext("Transport"),
     "follow-up": lazy_gettext("Follow-up"),
     "urgent": lazy_gettext("Urgent"),
+    "sms-reply": lazy_gettext("Text reply"),
 }
 
 OUTBOX_STATUS_LABELS: dict[str, Any] = {
@@ -91,6 +92,11 @@ def task_title(task: Any) -> str:
                 person=person,
                 practice=practice,
             )
+        )
+    if task.kind == "sms-reply":
+        # The stored title is the person's name, or their masked number.
+        return str(
+            lazy_gettext("%(person)s texted back: read and answer their text.", person=task.title)
         )
     return str(task.title)
 

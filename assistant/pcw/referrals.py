@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session
+import datetime as dt
+
+from sqlmodel import Session, col, select
 
 from assistant.clock import to_local, utcnow
-from assistant.pcw.models import Referral, ReferralSource, ReferralStatus
-from assistant.pcw.tasks import URGENT_KIND, create_task
+from assistant.contacts.phone import mask_phone
+from assistant.pcw.models import FollowUpTask, Referral, ReferralSource, ReferralStatus
+from assistant.pcw.tasks import REPLY_KIND, URGENT_KIND, create_task
+from assistant.people.models import User
 
 BARRIERS = (
     "cost",
@@ -73,3 +77,39 @@ def create_referral(
         )
     session.flush()
     return referral
+
+
+def reply_received(
+    session: Session, *, referral_id: int, worker_id: int | None, now: dt.datetime
+) -> None:
+    """The person texted back after a community worker texted them about ``referral_id``: the
+    worker who texted (or, when they no longer work here, any worker who can see the
+    referral) gets a task due today to read and answer it, one open task per referral however
+    many texts come. The texts themselves show on the referral."""
+    referral = session.get(Referral, referral_id)
+    if referral is None:
+        return
+    referral.updated_at = now
+    session.add(referral)
+    waiting = session.exec(
+        select(FollowUpTask.id).where(
+            FollowUpTask.referral_id == referral_id,
+            FollowUpTask.kind == REPLY_KIND,
+            col(FollowUpTask.done).is_(False),
+        )
+    ).first()
+    if waiting is not None:
+        session.flush()
+        return
+    worker = session.get(User, worker_id) if worker_id is not None else None
+    create_task(
+        session,
+        assignee_id=worker.id if worker is not None and worker.active else None,
+        agency_id=referral.agency_id,
+        # Shown translated, by its kind, with this name in it.
+        title=referral.contact_name or mask_phone(referral.phone or ""),
+        kind=REPLY_KIND,
+        due=to_local(now).date(),
+        source_ref=f"referral:{referral_id}",
+        referral_id=referral_id,
+    )

@@ -17,6 +17,8 @@ from assistant.pcw.models import FollowUpTask
 from assistant.people.models import Role, User
 
 URGENT_KIND = "urgent"
+# A person texted back after a worker texted them (its title: their name or masked number).
+REPLY_KIND = "sms-reply"
 
 
 def create_task(

@@ -4,10 +4,11 @@
 reply to one message and updates the state; it never commits (the caller writes the new state
 back and stores the message and the reply, in one transaction). Order of precedence for every
 message: STOP, then an opted-out contact (silence, but for 111 / 1737 and an urgent referral),
-the language question, safety (111 / 1737 and an urgent referral), HELP, LANG, a language's
-name, MENU, a fresh start after 24 hours idle, what the message carries (a practice named, a
-place, a request for a call, barriers), the current step's expected answer, and last a
-free-text question for the knowledge base.
+the language question, safety (111 / 1737 and an urgent referral), HELP, LANG, a reply to a
+community worker's text (it goes to them, whatever it says, until MENU), a language's name,
+MENU, a fresh start after 24 hours idle, what the message carries (a practice named, a place, a
+request for a call, barriers), the current step's expected answer, and last a free-text question
+for the knowledge base.
 
 Asking a practice to enrol the person: they pick one from the list by its number (or name one
 at any step), text their name, and agree to share their details with that practice and a
@@ -30,6 +31,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from assistant.clock import as_utc
+from assistant.contacts.awaiting import WORKER_STEP
 from assistant.contacts.segments import MAX_SEGMENTS, fits
 from assistant.contacts.text import fold
 from assistant.enrolment import notices
@@ -41,7 +43,7 @@ from assistant.i18n import use_locale
 from assistant.knowledge import get_knowledge_base
 from assistant.knowledge.usage import record_usage
 from assistant.matcher import MatchResult, match
-from assistant.pcw.referrals import create_referral
+from assistant.pcw.referrals import create_referral, reply_received
 from assistant.people.listing import fresh_since, is_current
 from assistant.people.models import Practice
 from assistant.people.places import NearbyPractice, Place, find_place, nearby_practices
@@ -66,6 +68,10 @@ from assistant.sms.models import SmsInbound
 log = logging.getLogger(__name__)
 
 IDLE_RESET = timedelta(hours=24)
+# How long after a community worker's text the person's texts still answer it, though a day
+# passed without any (within a day of their last text, they always do).
+WORKER_WAIT = timedelta(days=7)
+_WORKER_KEYS = ("worker_at", "worker_referral", "worker_id", "worker_told")
 # Referral reasons that are themselves a barrier the PCW team tracks.
 _REASON_BARRIERS = {
     "not-eligible": ("enrolment",),
@@ -91,6 +97,7 @@ class Step:
     ask_name = "ask_name"
     ask_consent = "ask_consent"
     offer_callback = "offer_callback"
+    worker = WORKER_STEP  # a community worker texted the person: their texts go to the worker
 
 
 # Steps where the person is asking a practice to enrol them (answers["asking"] holds the
@@ -366,6 +373,14 @@ class Turn:
         if kw is Keyword.lang:
             self.goto(Step.lang)
             return self.say(msg.language_menu)
+        if contact.step == Step.worker:
+            if kw is not Keyword.menu and kw is not Keyword.start:
+                to_worker = self._to_worker(idle=idle)
+                if to_worker is not None:
+                    return to_worker
+            for key in _WORKER_KEYS:
+                self.answers.pop(key, None)
+            self.goto(Step.menu)
         # At the name step a language's name is a person's ("Tonga" is a surname too).
         named = language_named(self.body) if contact.step != Step.ask_name else None
         if named and contact.step not in (Step.new, Step.lang):
@@ -406,6 +421,30 @@ class Turn:
         if reply is not None:
             return reply
         return self._free_text()
+
+    def _to_worker(self, *, idle: bool) -> str | None:
+        """A text after a community worker's text answers them, whatever it says (a time, a
+        place, "yes"): the worker gets a task to read it, and the person hears once that it
+        reached them (again after a day without texts). None once the worker's text is a week
+        old and the person was quiet for a day: the guide takes over again."""
+        referral_id = self.answers.get("worker_referral")
+        try:
+            texted = as_utc(datetime.fromisoformat(str(self.answers.get("worker_at"))))
+        except ValueError:
+            return None
+        if not isinstance(referral_id, int) or (idle and self.now - texted > WORKER_WAIT):
+            return None
+        worker_id = self.answers.get("worker_id")
+        reply_received(
+            self.session,
+            referral_id=referral_id,
+            worker_id=worker_id if isinstance(worker_id, int) else None,
+            now=self.now,
+        )
+        if self.answers.get("worker_told") and not idle:
+            return ""  # they know already: the worker answers
+        self.answers["worker_told"] = True
+        return self.say(msg.passed_to_worker)
 
     def _safety(self) -> str | None:
         if self.message.is_reply_to_a_menu:

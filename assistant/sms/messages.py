@@ -274,6 +274,13 @@ def callback_booked() -> str:
     return _("Thanks. A community worker will call you soon. Text 0 for the menu.")
 
 
+def passed_to_worker() -> str:
+    # Translators: SMS, to a text that answers a community worker's text to the person.
+    return _(
+        "Thanks. Your text has gone to the community worker who texted you. Text 0 for the menu."
+    )
+
+
 def callback_declined() -> str:
     # Translators: SMS.
     return _("OK. Text 0 for the menu, or ask a question any time.")
