@@ -177,3 +177,10 @@ def test_texting_the_person_again_ticks_off_the_reply_task(session: Session) -> 
     session.commit()
     (task,) = _reply_tasks(session, referral)
     assert (task.done, task.done_by_id) == (True, worker.id)
+
+
+def test_a_picture_without_words_goes_to_the_worker_too(session: Session) -> None:
+    phone, referral, _worker = _texted_by_a_worker(session)
+    assert phone("") == said("sm", msg.passed_to_worker)
+    session.commit()
+    assert len(_reply_tasks(session, referral)) == 1

@@ -348,6 +348,9 @@ class Turn:
             # community worker hears of it: silence there could cost a life.
             return self._safety() or ""
         if not self.body.strip():  # a picture without words, say
+            to_worker = self._to_worker(idle=idle) if contact.step == Step.worker else None
+            if to_worker is not None:
+                return to_worker
             if contact.step in (Step.new, Step.lang):
                 self.goto(Step.lang)
                 return self.say(msg.language_menu)
