@@ -284,6 +284,19 @@ def test_demo_sms_referrals_show_their_reason_in_the_workers_language(
     assert "callback" not in page
 
 
+def _claimed_and_texted(
+    client: Client, login: object, session: Session, body: str
+) -> tuple[Referral, str]:
+    """A new worker signs in, claims a new referral and texts the person ``body``."""
+    pcw = factories.user(session, Role.pcw)
+    referral = _referral(session)
+    url = f"/pcw/referrals/{referral.id}"
+    login(pcw)  # type: ignore[operator]
+    assert client.post(f"{url}/claim").status_code == 303
+    assert client.post(f"{url}/sms", data={"body": body}).status_code == 303
+    return referral, url
+
+
 def test_a_persons_answer_to_a_workers_text_shows_on_the_referral(
     client: Client, login: object, session: Session
 ) -> None:
@@ -291,12 +304,7 @@ def test_a_persons_answer_to_a_workers_text_shows_on_the_referral(
     nothing the number texted before the referral was made)."""
     handle_inbound(session, phone=PHONE, body="hello before", message_sid="SM-before")
     session.commit()
-    pcw = factories.user(session, Role.pcw)
-    referral = _referral(session)
-    url = f"/pcw/referrals/{referral.id}"
-    login(pcw)  # type: ignore[operator]
-    assert client.post(f"{url}/claim").status_code == 303
-    assert client.post(f"{url}/sms", data={"body": "Are you safe tonight?"}).status_code == 303
+    referral, url = _claimed_and_texted(client, login, session, "Are you safe tonight?")
     with time_machine.travel(referral.created_at + dt.timedelta(minutes=5), tick=False):
         handle_inbound(session, phone=PHONE, body="yes safe now, thank you", message_sid="SM-1")
         session.commit()
@@ -311,12 +319,7 @@ def test_an_answer_to_a_workers_text_puts_a_task_in_their_list(
 ) -> None:
     """The worker who texted finds the person's answer in their task list, with the referral a
     click away; the person was told once that it reached the worker."""
-    pcw = factories.user(session, Role.pcw)
-    referral = _referral(session)
-    url = f"/pcw/referrals/{referral.id}"
-    login(pcw)  # type: ignore[operator]
-    assert client.post(f"{url}/claim").status_code == 303
-    assert client.post(f"{url}/sms", data={"body": "Can I call you at 2?"}).status_code == 303
+    referral, url = _claimed_and_texted(client, login, session, "Can I call you at 2?")
     with time_machine.travel(referral.created_at + dt.timedelta(minutes=5), tick=False):
         first = handle_inbound(session, phone=PHONE, body="yes 2 is good", message_sid="SM-1")
         again = handle_inbound(session, phone=PHONE, body="at home", message_sid="SM-2")
