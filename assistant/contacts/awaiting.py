@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session
@@ -16,8 +17,17 @@ from sqlmodel import Session
 from assistant.contacts.models import SmsContact
 from assistant.contacts.optout import find_contact, normalise
 
-# The step of a person answering a community worker's text (the guide's ``Step.worker``).
+# The step of a person answering a community worker's text (the guide's ``Step.worker``), and
+# what it keeps in the contact's answers: when the worker texted, about which referral, who,
+# and whether the person was told their text reached the worker.
 WORKER_STEP = "worker"
+WORKER_AT, WORKER_REFERRAL, WORKER_ID, WORKER_TOLD = (
+    "worker_at",
+    "worker_referral",
+    "worker_id",
+    "worker_told",
+)
+WORKER_KEYS = (WORKER_AT, WORKER_REFERRAL, WORKER_ID, WORKER_TOLD)
 
 
 def await_answer(
@@ -54,3 +64,24 @@ def await_answer(
     session.add(contact)
     session.flush()
     return True
+
+
+def await_worker_reply(
+    session: Session,
+    *,
+    phone: str,
+    referral_id: int,
+    worker_id: int | None,
+    at: datetime,
+    language: str,
+) -> bool:
+    """A community worker texted ``phone`` about ``referral_id``: the person's next texts go to
+    that worker (the guide's question, if any, is dropped)."""
+    return await_answer(
+        session,
+        phone=phone,
+        step=WORKER_STEP,
+        answers={WORKER_AT: at.isoformat(), WORKER_REFERRAL: referral_id, WORKER_ID: worker_id},
+        drop=("asking", "callback_reason", WORKER_TOLD),
+        language=language,
+    )

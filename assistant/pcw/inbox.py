@@ -20,7 +20,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from assistant import audit
 from assistant.clock import utcnow
-from assistant.contacts.awaiting import WORKER_STEP, await_answer
+from assistant.contacts.awaiting import await_worker_reply
 from assistant.contacts.optout import is_opted_out
 from assistant.errors import Conflict, Invalid, NotFound
 from assistant.i18n import _
@@ -195,16 +195,12 @@ def send_sms(session: Session, *, user: User, referral_id: int, body: str) -> Ou
         created_by_id=user.id,
     )
     # Their next texts answer this one: they go to the worker, not to the guide's menu.
-    await_answer(
+    await_worker_reply(
         session,
         phone=referral.phone,
-        step=WORKER_STEP,
-        answers={
-            "worker_at": (message.created_at or utcnow()).isoformat(),
-            "worker_referral": referral_id,
-            "worker_id": user.id,
-        },
-        drop=("asking", "callback_reason", "worker_told"),
+        referral_id=referral_id,
+        worker_id=user.id,
+        at=message.created_at,
         language=referral.language,
     )
     # Texting them answers what they texted back: its task is done.

@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from assistant.i18n import _, lazy_gettext, ngettext
+from assistant.pcw.tasks import REPLY_KIND
 
 STATUS_LABELS: dict[str, Any] = {
     "open": lazy_gettext("Open"),
@@ -44,7 +45,7 @@ TASK_KIND_LABELS: dict[str, Any] = {
     "transport": lazy_gettext("Transport"),
     "follow-up": lazy_gettext("Follow-up"),
     "urgent": lazy_gettext("Urgent"),
-    "sms-reply": lazy_gettext("Text reply"),
+    REPLY_KIND: lazy_gettext("Text reply"),
 }
 
 OUTBOX_STATUS_LABELS: dict[str, Any] = {
@@ -93,7 +94,7 @@ def task_title(task: Any) -> str:
                 practice=practice,
             )
         )
-    if task.kind == "sms-reply":
+    if task.kind == REPLY_KIND:
         # The stored title is the person's name, or their masked number.
         return str(
             lazy_gettext("%(person)s texted back: read and answer their text.", person=task.title)

@@ -31,7 +31,14 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from assistant.clock import as_utc
-from assistant.contacts.awaiting import WORKER_STEP
+from assistant.contacts.awaiting import (
+    WORKER_AT,
+    WORKER_ID,
+    WORKER_KEYS,
+    WORKER_REFERRAL,
+    WORKER_STEP,
+    WORKER_TOLD,
+)
 from assistant.contacts.segments import MAX_SEGMENTS, fits
 from assistant.contacts.text import fold
 from assistant.enrolment import notices
@@ -71,7 +78,6 @@ IDLE_RESET = timedelta(hours=24)
 # How long after a community worker's text the person's texts still answer it, though a day
 # passed without any (within a day of their last text, they always do).
 WORKER_WAIT = timedelta(days=7)
-_WORKER_KEYS = ("worker_at", "worker_referral", "worker_id", "worker_told")
 # Referral reasons that are themselves a barrier the PCW team tracks.
 _REASON_BARRIERS = {
     "not-eligible": ("enrolment",),
@@ -381,7 +387,7 @@ class Turn:
                 to_worker = self._to_worker(idle=idle)
                 if to_worker is not None:
                     return to_worker
-            for key in _WORKER_KEYS:
+            for key in WORKER_KEYS:
                 self.answers.pop(key, None)
             self.goto(Step.menu)
         # At the name step a language's name is a person's ("Tonga" is a surname too).
@@ -430,23 +436,23 @@ class Turn:
         place, "yes"): the worker gets a task to read it, and the person hears once that it
         reached them (again after a day without texts). None once the worker's text is a week
         old and the person was quiet for a day: the guide takes over again."""
-        referral_id = self.answers.get("worker_referral")
+        referral_id = self.answers.get(WORKER_REFERRAL)
         try:
-            texted = as_utc(datetime.fromisoformat(str(self.answers.get("worker_at"))))
+            texted = as_utc(datetime.fromisoformat(str(self.answers.get(WORKER_AT))))
         except ValueError:
             return None
         if not isinstance(referral_id, int) or (idle and self.now - texted > WORKER_WAIT):
             return None
-        worker_id = self.answers.get("worker_id")
+        worker_id = self.answers.get(WORKER_ID)
         reply_received(
             self.session,
             referral_id=referral_id,
             worker_id=worker_id if isinstance(worker_id, int) else None,
             now=self.now,
         )
-        if self.answers.get("worker_told") and not idle:
+        if self.answers.get(WORKER_TOLD) and not idle:
             return ""  # they know already: the worker answers
-        self.answers["worker_told"] = True
+        self.answers[WORKER_TOLD] = True
         return self.say(msg.passed_to_worker)
 
     def _safety(self) -> str | None:
